@@ -1,0 +1,57 @@
+"""What is solved: equation specs, their domains and conditions, and a registry by name.
+
+>>> from equations import Burgers, create
+>>> create("burgers", nu=0.01).nu
+0.01
+"""
+
+from equations.burgers import Burgers
+from equations.convection import Convection
+from equations.core import (
+    DirichletCondition,
+    Domain,
+    Equation,
+    InitialCondition,
+    Jet,
+    PeriodicCondition,
+    TimeInterval,
+    Variable,
+    create,
+    register_names,
+)
+from equations.errors import (
+    InvalidDataError,
+    InvalidParameterError,
+    ToolkitError,
+    TrainingDivergedError,
+    UnknownNameError,
+)
+from equations.geometry import Box, Geometry, Polygon
+from equations.poisson import LShapePoisson, Poisson2D
+
+available = register_names
+
+__all__ = [
+    "Box",
+    "Burgers",
+    "Convection",
+    "DirichletCondition",
+    "Domain",
+    "Equation",
+    "Geometry",
+    "InitialCondition",
+    "InvalidDataError",
+    "InvalidParameterError",
+    "Jet",
+    "LShapePoisson",
+    "PeriodicCondition",
+    "Poisson2D",
+    "Polygon",
+    "TimeInterval",
+    "ToolkitError",
+    "TrainingDivergedError",
+    "UnknownNameError",
+    "Variable",
+    "available",
+    "create",
+]

@@ -1,0 +1,258 @@
+"""The spec core: variables, coordinates, domains, conditions and the Equation base.
+
+An :class:`Equation` says *what* is solved, never how. Its residual is written
+once against a :class:`Jet` (the solution and the derivatives it needs) and works
+unchanged on NumPy arrays (classical checks) and torch tensors (learners).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
+
+import numpy as np
+
+from equations.errors import InvalidParameterError, UnknownNameError
+from equations.geometry import Box, Geometry
+
+Array = Any  # a numpy.ndarray or a torch.Tensor: specs are written for both
+Coords = Mapping[str, Array]
+
+COORDINATE_ORDER = "xyzt"
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A named field with the metadata written to exported files (CF style)."""
+
+    name: str
+    units: str = "1"
+    long_name: str = ""
+
+
+@dataclass(frozen=True)
+class TimeInterval:
+    """The time window ``[start, stop]`` of an evolution equation."""
+
+    start: float
+    stop: float
+    units: str = "s"
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.start) and math.isfinite(self.stop)) or self.stop <= self.start:
+            raise InvalidParameterError(
+                f"time interval must satisfy start < stop with finite ends, got [{self.start}, {self.stop}]"
+            )
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Space (a :class:`Geometry`) and, for evolution equations, a time interval."""
+
+    space: Geometry
+    time: TimeInterval | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Input coordinate names in network order: space first, then ``t``."""
+        return self.space.names + (("t",) if self.time is not None else ())
+
+    @property
+    def bounds(self) -> tuple[tuple[float, float], ...]:
+        """``(lo, hi)`` per input coordinate, in :attr:`names` order."""
+        space = tuple(zip(self.space.lower, self.space.upper))
+        return space + (((self.time.start, self.time.stop),) if self.time is not None else ())
+
+    def coordinate_attrs(self, name: str) -> dict[str, str]:
+        """CF attributes of coordinate ``name`` for exported files."""
+        if name == "t":
+            units = self.time.units if self.time is not None else "1"
+            return {"units": units, "long_name": "time", "standard_name": "time", "axis": "T"}
+        return {"units": "1", "long_name": f"{name} coordinate", "axis": name.upper()}
+
+    def periodic(self, name: str) -> bool:
+        """Whether coordinate ``name`` is periodic."""
+        return name in self.space.names and self.space.periodic[self.space.names.index(name)]
+
+    def grid(self, resolution: tuple[int, ...]) -> dict[str, np.ndarray]:
+        """Uniform 1D coordinate vectors of a tensor grid over the bounding box.
+
+        Periodic axes exclude their upper end (it equals the lower one); others
+        include both ends. ``resolution`` has one entry per coordinate.
+        """
+        if len(resolution) != len(self.names):
+            raise InvalidParameterError(
+                f"resolution needs {len(self.names)} entries for coordinates {self.names}, got {tuple(resolution)}"
+            )
+        axes = {}
+        for name, (lo, hi), n in zip(self.names, self.bounds, resolution):
+            if int(n) != n or n < 2:
+                raise InvalidParameterError(f"resolution of {name!r} must be an integer >= 2, got {n}")
+            n = int(n)
+            if self.periodic(name):
+                axes[name] = lo + (hi - lo) * np.arange(n) / n
+            else:
+                axes[name] = np.linspace(lo, hi, n)
+        return axes
+
+
+@dataclass(frozen=True)
+class InitialCondition:
+    """``u(x, t0) = value(coords)``."""
+
+    value: Callable[[Coords], Array]
+
+
+@dataclass(frozen=True)
+class DirichletCondition:
+    """``u = value(coords)`` on the spatial boundary (all times)."""
+
+    value: Callable[[Coords], Array]
+
+
+@dataclass(frozen=True)
+class PeriodicCondition:
+    """``u(lo) = u(hi)`` along the periodic axis ``axis``."""
+
+    axis: str
+
+
+Condition = InitialCondition | DirichletCondition | PeriodicCondition
+
+
+class Jet:
+    """The solution and its derivatives at a set of points.
+
+    ``jet.value`` is ``u``; ``jet["x"]`` is ``u_x``, ``jet["xx"]`` is ``u_xx``
+    and ``jet["xt"]`` (or ``"tx"``) is ``u_xt``. Keys name coordinates.
+    """
+
+    __slots__ = ("value", "_derivatives")
+
+    def __init__(self, value: Array, derivatives: Mapping[str, Array]):
+        self.value = value
+        self._derivatives = {canonical_key(k): v for k, v in derivatives.items()}
+
+    def __getitem__(self, key: str) -> Array:
+        try:
+            return self._derivatives[canonical_key(key)]
+        except KeyError:
+            have = ", ".join(sorted(self._derivatives)) or "none"
+            raise KeyError(f"derivative {key!r} was not computed (available: {have})") from None
+
+    def keys(self) -> tuple[str, ...]:
+        return tuple(self._derivatives)
+
+
+def canonical_key(key: str) -> str:
+    """Order the letters of a derivative key (``"tx"`` -> ``"xt"``)."""
+    if not key or any(c not in COORDINATE_ORDER for c in key):
+        raise InvalidParameterError(f"derivative key {key!r} must use the coordinates {COORDINATE_ORDER!r}")
+    return "".join(sorted(key, key=COORDINATE_ORDER.index))
+
+
+_REGISTRY: dict[str, type[Equation]] = {}
+
+
+@dataclass(frozen=True)
+class Equation:
+    """Base class of every equation spec (a frozen dataclass of its parameters).
+
+    Subclasses give ``name`` (registry key), ``field`` (the unknown's metadata),
+    ``derivatives`` (the keys the residual reads), and implement
+    :attr:`domain`, :meth:`residual` and :meth:`conditions`; optionally
+    :meth:`exact` and :meth:`ansatz` (a hard-constraint form).
+    """
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    field: ClassVar[Variable] = Variable("u")
+    derivatives: ClassVar[tuple[str, ...]] = ()
+    has_exact: ClassVar[bool] = False
+    default_resolution: ClassVar[tuple[int, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.name:
+            _REGISTRY[cls.name] = cls
+
+    @property
+    def domain(self) -> Domain:
+        raise NotImplementedError
+
+    def residual(self, coords: Coords, u: Jet) -> Array:
+        """PDE residual at ``coords`` given the solution jet ``u``."""
+        raise NotImplementedError
+
+    def conditions(self) -> tuple[Condition, ...]:
+        """Initial and boundary conditions (soft constraints for learners)."""
+        raise NotImplementedError
+
+    def exact(self, coords: Coords) -> Array:
+        """Closed-form solution, when :attr:`has_exact` is true."""
+        raise NotImplementedError(f"{self.name} has no closed-form solution")
+
+    def ansatz(self, coords: Coords) -> tuple[Array, Array] | None:
+        """``(g, d)`` so that ``u = g + d * N`` meets every condition exactly, or None."""
+        return None
+
+    def parameters(self) -> dict[str, Any]:
+        """The spec's parameters (written as attributes of exported files)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def register_names() -> tuple[str, ...]:
+    """Names of all registered equations, sorted."""
+    return tuple(sorted(_REGISTRY))
+
+
+def create(name: str, **params: Any) -> Equation:
+    """Build a registered equation by name, e.g. ``create("burgers", nu=0.01)``."""
+    try:
+        cls = _REGISTRY[name.lower()]
+    except KeyError:
+        raise UnknownNameError(
+            f"unknown equation {name!r}; registered equations: {', '.join(register_names())}"
+        ) from None
+    valid = {f.name for f in fields(cls)}
+    bad = sorted(set(params) - valid)
+    if bad:
+        raise InvalidParameterError(
+            f"{name}: unknown parameter(s) {', '.join(bad)}; valid: {', '.join(sorted(valid)) or 'none'}"
+        )
+    return cls(**params)
+
+
+def check_positive(owner: str, **values: float) -> None:
+    """Raise :class:`InvalidParameterError` unless every value is finite and > 0."""
+    for key, v in values.items():
+        if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+            raise InvalidParameterError(f"{owner}: {key} must be a positive finite number, got {v!r}")
+
+
+def check_finite(owner: str, **values: float) -> None:
+    """Raise :class:`InvalidParameterError` unless every value is a finite number."""
+    for key, v in values.items():
+        if not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise InvalidParameterError(f"{owner}: {key} must be a finite number, got {v!r}")
+
+
+__all__ = [
+    "Array",
+    "Box",
+    "Condition",
+    "Coords",
+    "DirichletCondition",
+    "Domain",
+    "Equation",
+    "InitialCondition",
+    "Jet",
+    "PeriodicCondition",
+    "TimeInterval",
+    "Variable",
+    "canonical_key",
+    "create",
+    "register_names",
+]

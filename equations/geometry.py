@@ -1,0 +1,133 @@
+"""Spatial geometries: bounding box, membership test, and maps from the unit cube.
+
+A geometry does not sample by itself: samplers (in ``sciml``) draw points in the
+unit cube (uniform, Sobol...) and a geometry maps them to its interior or its
+boundary, so every sampling strategy works on every geometry.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.path import Path
+
+from equations.errors import InvalidParameterError
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Base class: ``names``, ``lower``, ``upper`` and ``periodic`` per axis."""
+
+    names: tuple[str, ...]
+    lower: tuple[float, ...]
+    upper: tuple[float, ...]
+    periodic: tuple[bool, ...]
+
+    def __post_init__(self) -> None:
+        n = len(self.names)
+        if n == 0 or not (len(self.lower) == len(self.upper) == len(self.periodic) == n):
+            raise InvalidParameterError("geometry needs one (lower, upper, periodic) entry per axis name")
+        for name, lo, hi in zip(self.names, self.lower, self.upper):
+            if len(name) != 1 or name not in "xyz":
+                raise InvalidParameterError(f"spatial axis names are 'x', 'y' or 'z', got {name!r}")
+            if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+                raise InvalidParameterError(f"axis {name!r} is empty or unbounded: [{lo}, {hi}]")
+
+    @property
+    def dim(self) -> int:
+        return len(self.names)
+
+    def contains(self, points: np.ndarray) -> np.ndarray:
+        """Boolean mask of the points (shape ``(n, dim)``) inside the closed domain."""
+        raise NotImplementedError
+
+    def from_unit_cube(self, u: np.ndarray) -> np.ndarray:
+        """Map unit-cube samples affinely onto the bounding box."""
+        lo, hi = np.asarray(self.lower), np.asarray(self.upper)
+        return lo + (hi - lo) * u
+
+    def boundary_from_unit(self, s: np.ndarray) -> np.ndarray:
+        """Map ``s`` in ``[0, 1)^(dim-1)`` (``[0,1)`` per row in 1D/2D) to boundary points."""
+        raise NotImplementedError
+
+    def grid_mask(self, axes: dict[str, np.ndarray]) -> np.ndarray:
+        """Inside-mask of a tensor grid given by its 1D coordinate vectors."""
+        mesh = np.meshgrid(*(axes[n] for n in self.names), indexing="ij")
+        pts = np.stack([m.ravel() for m in mesh], axis=1)
+        return self.contains(pts).reshape(mesh[0].shape)
+
+
+@dataclass(frozen=True)
+class Box(Geometry):
+    """An axis-aligned box (an interval in 1D, a rectangle in 2D)."""
+
+    def contains(self, points: np.ndarray) -> np.ndarray:
+        lo, hi = np.asarray(self.lower), np.asarray(self.upper)
+        eps = 1e-12 * (hi - lo)
+        return np.all((points >= lo - eps) & (points <= hi + eps), axis=1)
+
+    def boundary_from_unit(self, s: np.ndarray) -> np.ndarray:
+        s = np.asarray(s, dtype=float).reshape(-1)
+        lo, hi = np.asarray(self.lower), np.asarray(self.upper)
+        if self.dim == 1:
+            return np.where(s[:, None] < 0.5, lo, hi)
+        if self.dim == 2:
+            return _polygon_boundary(
+                np.array([[lo[0], lo[1]], [hi[0], lo[1]], [hi[0], hi[1]], [lo[0], hi[1]]]), s
+            )
+        raise NotImplementedError("boundary sampling is implemented for 1D and 2D boxes")
+
+    def distance_factor(self, coords: dict) -> object:
+        """A smooth factor vanishing on the non-periodic faces (for hard constraints)."""
+        d = 1.0
+        for name, lo, hi, per in zip(self.names, self.lower, self.upper, self.periodic):
+            if not per:
+                x = coords[name]
+                d = d * (x - lo) * (hi - x) * (4.0 / (hi - lo) ** 2)
+        return d
+
+
+@dataclass(frozen=True)
+class Polygon(Geometry):
+    """A simple 2D polygon given by its vertices in order (e.g. an L-shape)."""
+
+    vertices: tuple[tuple[float, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.dim != 2 or len(self.vertices) < 3:
+            raise InvalidParameterError("a polygon needs 2 axes and at least 3 vertices")
+
+    @classmethod
+    def from_vertices(cls, vertices: list[tuple[float, float]]) -> Polygon:
+        v = np.asarray(vertices, dtype=float)
+        return cls(
+            names=("x", "y"),
+            lower=tuple(v.min(axis=0)),
+            upper=tuple(v.max(axis=0)),
+            periodic=(False, False),
+            vertices=tuple(map(tuple, v)),
+        )
+
+    def contains(self, points: np.ndarray) -> np.ndarray:
+        # a tiny positive radius makes the test include the boundary itself
+        path = Path(np.asarray(self.vertices))
+        scale = max(u - lo for lo, u in zip(self.lower, self.upper))
+        inside = path.contains_points(points, radius=1e-9 * scale)
+        inside |= path.contains_points(points, radius=-1e-9 * scale)
+        return inside
+
+    def boundary_from_unit(self, s: np.ndarray) -> np.ndarray:
+        return _polygon_boundary(np.asarray(self.vertices), np.asarray(s, dtype=float).reshape(-1))
+
+
+def _polygon_boundary(vertices: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Points at arc-length fraction ``s`` along the closed polygon."""
+    closed = np.vstack([vertices, vertices[:1]])
+    seg = np.linalg.norm(np.diff(closed, axis=0), axis=1)
+    cum = np.concatenate([[0.0], np.cumsum(seg)]) / seg.sum()
+    k = np.clip(np.searchsorted(cum, s, side="right") - 1, 0, len(seg) - 1)
+    frac = ((s - cum[k]) / (cum[k + 1] - cum[k]))[:, None]
+    return closed[k] + frac * (closed[k + 1] - closed[k])

@@ -1,0 +1,98 @@
+"""2D Poisson problems: a manufactured solution on the unit square, and the L-shape."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from equations.core import Array, Coords, DirichletCondition, Domain, Equation, Jet, Variable
+from equations.errors import InvalidParameterError
+from equations.geometry import Box, Polygon
+from equations.namespace import namespace
+
+
+class _Poisson(Equation):
+    """``-(u_xx + u_yy) = f`` with ``u = 0`` on the boundary."""
+
+    field = Variable("u", "1", "potential")
+    derivatives = ("xx", "yy")
+    default_resolution = (129, 129)
+
+    def source(self, coords: Coords) -> Array:
+        raise NotImplementedError
+
+    def residual(self, coords: Coords, u: Jet) -> Array:
+        return u["xx"] + u["yy"] + self.source(coords)
+
+    def conditions(self) -> tuple:
+        return (DirichletCondition(lambda c: 0.0 * c["x"]),)
+
+
+@dataclass(frozen=True)
+class Poisson2D(_Poisson):
+    r"""``-Delta u = f`` on ``[0, 1]^2`` with ``u = sin(kx pi x) sin(ky pi y)``.
+
+    Parameters
+    ----------
+    kx, ky : int
+        Positive integer wave numbers of the manufactured solution.
+    """
+
+    kx: int = 1
+    ky: int = 1
+
+    name = "poisson"
+    title = "2D Poisson, manufactured solution on the unit square"
+    has_exact = True
+
+    def __post_init__(self) -> None:
+        for key in ("kx", "ky"):
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise InvalidParameterError(f"poisson: {key} must be a positive integer, got {v!r}")
+
+    @property
+    def domain(self) -> Domain:
+        return Domain(Box(("x", "y"), (0.0, 0.0), (1.0, 1.0), (False, False)))
+
+    def exact(self, coords: Coords) -> Array:
+        x, y = coords["x"], coords["y"]
+        xp = namespace(x, y)
+        return xp.sin(self.kx * math.pi * x) * xp.sin(self.ky * math.pi * y)
+
+    def source(self, coords: Coords) -> Array:
+        return (self.kx**2 + self.ky**2) * math.pi**2 * self.exact(coords)
+
+    def ansatz(self, coords: Coords) -> tuple[Array, Array]:
+        x, y = coords["x"], coords["y"]
+        return 0.0 * x, 16.0 * x * (1 - x) * y * (1 - y)
+
+
+@dataclass(frozen=True)
+class LShapePoisson(_Poisson):
+    r"""``-Delta u = f`` (constant) on the L-shape ``[-1,1]^2 \ (0,1]^2``, ``u = 0`` on the boundary.
+
+    The re-entrant corner at the origin makes ``u`` singular (``r^(2/3)``);
+    there is no closed form, the reference is finite differences + multigrid.
+
+    Parameters
+    ----------
+    f : float
+        Constant source term (finite).
+    """
+
+    f: float = 1.0
+
+    name = "poisson_lshape"
+    title = "2D Poisson on an L-shaped domain"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.f, (int, float)) or not math.isfinite(self.f):
+            raise InvalidParameterError(f"poisson_lshape: f must be a finite number, got {self.f!r}")
+
+    @property
+    def domain(self) -> Domain:
+        return Domain(Polygon.from_vertices([(0, 0), (1, 0), (1, -1), (-1, -1), (-1, 1), (0, 1)]))
+
+    def source(self, coords: Coords) -> Array:
+        return self.f + 0.0 * coords["x"]

@@ -1,0 +1,14 @@
+"""The learners, all in PyTorch behind one contract (``fit`` / ``predict`` / ``save``).
+
+>>> from sciml import PINN
+>>> PINN(adam_steps=10).adam_steps
+10
+"""
+
+from sciml.base import Learner, create_learner, learner_names
+from sciml.callbacks import Callback, ProgressBar
+from sciml.pinn import PINN
+from sciml.training import LBFGS, Adam, Trainer
+
+__all__ = ["LBFGS", "PINN", "Adam", "Callback", "Learner", "ProgressBar", "Trainer", "create_learner",
+           "learner_names"]

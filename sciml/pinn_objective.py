@@ -1,0 +1,159 @@
+"""The PINN loss: PDE residual plus soft (or hard, by ansatz) initial/boundary conditions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+
+from equations import Equation
+from equations.core import DirichletCondition, InitialCondition, Jet
+from equations.errors import InvalidDataError
+from sciml.derivatives import DerivativePlan, autodiff_jet, compose_ansatz, network_jet
+from sciml.networks import MLP
+from sciml.sampling import PointCounts, collocation_points
+
+
+def check_points(name: str, points: np.ndarray, dim: int) -> np.ndarray:
+    """A float64 ``(n, dim)`` array without NaN/Inf, or a clear error."""
+    arr = np.asarray(points, dtype=float)
+    if arr.ndim != 2 or arr.shape[1] != dim:
+        raise InvalidDataError(f"{name} points must have shape (n, {dim}), got {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise InvalidDataError(f"{name} points contain NaN or Inf")
+    return arr
+
+
+class PINNObjective:
+    """Holds the network, the collocation points and computes the loss.
+
+    Parameters
+    ----------
+    equation : Equation
+    net : MLP
+    hard : bool
+        Use the equation's ansatz ``u = g + d * net`` (conditions met exactly).
+    weights : mapping
+        Loss weights per part (``residual``, ``initial``, ``boundary``, ``periodic``).
+    counts, sampling, rng
+        How to (re)sample collocation points.
+    points : mapping, optional
+        Fixed points per set instead of sampling (e.g. to match another library).
+    resample_every : int
+        Redraw the residual points every this many steps (0: never).
+    """
+
+    def __init__(
+        self,
+        equation: Equation,
+        net: MLP,
+        *,
+        hard: bool,
+        weights: Mapping[str, float],
+        counts: PointCounts,
+        sampling: str,
+        rng: np.random.Generator,
+        points: Mapping[str, np.ndarray] | None = None,
+        resample_every: int = 0,
+    ):
+        self.eq = equation
+        self.net = net
+        self.hard = hard
+        self.weights = dict(weights)
+        self.counts, self.sampling, self.rng = counts, sampling, rng
+        self.resample_every = resample_every
+        self.names = equation.domain.names
+        self.plan = DerivativePlan(self.names, equation.derivatives)
+        dim = len(self.names)
+        raw = points if points is not None else collocation_points(equation, counts, sampling, rng)
+        self.points = {k: check_points(k, v, dim) for k, v in raw.items()}
+        self._prepare()
+
+    # -- set-up -------------------------------------------------------------------
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.net.flat.dtype
+
+    def _tensor(self, a: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(a, dtype=self.dtype, device=self.net.flat.device)
+
+    def _coords(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {n: x[:, k] for k, n in enumerate(self.names)}
+
+    def _prepare(self) -> None:
+        """Tensors, targets and ansatz jets for the current points and dtype."""
+        self.x = {k: self._tensor(v) for k, v in self.points.items()}
+        self.coords = self._coords(self.x["residual"])
+        self.targets: dict[str, torch.Tensor] = {}
+        for cond in self.eq.conditions():
+            if isinstance(cond, InitialCondition) and "initial" in self.x:
+                self.targets["initial"] = _as_vector(cond.value(self._coords(self.x["initial"])), self.x["initial"])
+            if isinstance(cond, DirichletCondition) and "boundary" in self.x:
+                self.targets["boundary"] = _as_vector(
+                    cond.value(self._coords(self.x["boundary"])), self.x["boundary"]
+                )
+        if self.hard:
+            self.g_jet, self.d_jet = self._ansatz_jets(self.x["residual"])
+
+    def _ansatz_jets(self, x: torch.Tensor) -> tuple[Jet, Jet]:
+        def part(k: int):
+            return lambda p: self.eq.ansatz(dict(zip(self.names, p)))[k]
+
+        with torch.no_grad():
+            return autodiff_jet(part(0), x, self.plan), autodiff_jet(part(1), x, self.plan)
+
+    # -- Objective protocol -----------------------------------------------------------
+    def parameters(self) -> list[torch.nn.Parameter]:
+        return [self.net.flat]
+
+    def u_jet(self, x: torch.Tensor, g: Jet | None = None, d: Jet | None = None) -> Jet:
+        n = network_jet(self.net, x, self.plan)
+        return compose_ansatz(g, d, n, self.plan) if self.hard else n
+
+    def value(self, x: torch.Tensor) -> torch.Tensor:
+        """The learned solution at points ``x`` (ansatz applied when hard)."""
+        n = self.net(x)[:, 0]
+        if not self.hard:
+            return n
+        g, d = self.eq.ansatz(self._coords(x))
+        return g + d * n
+
+    def loss(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        u = self.u_jet(self.x["residual"], *((self.g_jet, self.d_jet) if self.hard else ()))
+        r = self.eq.residual(self.coords, u)
+        parts = {"residual": (r * r).mean()}
+        if not self.hard:
+            for key in ("initial", "boundary"):
+                if key in self.targets:
+                    e = self.value(self.x[key]) - self.targets[key]
+                    parts[key] = (e * e).mean()
+            if "periodic_lo" in self.x:
+                e = self.value(self.x["periodic_lo"]) - self.value(self.x["periodic_hi"])
+                parts["periodic"] = (e * e).mean()
+        total = sum(self.weights.get(k, 1.0) * v for k, v in parts.items())
+        return total, parts
+
+    def cast(self, dtype: torch.dtype) -> None:
+        self.net.to(dtype)
+        self._prepare()
+
+    def on_step(self, step: int) -> None:
+        if self.resample_every and step > 0 and step % self.resample_every == 0:
+            fresh = collocation_points(self.eq, self.counts, self.sampling, self.rng)
+            self.points["residual"] = fresh["residual"]
+            self._prepare()
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        return {k: torch.as_tensor(v) for k, v in self.points.items()}
+
+    def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        if tensors:
+            self.points = {k: v.double().numpy() for k, v in tensors.items()}
+            self._prepare()
+
+
+def _as_vector(values: object, x: torch.Tensor) -> torch.Tensor:
+    """Condition values as a 1D tensor matching the points (scalars broadcast)."""
+    v = torch.as_tensor(values, dtype=x.dtype, device=x.device)
+    return v.expand(x.shape[0]).clone() if v.ndim == 0 else v.reshape(x.shape[0])

@@ -1,0 +1,312 @@
+"""The training loop shared by every learner: Adam then L-BFGS, callbacks, guard, resume.
+
+A learner hands the :class:`Trainer` an :class:`Objective` (its parameters and
+a loss closure); the trainer runs the stages, records the history, stops with
+:class:`~equations.errors.TrainingDivergedError` on a non-finite loss (after
+restoring the last good weights) and checkpoints so a killed run resumes.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+
+from equations.errors import InvalidParameterError, TrainingDivergedError
+from sciml.callbacks import Callback
+from sciml.checkpoint import load_bundle, save_bundle
+from sciml.runtime import resolve_dtype
+
+
+class Objective(Protocol):
+    """What a learner gives the trainer."""
+
+    def parameters(self) -> list[torch.nn.Parameter]: ...
+
+    def loss(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Total loss and its named parts (for the history)."""
+
+    def cast(self, dtype: torch.dtype) -> None:
+        """Move parameters and points to ``dtype`` (for a float64 L-BFGS stage)."""
+
+    def on_step(self, step: int) -> None:
+        """Called before each step (resampling hooks)."""
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """Extra tensors a checkpoint must hold (current collocation points)."""
+
+    def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Adam:
+    """Adam for ``steps`` steps; the learning rate decays geometrically to ``final_lr``."""
+
+    steps: int
+    lr: float = 1e-3
+    final_lr: float | None = None
+
+    def __post_init__(self) -> None:
+        _check_count("Adam steps", self.steps)
+        for key in ("lr", "final_lr"):
+            v = getattr(self, key)
+            if v is not None and (not math.isfinite(v) or v <= 0):
+                raise InvalidParameterError(f"Adam {key} must be a positive number, got {v!r}")
+
+
+@dataclass(frozen=True)
+class LBFGS:
+    """L-BFGS with a strong-Wolfe line search, run in ``dtype`` (float64 by default).
+
+    It runs in chunks of ``chunk`` iterations; a chunk that stops early (zero
+    line-search step, flat loss) triggers a restart from a fresh curvature
+    history, up to ``restarts`` times in a row, so the stage does not silently
+    end after a few steps as torch's L-BFGS does in float32.
+    """
+
+    max_iter: int
+    dtype: str | None = "float64"
+    history_size: int = 50
+    chunk: int = 100
+    restarts: int = 2
+
+    def __post_init__(self) -> None:
+        _check_count("L-BFGS max_iter", self.max_iter)
+        if self.dtype is not None:
+            resolve_dtype(self.dtype)
+
+
+Stage = Adam | LBFGS
+
+
+def _check_count(what: str, v: Any) -> None:
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        raise InvalidParameterError(f"{what} must be an integer >= 0, got {v!r}")
+
+
+@dataclass
+class History:
+    """Per-step records and per-stage timings of a run."""
+
+    step: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    parts: dict[str, list[float]] = field(default_factory=dict)
+    stages: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(self, step: int, loss: float, parts: dict[str, float]) -> None:
+        self.step.append(step)
+        self.loss.append(loss)
+        for k, v in parts.items():
+            self.parts.setdefault(k, []).append(v)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Trainer:
+    """Runs the stages on an objective.
+
+    Parameters
+    ----------
+    stages : sequence of Adam / LBFGS
+    callbacks : sequence of Callback
+        Progress bar, extra logging...
+    checkpoint_dir : path, optional
+        Where to checkpoint (every ``checkpoint_every`` Adam steps and at the
+        end of every stage); with ``resume=True`` an existing checkpoint there
+        is continued from.
+    """
+
+    def __init__(
+        self,
+        stages: Sequence[Stage],
+        callbacks: Sequence[Callback] = (),
+        checkpoint_dir: str | Path | None = None,
+        checkpoint_every: int = 1000,
+        resume: bool = False,
+    ):
+        self.stages = list(stages)
+        self.callbacks = list(callbacks)
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
+        self.checkpoint_every = checkpoint_every
+        self.resume = resume
+        self.history = History()
+        self.step = 0
+        self.stage_index = 0
+        self.total_steps = sum(s.steps if isinstance(s, Adam) else s.max_iter for s in self.stages)
+
+    # -- public -----------------------------------------------------------------
+    def fit(self, objective: Objective) -> History:
+        start_in_stage, adam_state = 0, None
+        if self.resume and self.checkpoint_dir and (self.checkpoint_dir / "meta.json").exists():
+            start_in_stage, adam_state = self._load(objective)
+        for cb in self.callbacks:
+            cb.on_train_begin(self)
+        for index in range(self.stage_index, len(self.stages)):
+            self.stage_index = index
+            stage = self.stages[index]
+            t0, step0 = time.perf_counter(), self.step
+            if isinstance(stage, Adam):
+                self._run_adam(objective, stage, start_in_stage, adam_state)
+            else:
+                self._run_lbfgs(objective, stage)
+            elapsed = time.perf_counter() - t0
+            n = self.step - step0
+            self.history.stages.append(
+                {"stage": type(stage).__name__, "steps": n, "seconds": elapsed,
+                 "steps_per_second": n / elapsed if elapsed > 0 else float("nan")}
+            )
+            start_in_stage, adam_state = 0, None
+            self.stage_index = index + 1
+            self._save(objective, None, 0)
+            for cb in self.callbacks:
+                cb.on_stage_end(self, index)
+        for cb in self.callbacks:
+            cb.on_train_end(self)
+        return self.history
+
+    # -- stages -----------------------------------------------------------------
+    def _run_adam(self, objective: Objective, stage: Adam, start: int, state: dict | None) -> None:
+        params = objective.parameters()
+        opt = torch.optim.Adam(params, lr=stage.lr, **_fused_if_possible(params))
+        if state is not None:
+            saved = opt.state_dict()
+            saved["state"] = state
+            opt.load_state_dict(saved)
+        gamma = (stage.final_lr / stage.lr) ** (1.0 / max(stage.steps, 1)) if stage.final_lr else 1.0
+        good = [p.detach().clone() for p in params]
+        for k in range(start, stage.steps):
+            if gamma != 1.0:
+                for group in opt.param_groups:
+                    group["lr"] = stage.lr * gamma**k
+            objective.on_step(self.step)
+            opt.zero_grad(set_to_none=True)
+            loss, parts = objective.loss()
+            value = loss.item()
+            if not math.isfinite(value):
+                self._diverged(objective, params, good, value, "Adam")
+            for g, p in zip(good, params):
+                g.copy_(p.detach())
+            loss.backward()
+            opt.step()
+            self.step += 1
+            self._record(value, parts)
+            if self.checkpoint_dir and self.checkpoint_every and (k + 1) % self.checkpoint_every == 0:
+                self._save(objective, opt, k + 1)
+
+    def _run_lbfgs(self, objective: Objective, stage: LBFGS) -> None:
+        if stage.dtype is not None:
+            objective.cast(resolve_dtype(stage.dtype))
+        params = objective.parameters()
+        good = [p.detach().clone() for p in params]
+        last: dict[str, Any] = {}
+
+        def closure() -> torch.Tensor:
+            opt.zero_grad(set_to_none=True)
+            loss, parts = objective.loss()
+            loss.backward()
+            last["loss"], last["parts"] = loss, parts
+            return loss
+
+        def new_optimizer() -> torch.optim.LBFGS:
+            return torch.optim.LBFGS(
+                params, lr=1.0, max_iter=stage.chunk, max_eval=stage.chunk * 2,
+                history_size=stage.history_size, tolerance_grad=1e-12,
+                tolerance_change=1e-16, line_search_fn="strong_wolfe",
+            )
+
+        opt, done, failures = new_optimizer(), 0, 0
+        best = math.inf
+        while done < stage.max_iter:
+            n_before = opt.state[params[0]].get("n_iter", 0) if params[0] in opt.state else 0
+            for group in opt.param_groups:
+                group["max_iter"] = min(stage.chunk, stage.max_iter - done)
+            opt.step(closure)
+            n_iter = opt.state[params[0]]["n_iter"] - n_before
+            value = last["loss"].item()
+            if not math.isfinite(value):
+                self._diverged(objective, params, good, value, "L-BFGS")
+            done += max(n_iter, 1)
+            self.step += max(n_iter, 1)
+            self._record(value, last["parts"])
+            improved = value < best * (1 - 1e-9)
+            if improved:
+                best = value
+                for g, p in zip(good, params):
+                    g.copy_(p.detach())
+            stalled = n_iter < group["max_iter"] or not improved
+            if stalled:
+                failures += 1
+                if failures > stage.restarts:
+                    break
+                opt = new_optimizer()  # fresh curvature history
+            else:
+                failures = 0
+        with torch.no_grad():  # never end on a worse point than the best seen
+            for g, p in zip(good, params):
+                p.copy_(g)
+
+    # -- helpers ----------------------------------------------------------------
+    def _record(self, value: float, parts: dict[str, torch.Tensor]) -> None:
+        self.history.record(self.step, value, {k: v.item() for k, v in parts.items()})
+        for cb in self.callbacks:
+            cb.on_step(self, value)
+
+    def _diverged(self, objective: Objective, params: list, good: list, value: float, stage: str) -> None:
+        with torch.no_grad():
+            for g, p in zip(good, params):
+                p.copy_(g)
+        if self.checkpoint_dir:
+            self._save(objective, None, 0, diverged=True)
+        raise TrainingDivergedError(
+            f"loss became {value} at step {self.step} ({stage} stage); training stopped and the last "
+            "good weights were restored. Try a smaller learning rate or float64."
+        )
+
+    def _save(self, objective: Objective, opt: torch.optim.Optimizer | None, in_stage: int,
+              diverged: bool = False) -> None:
+        if not self.checkpoint_dir:
+            return
+        tensors = {f"param.{i}": p for i, p in enumerate(objective.parameters())}
+        tensors.update({f"objective.{k}": v for k, v in objective.state_tensors().items()})
+        if opt is not None:
+            for i, st in opt.state_dict()["state"].items():
+                for k, v in st.items():
+                    tensors[f"adam.{i}.{k}"] = torch.as_tensor(v)
+        meta = {"step": self.step, "stage_index": self.stage_index, "in_stage": in_stage,
+                "has_optimizer": opt is not None, "diverged": diverged,
+                "dtype": str(objective.parameters()[0].dtype), "history": self.history.to_dict()}
+        save_bundle(self.checkpoint_dir, tensors, meta)
+
+    def _load(self, objective: Objective) -> tuple[int, dict | None]:
+        tensors, meta = load_bundle(self.checkpoint_dir)
+        dtype = getattr(torch, meta["dtype"].removeprefix("torch."))
+        if objective.parameters()[0].dtype != dtype:
+            objective.cast(dtype)
+        with torch.no_grad():
+            for i, p in enumerate(objective.parameters()):
+                p.copy_(tensors[f"param.{i}"])
+        objective.load_state_tensors(
+            {k.removeprefix("objective."): v for k, v in tensors.items() if k.startswith("objective.")}
+        )
+        self.step, self.stage_index = meta["step"], meta["stage_index"]
+        h = meta["history"]
+        self.history = History(h["step"], h["loss"], h["parts"], h["stages"])
+        state = None
+        if meta["has_optimizer"]:
+            state = {}
+            for key, v in tensors.items():
+                if key.startswith("adam."):
+                    _, i, name = key.split(".", 2)
+                    state.setdefault(int(i), {})[name] = v
+        return meta["in_stage"], state
+
+
+def _fused_if_possible(params: list[torch.Tensor]) -> dict[str, bool]:
+    """Fused Adam is one kernel per step; it needs floating tensors on a supported device."""
+    return {"fused": True} if all(p.device.type in ("cpu", "cuda") for p in params) else {}

@@ -1,0 +1,56 @@
+"""PINN contract: save/load round trip, sampling, bad input."""
+
+import numpy as np
+import pytest
+
+from equations import Burgers, InvalidDataError, InvalidParameterError, LShapePoisson, UnknownNameError
+from sciml import PINN, create_learner
+
+
+def _tiny(**kw):
+    return PINN(hidden=(8, 8), n_residual=64, n_boundary=8, n_initial=8, adam_steps=20, lbfgs_iter=5, **kw)
+
+
+def test_save_load_round_trip_is_exact(tmp_path):
+    pinn = _tiny(seed=2).fit(Burgers())
+    pinn.save(tmp_path / "model")
+    back = PINN.load(tmp_path / "model")
+    pts = np.random.default_rng(0).uniform([-1, 0], [1, 1], (100, 2))
+    np.testing.assert_array_equal(back.predict(pts), pinn.predict(pts))
+    assert back.get_params() == {**pinn.get_params(), "hidden": [8, 8]}
+    assert not list((tmp_path / "model").glob("*.pkl"))
+
+
+def test_same_seed_same_model_and_float64_option():
+    a = _tiny(seed=5).fit(Burgers())
+    b = _tiny(seed=5).fit(Burgers())
+    np.testing.assert_array_equal(a.model_.flat.detach().numpy(), b.model_.flat.detach().numpy())
+    c = _tiny(seed=5, dtype="float64").fit(Burgers())
+    assert c.predict(np.zeros((1, 2))).dtype == np.float64
+
+
+def test_hard_constraint_initial_condition_exact():
+    pinn = _tiny(constraints="hard").fit(Burgers())
+    x = np.linspace(-1, 1, 11)
+    u0 = pinn.predict(np.column_stack([x, np.zeros_like(x)]))
+    np.testing.assert_allclose(u0, -np.sin(np.pi * x), atol=1e-6)
+
+
+def test_bad_input_clear_errors(tmp_path):
+    with pytest.raises(UnknownNameError, match="unknown learner 'pin'"):
+        create_learner("pin")
+    with pytest.raises(InvalidParameterError, match="no hard-constraint ansatz"):
+        _tiny(constraints="hard").fit(LShapePoisson())
+    with pytest.raises(InvalidParameterError, match="sampling must be one of"):
+        _tiny(sampling="random").fit(Burgers())
+    with pytest.raises(InvalidParameterError, match="not fitted"):
+        PINN().predict(np.zeros((1, 2)))
+    with pytest.raises(InvalidDataError, match="NaN"):
+        _tiny().fit(Burgers(), points={"residual": np.full((4, 2), np.nan)})
+    fitted = _tiny().fit(Burgers())
+    with pytest.raises(InvalidDataError, match=r"shape \(n, 2\)"):
+        fitted.predict(np.zeros((3, 3)))
+    with pytest.raises(InvalidDataError, match="missing"):
+        PINN.load(tmp_path)
+    with pytest.raises(InvalidParameterError, match="dtype"):
+        _tiny(dtype="float16").fit(Burgers())

@@ -1,0 +1,99 @@
+"""Training loop: loss drops, float64 L-BFGS keeps going, NaN guard, checkpoint and resume."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from equations import Burgers, Poisson2D, TrainingDivergedError
+from sciml import PINN, Callback
+from sciml.training import LBFGS, Adam, Trainer
+
+
+def test_loss_drops_and_poisson_error_small():
+    eq = Poisson2D()
+    pinn = PINN(hidden=(16, 16), n_residual=400, adam_steps=300, lr=3e-3, lbfgs_iter=150, seed=1).fit(eq)
+    loss = pinn.history_.loss
+    assert loss[-1] < loss[0] / 100
+    g = np.linspace(0, 1, 21)
+    pts = np.stack(np.meshgrid(g, g, indexing="ij"), -1).reshape(-1, 2)
+    exact = eq.exact({"x": pts[:, 0], "y": pts[:, 1]})
+    rel = np.linalg.norm(pinn.predict(pts) - exact) / np.linalg.norm(exact)
+    assert rel < 1e-2
+
+
+def test_lbfgs_float64_stage_runs_many_iterations():
+    pinn = PINN(hidden=(16, 16), n_residual=300, n_boundary=40, n_initial=40, constraints="soft",
+                adam_steps=200, lbfgs_iter=300, seed=0).fit(Burgers())
+    lbfgs = pinn.history_.stages[1]
+    assert lbfgs["stage"] == "LBFGS" and lbfgs["steps"] >= 250
+    adam_end = pinn.history_.loss[199]
+    assert pinn.history_.loss[-1] < adam_end / 5
+
+
+class _Objective:
+    """A quadratic whose loss turns NaN once x[0] passes a threshold."""
+
+    def __init__(self):
+        self.p = torch.nn.Parameter(torch.tensor([0.0, 1.0], dtype=torch.float64))
+
+    def parameters(self):
+        return [self.p]
+
+    def loss(self):
+        loss = ((self.p - 10.0) ** 2).sum()
+        if self.p[0].item() > 0.05:
+            loss = loss * math.nan
+        return loss, {"residual": loss}
+
+    def cast(self, dtype):
+        pass
+
+    def on_step(self, step):
+        pass
+
+    def state_tensors(self):
+        return {}
+
+    def load_state_tensors(self, tensors):
+        pass
+
+
+def test_nan_guard_stops_and_keeps_last_good_weights(tmp_path):
+    obj = _Objective()
+    trainer = Trainer([Adam(1000, lr=1e-2)], checkpoint_dir=tmp_path / "ck")
+    with pytest.raises(TrainingDivergedError, match="loss became nan"):
+        trainer.fit(obj)
+    assert 0 < obj.p[0].item() <= 0.05  # the last weights with a finite loss
+    assert (tmp_path / "ck" / "tensors.safetensors").exists()
+
+
+class _Kill(Callback):
+    def __init__(self, at):
+        self.at = at
+
+    def on_step(self, trainer, loss):
+        if trainer.step == self.at:
+            raise KeyboardInterrupt
+
+
+def test_resume_after_kill_matches_uninterrupted(tmp_path):
+    def make(**kw):
+        return PINN(hidden=(8, 8), n_residual=100, n_boundary=10, n_initial=10, constraints="soft",
+                    adam_steps=120, lbfgs_iter=0, seed=3, **kw)
+
+    full = make().fit(Burgers())
+    ck = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        make(checkpoint_dir=str(ck)).fit(Burgers(), callbacks=[_Kill(75)])
+    resumed = make(checkpoint_dir=str(ck), resume=True).fit(Burgers())
+    torch.testing.assert_close(resumed.model_.flat, full.model_.flat, rtol=0, atol=0)
+    assert resumed.history_.loss == full.history_.loss
+
+
+def test_lbfgs_stage_is_float64_then_back_to_float32():
+    pinn = PINN(hidden=(8,), n_residual=50, adam_steps=5, lbfgs_iter=5, seed=0, constraints="hard")
+    pinn.fit(Poisson2D())
+    assert pinn.model_.flat.dtype == torch.float32
+    assert LBFGS(5).dtype == "float64"
