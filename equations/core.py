@@ -129,7 +129,7 @@ class Jet:
     and ``jet["xt"]`` (or ``"tx"``) is ``u_xt``. Keys name coordinates.
     """
 
-    __slots__ = ("value", "_derivatives")
+    __slots__ = ("_derivatives", "value")
 
     def __init__(self, value: Array, derivatives: Mapping[str, Array]):
         self.value = value

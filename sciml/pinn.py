@@ -45,6 +45,9 @@ class PINN(Learner):
     sampling : {"sobol", "uniform", "halton", "lhs"}
     resample_every : int
         Redraw residual points every this many Adam steps (0: never).
+    adaptive : {None, "rad"}
+        Placement of redrawn points: uniform (None) or residual-based adaptive
+        distribution (``"rad"``), which concentrates points at fronts.
     adam_steps, lr, final_lr
         Adam stage; the learning rate decays geometrically to ``final_lr`` if given.
     lbfgs_iter : int
@@ -57,6 +60,9 @@ class PINN(Learner):
         Seeds the weights and the point sampling.
     device, dtype
         Where and in which precision the network lives (float32 by default).
+    compile : bool
+        Fuse the loss with ``torch.compile`` (needs a C++ compiler; pays a
+        one-off compile time, then faster steps on large point sets).
     progress : bool
         Show a tqdm progress bar.
     checkpoint_dir : path, optional
@@ -76,6 +82,7 @@ class PINN(Learner):
         n_initial: int = 160,
         sampling: str = "sobol",
         resample_every: int = 0,
+        adaptive: str | None = None,
         adam_steps: int = 15000,
         lr: float = 1e-3,
         final_lr: float | None = None,
@@ -85,6 +92,7 @@ class PINN(Learner):
         seed: int = 0,
         device: str = "cpu",
         dtype: str = "float32",
+        compile: bool = False,
         progress: bool = False,
         checkpoint_dir: str | None = None,
         resume: bool = False,
@@ -97,6 +105,7 @@ class PINN(Learner):
         self.n_initial = n_initial
         self.sampling = sampling
         self.resample_every = resample_every
+        self.adaptive = adaptive
         self.adam_steps = adam_steps
         self.lr = lr
         self.final_lr = final_lr
@@ -106,6 +115,7 @@ class PINN(Learner):
         self.seed = seed
         self.device = device
         self.dtype = dtype
+        self.compile = compile
         self.progress = progress
         self.checkpoint_dir = checkpoint_dir
         self.resume = resume
@@ -114,6 +124,8 @@ class PINN(Learner):
     def _validate(self, equation: Equation) -> tuple[bool, list]:
         if self.constraints not in CONSTRAINTS:
             raise InvalidParameterError(f"constraints must be one of {CONSTRAINTS}, got {self.constraints!r}")
+        if self.adaptive not in (None, "rad"):
+            raise InvalidParameterError(f"adaptive must be None or 'rad', got {self.adaptive!r}")
         if self.sampling not in METHODS:
             raise InvalidParameterError(f"sampling must be one of {METHODS}, got {self.sampling!r}")
         has_ansatz = equation.ansatz(
@@ -156,7 +168,7 @@ class PINN(Learner):
         objective = PINNObjective(
             equation, net, hard=hard, weights=self.weights or {}, counts=counts,
             sampling=self.sampling, rng=numpy_rng(self.seed), points=points,
-            resample_every=self.resample_every,
+            resample_every=self.resample_every, adaptive=self.adaptive, compile=self.compile,
         )
         cbs = list(callbacks) + ([ProgressBar(desc=f"pinn {equation.name}")] if self.progress else [])
         trainer = Trainer(stages, cbs, checkpoint_dir=self.checkpoint_dir, resume=self.resume)

@@ -42,6 +42,11 @@ class PINNObjective:
         Fixed points per set instead of sampling (e.g. to match another library).
     resample_every : int
         Redraw the residual points every this many steps (0: never).
+    adaptive : {None, "rad"}
+        How redrawn points are placed: uniformly by ``sampling`` (None), or by
+        residual-based adaptive distribution (``"rad"``, Wu et al. 2023): from a
+        pool ``pool_factor`` times larger, with probability
+        ``|r|^k / mean(|r|^k) + c`` (k = c = 1), which crowds points into fronts.
     """
 
     def __init__(
@@ -56,6 +61,9 @@ class PINNObjective:
         rng: np.random.Generator,
         points: Mapping[str, np.ndarray] | None = None,
         resample_every: int = 0,
+        adaptive: str | None = None,
+        pool_factor: int = 10,
+        compile: bool = False,
     ):
         self.eq = equation
         self.net = net
@@ -63,6 +71,11 @@ class PINNObjective:
         self.weights = dict(weights)
         self.counts, self.sampling, self.rng = counts, sampling, rng
         self.resample_every = resample_every
+        self.adaptive = adaptive
+        self.pool_factor = pool_factor
+        # torch.compile fuses the many small element-wise ops of a step into a few
+        # kernels; it recompiles once per dtype (float32 Adam, float64 L-BFGS)
+        self._loss = torch.compile(self._eager_loss, dynamic=False) if compile else self._eager_loss
         self.names = equation.domain.names
         self.plan = DerivativePlan(self.names, equation.derivatives)
         dim = len(self.names)
@@ -93,6 +106,16 @@ class PINNObjective:
                 self.targets["boundary"] = _as_vector(
                     cond.value(self._coords(self.x["boundary"])), self.x["boundary"]
                 )
+        # every soft-condition point goes through the network in one batch
+        self.slices: dict[str, slice] = {}
+        chunks, start = [], 0
+        for key in ("initial", "boundary", "periodic_lo", "periodic_hi"):
+            if key in self.x and (key in self.targets or key.startswith("periodic")):
+                n = self.x[key].shape[0]
+                self.slices[key] = slice(start, start + n)
+                chunks.append(self.x[key])
+                start += n
+        self.x_conditions = torch.cat(chunks) if chunks else None
         if self.hard:
             self.g_jet, self.d_jet = self._ansatz_jets(self.x["residual"])
 
@@ -120,16 +143,20 @@ class PINNObjective:
         return g + d * n
 
     def loss(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        return self._loss()
+
+    def _eager_loss(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         u = self.u_jet(self.x["residual"], *((self.g_jet, self.d_jet) if self.hard else ()))
         r = self.eq.residual(self.coords, u)
         parts = {"residual": (r * r).mean()}
-        if not self.hard:
+        if not self.hard and self.x_conditions is not None:
+            v = self.value(self.x_conditions)
             for key in ("initial", "boundary"):
-                if key in self.targets:
-                    e = self.value(self.x[key]) - self.targets[key]
+                if key in self.slices:
+                    e = v[self.slices[key]] - self.targets[key]
                     parts[key] = (e * e).mean()
-            if "periodic_lo" in self.x:
-                e = self.value(self.x["periodic_lo"]) - self.value(self.x["periodic_hi"])
+            if "periodic_lo" in self.slices:
+                e = v[self.slices["periodic_lo"]] - v[self.slices["periodic_hi"]]
                 parts["periodic"] = (e * e).mean()
         total = sum(self.weights.get(k, 1.0) * v for k, v in parts.items())
         return total, parts
@@ -140,9 +167,22 @@ class PINNObjective:
 
     def on_step(self, step: int) -> None:
         if self.resample_every and step > 0 and step % self.resample_every == 0:
-            fresh = collocation_points(self.eq, self.counts, self.sampling, self.rng)
-            self.points["residual"] = fresh["residual"]
-            self._prepare()
+            self.resample()
+
+    def resample(self) -> None:
+        """Redraw the residual points (uniformly, or by residual density with ``"rad"``)."""
+        n = self.counts.residual
+        pool_counts = PointCounts(n * (self.pool_factor if self.adaptive else 1), 0, 0)
+        pool = collocation_points(self.eq, pool_counts, self.sampling, self.rng)["residual"]
+        if self.adaptive == "rad":
+            x = self._tensor(pool)
+            with torch.no_grad():
+                jets = self._ansatz_jets(x) if self.hard else ()
+                r = self.eq.residual(self._coords(x), self.u_jet(x, *jets)).abs().double().cpu().numpy()
+            density = r / r.mean() + 1.0
+            pool = pool[self.rng.choice(len(pool), n, replace=False, p=density / density.sum())]
+        self.points["residual"] = pool
+        self._prepare()
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
         return {k: torch.as_tensor(v) for k, v in self.points.items()}

@@ -1,0 +1,41 @@
+"""Classical reference solvers: ``solve(equation, resolution)`` dispatches on the equation type.
+
+>>> import math, equations, solvers
+>>> u = solvers.solve(equations.Burgers(nu=0.01 / math.pi), (256, 101))
+>>> u.dims
+('x', 't')
+
+Registered solvers (see :func:`available`): Cole--Hopf quadrature and ETDRK4
+spectral for Burgers, the Fourier solution for periodic convection--diffusion,
+and 5-point finite differences with geometric multigrid for the Poisson specs.
+"""
+
+from solvers import burgers as _burgers  # noqa: F401  (modules register their solvers on import)
+from solvers import convection as _convection  # noqa: F401
+from solvers import poisson as _poisson  # noqa: F401
+from solvers import spectral as _spectral  # noqa: F401
+from solvers.burgers import cole_hopf
+from solvers.convection import convection_diffusion_periodic
+from solvers.facade import solve
+from solvers.fd import interior_of, laplacian_matrix
+from solvers.multigrid import Hierarchy, MultigridInfo, multigrid_solve, preconditioner, v_cycle
+from solvers.registry import SolverOutput, available, register
+from solvers.spectral import ETDRK4, burgers_periodic
+
+__all__ = [
+    "ETDRK4",
+    "Hierarchy",
+    "MultigridInfo",
+    "SolverOutput",
+    "available",
+    "burgers_periodic",
+    "cole_hopf",
+    "convection_diffusion_periodic",
+    "interior_of",
+    "laplacian_matrix",
+    "multigrid_solve",
+    "preconditioner",
+    "register",
+    "solve",
+    "v_cycle",
+]

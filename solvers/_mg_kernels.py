@@ -1,0 +1,141 @@
+"""numba kernels of the 2D 5-point multigrid: smoothing, residual, transfer operators.
+
+Arrays are indexed ``[i, j]`` with ``i`` along x (spacing ``hx``) and ``j`` along
+y (``hy``). ``mask`` (uint8) marks unknowns; it is zero on the outer frame, so
+the loops over ``1 .. n-2`` never need bounds checks, and every non-unknown
+point of ``u`` holds zero (the Dirichlet value), which the stencils rely on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def rb_sweep(u: np.ndarray, f: np.ndarray, mask: np.ndarray, hx: float, hy: float, color: int) -> None:
+    """Gauss--Seidel update of the points with ``(i + j) % 2 == color`` (rows in parallel)."""
+    nx, ny = u.shape
+    cx = 1.0 / (hx * hx)
+    cy = 1.0 / (hy * hy)
+    inv_diag = 1.0 / (2.0 * cx + 2.0 * cy)
+    for i in prange(1, nx - 1):
+        # points of one colour only read the other colour: rows are independent
+        for j in range(1 + (i + 1 + color) % 2, ny - 1, 2):
+            if mask[i, j]:
+                u[i, j] = (
+                    f[i, j] + cx * (u[i - 1, j] + u[i + 1, j]) + cy * (u[i, j - 1] + u[i, j + 1])
+                ) * inv_diag
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def residual(u: np.ndarray, f: np.ndarray, mask: np.ndarray, hx: float, hy: float, r: np.ndarray) -> float:
+    """Store ``r = f + Laplacian(u)`` on unknowns (0 elsewhere); return ``sum(r**2)``."""
+    nx, ny = u.shape
+    cx = 1.0 / (hx * hx)
+    cy = 1.0 / (hy * hy)
+    total = 0.0
+    for i in prange(1, nx - 1):
+        for j in range(1, ny - 1):
+            if mask[i, j]:
+                c = u[i, j]
+                v = (
+                    f[i, j]
+                    - cx * (2.0 * c - u[i - 1, j] - u[i + 1, j])
+                    - cy * (2.0 * c - u[i, j - 1] - u[i, j + 1])
+                )
+                r[i, j] = v
+                total += v * v
+            else:
+                r[i, j] = 0.0
+    return total
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def residual_sumsq(u: np.ndarray, f: np.ndarray, mask: np.ndarray, hx: float, hy: float) -> float:
+    """``sum((f + Laplacian(u))**2)`` over unknowns, without storing the residual."""
+    nx, ny = u.shape
+    cx = 1.0 / (hx * hx)
+    cy = 1.0 / (hy * hy)
+    total = 0.0
+    for i in prange(1, nx - 1):
+        for j in range(1, ny - 1):
+            if mask[i, j]:
+                c = u[i, j]
+                v = (
+                    f[i, j]
+                    - cx * (2.0 * c - u[i - 1, j] - u[i + 1, j])
+                    - cy * (2.0 * c - u[i, j - 1] - u[i, j + 1])
+                )
+                total += v * v
+    return total
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def masked_sumsq(f: np.ndarray, mask: np.ndarray) -> float:
+    """``sum(f**2)`` over unknowns."""
+    nx, ny = f.shape
+    total = 0.0
+    for i in prange(nx):
+        for j in range(ny):
+            if mask[i, j]:
+                total += f[i, j] * f[i, j]
+    return total
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def restrict_full_weighting(r: np.ndarray, mask_c: np.ndarray, fc: np.ndarray) -> None:
+    """Coarse right-hand side ``fc`` = full-weighting average of the fine residual ``r``."""
+    ncx, ncy = fc.shape
+    for ic in prange(1, ncx - 1):
+        i = 2 * ic
+        for jc in range(1, ncy - 1):
+            j = 2 * jc
+            if mask_c[ic, jc]:
+                fc[ic, jc] = 0.0625 * (
+                    4.0 * r[i, j]
+                    + 2.0 * (r[i - 1, j] + r[i + 1, j] + r[i, j - 1] + r[i, j + 1])
+                    + (r[i - 1, j - 1] + r[i - 1, j + 1] + r[i + 1, j - 1] + r[i + 1, j + 1])
+                )
+            else:
+                fc[ic, jc] = 0.0
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def prolong_add(ec: np.ndarray, mask: np.ndarray, u: np.ndarray) -> None:
+    """``u += P ec`` on fine unknowns, ``P`` the bilinear interpolation."""
+    nx, ny = u.shape
+    for i in prange(1, nx - 1):
+        ic = i // 2
+        if i % 2 == 0:  # a fine row on a coarse row
+            for j in range(1, ny - 1):
+                if mask[i, j]:
+                    jc = j // 2
+                    if j % 2 == 0:
+                        u[i, j] += ec[ic, jc]
+                    else:
+                        u[i, j] += 0.5 * (ec[ic, jc] + ec[ic, jc + 1])
+        else:  # between coarse rows ic and ic + 1
+            for j in range(1, ny - 1):
+                if mask[i, j]:
+                    jc = j // 2
+                    if j % 2 == 0:
+                        u[i, j] += 0.5 * (ec[ic, jc] + ec[ic + 1, jc])
+                    else:
+                        u[i, j] += 0.25 * (ec[ic, jc] + ec[ic, jc + 1] + ec[ic + 1, jc] + ec[ic + 1, jc + 1])
+
+
+@njit(fastmath=True, cache=True)
+def rb_sweep_box(
+    u: np.ndarray, f: np.ndarray, mask: np.ndarray, hx: float, hy: float, color: int, box: np.ndarray
+) -> None:
+    """:func:`rb_sweep` restricted to ``box = (i0, i1, j0, j1)`` (half-open, inside the frame)."""
+    cx = 1.0 / (hx * hx)
+    cy = 1.0 / (hy * hy)
+    inv_diag = 1.0 / (2.0 * cx + 2.0 * cy)
+    for i in range(box[0], box[1]):
+        for j in range(box[2] + (i + box[2] + color) % 2, box[3], 2):
+            if mask[i, j]:
+                u[i, j] = (
+                    f[i, j] + cx * (u[i - 1, j] + u[i + 1, j]) + cy * (u[i, j - 1] + u[i, j + 1])
+                ) * inv_diag

@@ -1,0 +1,90 @@
+"""Finite-difference pieces shared by the Poisson solvers: masks and the assembled 5-point matrix."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.sparse as sp
+
+from equations.errors import InvalidDataError, InvalidParameterError
+
+
+def check_spacing(hx: float, hy: float) -> None:
+    """Raise :class:`InvalidParameterError` unless both grid spacings are positive and finite."""
+    for key, h in (("hx", hx), ("hy", hy)):
+        if (
+            isinstance(h, bool)
+            or not isinstance(h, (int, float, np.floating))
+            or not (math.isfinite(h) and h > 0)
+        ):
+            raise InvalidParameterError(f"grid spacing {key} must be a positive finite number, got {h!r}")
+
+
+def unknowns_mask(mask: np.ndarray) -> np.ndarray:
+    """A contiguous uint8 copy of ``mask`` with the outer frame cleared (fixed zero there)."""
+    mask = np.asarray(mask)
+    if mask.ndim != 2 or min(mask.shape) < 3:
+        raise InvalidDataError(
+            f"mask must be a 2D array with at least 3 points per axis, got shape {mask.shape}"
+        )
+    if mask.dtype != np.bool_:
+        raise InvalidDataError(f"mask must be boolean, got dtype {mask.dtype}")
+    out = np.ascontiguousarray(mask, dtype=np.uint8).copy()
+    out[0, :] = out[-1, :] = out[:, 0] = out[:, -1] = 0
+    return out
+
+
+def interior_of(closed: np.ndarray) -> np.ndarray:
+    """Grid points whose 8 neighbours all lie in the closed domain ``closed``.
+
+    For a polygon with edges on grid lines these are exactly the points off its
+    boundary: an edge point has a neighbour across the edge outside, and a
+    re-entrant corner has one diagonal neighbour outside.
+    """
+    closed = np.asarray(closed, dtype=bool)
+    padded = np.pad(closed, 1, constant_values=False)
+    out = closed.copy()
+    nx, ny = closed.shape
+    for di in (-1, 0, 1):
+        for dj in (-1, 0, 1):
+            out &= padded[1 + di : 1 + di + nx, 1 + dj : 1 + dj + ny]
+    return out
+
+
+def laplacian_matrix(mask: np.ndarray, hx: float, hy: float) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The 5-point ``-Laplacian`` on the unknowns of ``mask`` (zero Dirichlet elsewhere).
+
+    Parameters
+    ----------
+    mask : numpy.ndarray
+        Boolean ``(nx, ny)``; True marks unknowns (the outer frame is never one).
+    hx, hy : float
+        Grid spacings along axis 0 and axis 1.
+
+    Returns
+    -------
+    (scipy.sparse.csr_matrix, numpy.ndarray)
+        The SPD matrix and the flat (C-order) grid indices of the unknowns.
+    """
+    check_spacing(hx, hy)
+    m = unknowns_mask(mask).astype(bool)
+    nx, ny = m.shape
+    index = np.flatnonzero(m)
+    number = -np.ones(nx * ny, dtype=np.int64)
+    number[index] = np.arange(index.size)
+    cx, cy = 1.0 / hx**2, 1.0 / hy**2
+    rows = [np.arange(index.size)]
+    cols = [np.arange(index.size)]
+    vals = [np.full(index.size, 2 * cx + 2 * cy)]
+    # frame points are never unknowns, so index +- 1 and +- ny stay on the grid
+    for shift, c in ((ny, cx), (-ny, cx), (1, cy), (-1, cy)):
+        nb = number[index + shift]
+        ok = nb >= 0
+        rows.append(np.flatnonzero(ok))
+        cols.append(nb[ok])
+        vals.append(np.full(ok.sum(), -c))
+    a = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(index.size, index.size)
+    )
+    return a, index

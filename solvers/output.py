@@ -1,0 +1,72 @@
+"""Wrap solver values in an xarray DataArray with CF-style metadata."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import xarray as xr
+
+from equations.core import Equation
+from equations.geometry import Box
+from solvers.registry import Stat
+
+# long_name and CF "axis" per coordinate; spatial coordinates are nondimensional
+_AXES = {
+    "x": ("x coordinate", "X"),
+    "y": ("y coordinate", "Y"),
+    "z": ("z coordinate", "Z"),
+    "t": ("time", "T"),
+}
+
+
+def coordinate(equation: Equation, name: str, values: np.ndarray) -> xr.Variable:
+    """A 1D coordinate variable with ``units``, ``long_name``, ``axis`` (and ``standard_name`` for time)."""
+    long_name, axis = _AXES[name]
+    attrs: dict[str, str] = {"long_name": long_name, "axis": axis}
+    if name == "t":
+        time = equation.domain.time
+        attrs["units"] = time.units if time is not None else "1"
+        attrs["standard_name"] = "time"
+    else:
+        attrs["units"] = "1"
+        if equation.domain.periodic(name):
+            attrs["periodic"] = "true"
+    return xr.Variable((name,), np.asarray(values, dtype=np.float64), attrs)
+
+
+def outside_mask(equation: Equation, axes: dict[str, np.ndarray]) -> np.ndarray | None:
+    """Boolean mask (shape of the full grid) of points outside a non-box domain, else None."""
+    space = equation.domain.space
+    if isinstance(space, Box):
+        return None
+    inside = space.grid_mask({n: axes[n] for n in space.names})
+    extra = len(equation.domain.names) - space.dim  # a trailing time axis
+    return ~inside.reshape(inside.shape + (1,) * extra)
+
+
+def to_dataarray(
+    equation: Equation,
+    axes: dict[str, np.ndarray],
+    values: np.ndarray,
+    solver: str,
+    solve_time_s: float,
+    stats: Mapping[str, Stat],
+) -> xr.DataArray:
+    """Build the result of :func:`solvers.solve` (NaN outside a masked domain)."""
+    names = equation.domain.names
+    values = np.array(values, dtype=np.float64)  # a copy: NaN-masking must not touch solver buffers
+    outside = outside_mask(equation, axes)
+    if outside is not None:
+        values[np.broadcast_to(outside, values.shape)] = np.nan
+    field = equation.field
+    attrs: dict[str, Stat] = {
+        "long_name": field.long_name or field.name,
+        "units": field.units,
+        "equation": equation.name,
+        "solver": solver,
+        "solve_time_s": float(solve_time_s),
+    }
+    attrs.update(stats)
+    coords = {n: coordinate(equation, n, axes[n]) for n in names}
+    return xr.DataArray(values, dims=names, coords=coords, name=field.name, attrs=attrs)

@@ -1,0 +1,50 @@
+"""The sciml command line: list, compare, and one clear line for bad input."""
+
+import subprocess
+import sys
+
+import pytest
+import xarray as xr
+
+from validation.cli import main
+
+
+def test_list(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "burgers" in out and "pinn" in out and "poisson_lshape" in out
+
+
+def test_compare_writes_files_and_table(tmp_path, capsys):
+    code = main(["compare", "poisson", "--resolution", "17", "17", "--set", "adam_steps=50",
+                 "--set", "lbfgs_iter=10", "--set", "hidden=[8,8]", "--set", "n_residual=100",
+                 "--no-progress", "--out", str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "rel. L2" in out and "pinn" in out
+    ds = xr.open_dataset(tmp_path / "poisson.nc", engine="h5netcdf")
+    assert ds["pinn"].shape == (17, 17)
+    assert (tmp_path / "poisson.png").stat().st_size > 0 and (tmp_path / "poisson.vtu").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["compare", "burger"], "unknown equation 'burger'"),
+        (["compare", "burgers", "--learner", "pinnn"], "unknown learner 'pinnn'"),
+        (["compare", "burgers", "--param", "nu=-1"], "nu must be a positive"),
+        (["compare", "burgers", "--param", "nu"], "key=value"),
+        (["compare", "burgers", "--set", "bogus=1"], "bogus"),
+        (["compare", "burgers", "--resolution", "10"], "resolution needs 2 entries"),
+    ],
+)
+def test_bad_input_one_line_exit_2(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_console_script_entry_point():
+    out = subprocess.run([sys.executable, "-m", "validation.cli", "list"], capture_output=True, text=True,
+                         check=True)
+    assert "equations:" in out.stdout

@@ -1,0 +1,68 @@
+"""compare / export / figure: the learner is checked against the classical reference."""
+
+import meshio
+import numpy as np
+import pytest
+import xarray as xr
+
+from equations import Convection, InvalidDataError, InvalidParameterError, LShapePoisson, Poisson2D
+from sciml import PINN
+from validation import compare, comparison_figure, relative_l2, save_figure, to_netcdf, to_vtu, to_xdmf
+
+
+def _pinn(**kw):
+    return PINN(hidden=(16, 16), n_residual=400, n_boundary=64, adam_steps=300, lr=3e-3, lbfgs_iter=100,
+                seed=0, **kw)
+
+
+@pytest.fixture(scope="module")
+def poisson_ds():
+    return compare(Poisson2D(), {"pinn": _pinn()}, resolution=(33, 33))
+
+
+def test_compare_dataset_contents(poisson_ds):
+    ds = poisson_ds
+    for var in ("reference", "pinn", "pinn_error", "pinn_loss", "metrics"):
+        assert var in ds
+    ref, pred = ds["reference"].values, ds["pinn"].values
+    np.testing.assert_allclose(ds["pinn_error"].values, pred - ref)
+    l2 = float(ds["metrics"].sel(learner="pinn", metric="relative_l2"))
+    assert l2 == pytest.approx(relative_l2(pred, ref))
+    assert l2 < 2e-2  # an easy problem: the PINN must actually solve it
+    assert ds.attrs["Conventions"].startswith("CF") and ds["reference"].attrs["units"]
+    assert float(ds["metrics"].sel(learner="pinn", metric="n_parameters")) == 16 * 3 + 16 * 17 + 17
+
+
+def test_netcdf_round_trip_and_mesh_export(poisson_ds, tmp_path):
+    path = to_netcdf(poisson_ds, tmp_path / "out.nc")
+    back = xr.open_dataset(path, engine="h5netcdf")
+    xr.testing.assert_identical(back.load(), poisson_ds)
+    assert not list(tmp_path.glob(".*tmp*"))  # nothing left behind by the atomic write
+    mesh = meshio.read(to_vtu(poisson_ds, tmp_path / "out.vtu"))
+    np.testing.assert_allclose(mesh.point_data["pinn"], poisson_ds["pinn"].values.ravel())
+    assert mesh.cells_dict["quad"].shape == (32 * 32, 4)
+    xdmf = meshio.read(to_xdmf(poisson_ds, tmp_path / "out.xdmf"))
+    np.testing.assert_allclose(xdmf.point_data["reference"], poisson_ds["reference"].values.ravel())
+    png = save_figure(comparison_figure(poisson_ds), tmp_path / "fig.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_compare_on_masked_domain_keeps_nan_outside():
+    ds = compare(LShapePoisson(), {"pinn": PINN(hidden=(8,), n_residual=100, adam_steps=20, lbfgs_iter=0)},
+                 resolution=(17, 17), solver_options={"refine": 0})
+    outside = ~np.isfinite(ds["reference"].values)
+    assert outside.sum() > 0 and np.isnan(ds["pinn"].values[outside]).all()
+    assert np.isfinite(ds["metrics"].values).all()
+
+
+def test_compare_bad_input():
+    with pytest.raises(InvalidParameterError, match="at least one learner"):
+        compare(Poisson2D(), {}, resolution=(9, 9))
+    with pytest.raises(InvalidParameterError, match="resolution"):
+        compare(Convection(), {"p": _pinn()})
+    with pytest.raises(InvalidDataError, match="not a learner"):
+        compare(Poisson2D(), {"p": object()}, resolution=(9, 9))
+    with pytest.raises(InvalidDataError, match="shape"):
+        relative_l2(np.zeros(3), np.ones(4))
+    with pytest.raises(InvalidDataError, match="NaN"):
+        relative_l2(np.array([np.nan, 1.0]), np.ones(2))

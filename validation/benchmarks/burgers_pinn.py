@@ -1,0 +1,186 @@
+"""Burgers PINN benchmark: this toolkit vs DeepXDE (PyTorch backend), same run.
+
+For each seed, three runs in fresh subprocesses (one at a time, same torch
+thread count, so neither disturbs the other's timing):
+
+1. ``deepxde``   DeepXDE's standard Burgers setup: 2540 domain + 80 boundary +
+   160 initial points, 2-20-20-20-1 tanh (Glorot normal), Adam lr 1e-3 for
+   15000 steps, then its L-BFGS (float32). Its sampled points are saved.
+2. ``same``      this toolkit's PINN on *those* points with the same network,
+   soft constraints, Adam lr 1e-3 for 15000 steps, then float64 L-BFGS with
+   restarts: the steps/s comparison.
+3. ``default``   this toolkit's default recipe (``PINN()`` on ``Burgers()``).
+
+Every prediction is scored against the Cole--Hopf reference on a 256 x 100 grid.
+
+    python -m validation.benchmarks.burgers_pinn --seeds 0 1 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+RESOLUTION = (256, 100)
+
+
+def _reference() -> tuple[np.ndarray, np.ndarray]:
+    import solvers
+    from equations import Burgers
+
+    ref = solvers.solve(Burgers(), RESOLUTION)
+    mesh = np.meshgrid(ref["x"].values, ref["t"].values, indexing="ij")
+    return np.stack([m.ravel() for m in mesh], 1), ref.values.ravel()
+
+
+def _rel_l2(pred: np.ndarray, ref: np.ndarray) -> float:
+    return float(np.linalg.norm(pred.ravel() - ref) / np.linalg.norm(ref))
+
+
+def run_deepxde(seed: int, points_file: str, adam_steps: int, lbfgs_iter: int) -> dict:
+    os.environ["DDE_BACKEND"] = "pytorch"
+    import deepxde as dde
+    import torch
+
+    dde.config.set_random_seed(seed)
+    nu = 0.01 / np.pi
+
+    def pde(x, y):
+        dy_x = dde.grad.jacobian(y, x, i=0, j=0)
+        dy_t = dde.grad.jacobian(y, x, i=0, j=1)
+        dy_xx = dde.grad.hessian(y, x, i=0, j=0)
+        return dy_t + y * dy_x - nu * dy_xx
+
+    geomtime = dde.geometry.GeometryXTime(dde.geometry.Interval(-1, 1), dde.geometry.TimeDomain(0, 1))
+    bc = dde.icbc.DirichletBC(geomtime, lambda x: 0, lambda _, on_boundary: on_boundary)
+    ic = dde.icbc.IC(geomtime, lambda x: -np.sin(np.pi * x[:, 0:1]), lambda _, on_initial: on_initial)
+    data = dde.data.TimePDE(geomtime, pde, [bc, ic], num_domain=2540, num_boundary=80, num_initial=160)
+    starts = data.bcs_start
+    np.savez(points_file, residual=data.train_x_all, boundary=data.train_x[starts[0]:starts[1]],
+             initial=data.train_x[starts[1]:starts[2]])
+    net = dde.nn.FNN([2] + [20] * 3 + [1], "tanh", "Glorot normal")
+    model = dde.Model(data, net)
+    model.compile("adam", lr=1e-3)
+    t0 = time.perf_counter()
+    model.train(iterations=adam_steps, display_every=10**9, verbose=0)
+    t_adam = time.perf_counter() - t0
+    dde.optimizers.config.set_LBFGS_options(maxiter=lbfgs_iter)
+    model.compile("L-BFGS")
+    t1 = time.perf_counter()
+    _, state = model.train(display_every=10**9, verbose=0)
+    t_lbfgs = time.perf_counter() - t1
+    pts, ref = _reference()
+    pred = model.predict(pts.astype(np.float32))
+    return {"adam_steps_per_s": adam_steps / t_adam, "adam_s": t_adam, "lbfgs_s": t_lbfgs,
+            "lbfgs_iters": int(state.epoch - adam_steps), "wall_s": t_adam + t_lbfgs,
+            "rel_l2": _rel_l2(pred, ref), "torch_threads": torch.get_num_threads()}
+
+
+def run_toolkit(seed: int, points_file: str | None, adam_steps: int, lbfgs_iter: int) -> dict:
+    import torch
+
+    from equations import Burgers
+    from sciml import PINN
+
+    if points_file:  # the same points, network and optimiser schedule as DeepXDE
+        raw = np.load(points_file)
+        points = {k: raw[k] for k in ("residual", "boundary", "initial")}
+        learner = PINN(hidden=(20, 20, 20), constraints="soft", adam_steps=adam_steps, lr=1e-3,
+                       lbfgs_iter=lbfgs_iter, seed=seed)
+        learner.fit(Burgers(), points=points)
+    else:
+        learner = PINN(seed=seed).fit(Burgers())
+    pts, ref = _reference()
+    stages = {s["stage"]: s for s in learner.history_.stages}
+    adam, lbfgs = stages.get("Adam", {}), stages.get("LBFGS", {})
+    return {"adam_steps_per_s": adam.get("steps_per_second"), "adam_s": adam.get("seconds"),
+            "lbfgs_s": lbfgs.get("seconds"), "lbfgs_iters": lbfgs.get("steps"), "wall_s": learner.fit_time_,
+            "rel_l2": _rel_l2(learner.predict(pts), ref), "torch_threads": torch.get_num_threads(),
+            "params": learner.get_params()}
+
+
+def _subprocess(kind: str, seed: int, points_file: str, adam: int, lbfgs: int) -> dict:
+    cmd = [sys.executable, "-m", "validation.benchmarks.burgers_pinn", "--worker", kind, "--seed", str(seed),
+           "--points", points_file, "--adam-steps", str(adam), "--lbfgs-iter", str(lbfgs)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def render_markdown(results: dict) -> str:
+    """Per-seed table, medians and ratios (toolkit / DeepXDE) as Markdown."""
+    runs = results["runs"]
+    lines = [
+        "| seed | DeepXDE Adam steps/s | toolkit (same setup) steps/s | ratio | DeepXDE rel. L2 | same-setup "
+        "rel. L2 | default-recipe rel. L2 | DeepXDE wall [s] | same-setup wall [s] | default wall [s] |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in runs:
+        d, s, f = r["deepxde"], r["same"], r["default"]
+        lines.append(
+            f"| {r['seed']} | {d['adam_steps_per_s']:.0f} | {s['adam_steps_per_s']:.0f} | "
+            f"{s['adam_steps_per_s'] / d['adam_steps_per_s']:.2f} | {d['rel_l2']:.2e} | {s['rel_l2']:.2e} | "
+            f"{f['rel_l2']:.2e} | {d['wall_s']:.0f} | {s['wall_s']:.0f} | {f['wall_s']:.0f} |"
+        )
+
+    def med(kind: str, key: str) -> float:
+        return float(np.median([r[kind][key] for r in runs]))
+
+    lines += [
+        "",
+        f"Medians: Adam steps/s ratio (toolkit / DeepXDE, same points and network) "
+        f"{np.median([r['same']['adam_steps_per_s'] / r['deepxde']['adam_steps_per_s'] for r in runs]):.2f}; "
+        f"wall time ratio default recipe / DeepXDE "
+        f"{np.median([r['default']['wall_s'] / r['deepxde']['wall_s'] for r in runs]):.2f}; "
+        f"worst default-recipe rel. L2 {max(r['default']['rel_l2'] for r in runs):.2e}; "
+        f"DeepXDE L-BFGS iterations {[r['deepxde']['lbfgs_iters'] for r in runs]}; "
+        f"toolkit L-BFGS iterations (same setup) {[r['same']['lbfgs_iters'] for r in runs]}; "
+        f"median DeepXDE wall {med('deepxde', 'wall_s'):.0f} s.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--adam-steps", type=int, default=15000)
+    p.add_argument("--lbfgs-iter", type=int, default=15000)
+    p.add_argument("--out", default="benchmarks/results/burgers_pinn.json")
+    p.add_argument("--worker", choices=["deepxde", "same", "default"], help=argparse.SUPPRESS)
+    p.add_argument("--seed", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--points", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker:
+        run = {"deepxde": run_deepxde, "same": run_toolkit, "default": run_toolkit}[args.worker]
+        points = None if args.worker == "default" else args.points
+        print(json.dumps(run(args.seed, points, args.adam_steps, args.lbfgs_iter)))
+        return 0
+    from sciml.checkpoint import atomic_write_bytes
+    from validation.benchmarks.report import machine, write_results
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in args.seeds:
+            pts = str(Path(tmp) / f"points_{seed}.npz")
+            row = {"seed": seed}
+            for kind in ("deepxde", "same", "default"):
+                row[kind] = _subprocess(kind, seed, pts, args.adam_steps, args.lbfgs_iter)
+                print(f"seed {seed} {kind}: {json.dumps(row[kind])}", flush=True)
+            results.append(row)
+    summary = {"benchmark": "burgers_pinn", "machine": machine(), "adam_steps": args.adam_steps,
+               "lbfgs_iter_max": args.lbfgs_iter, "runs": results}
+    out = write_results(args.out, summary)
+    atomic_write_bytes(out.with_suffix(".md"), render_markdown(summary).encode())
+    print(render_markdown(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

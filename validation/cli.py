@@ -1,0 +1,118 @@
+"""The ``sciml`` command line: one entry point for the whole toolkit.
+
+    sciml list
+    sciml compare burgers --learner pinn --out results/
+    sciml compare burgers --param nu=0.005 --set adam_steps=2000 --resolution 256 100
+
+Bad input (unknown names, invalid parameters) prints one line and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import equations
+import solvers
+from equations.errors import InvalidParameterError, ToolkitError
+from sciml import create_learner, learner_names
+from validation.compare import compare
+from validation.export import to_netcdf, to_vtu
+from validation.plots import comparison_figure, save_figure
+
+
+def _key_values(items: Sequence[str], what: str) -> dict[str, Any]:
+    """``["nu=0.01", "hidden=[32,32]"]`` -> dict; values are JSON literals or plain strings."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise InvalidParameterError(f"{what} must look like key=value, got {item!r}")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw  # a bare word such as sobol
+    return out
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sciml", description="Physics-informed learners vs classical solvers")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="registered equations, learners and solvers")
+    cmp = sub.add_parser("compare", help="fit learners on an equation and compare with the classical reference")
+    cmp.add_argument("equation", help="equation name (see `sciml list`)")
+    cmp.add_argument("--learner", action="append", default=None, help="learner name (repeatable; default pinn)")
+    cmp.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="equation parameter")
+    cmp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="learner hyperparameter, applied to every learner (JSON value)")
+    cmp.add_argument("--resolution", type=int, nargs="+", default=None, help="grid points per coordinate")
+    cmp.add_argument("--seed", type=int, default=None, help="learner seed")
+    cmp.add_argument("--out", default="results", help="output folder (default: results/)")
+    cmp.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return parser
+
+
+def _list() -> None:
+    print("equations:", ", ".join(equations.available()))
+    print("learners: ", ", ".join(learner_names()))
+    print("solvers:  ", ", ".join(solvers.available()))
+
+
+def _table(ds: Any) -> str:
+    metrics = ds["metrics"]
+    header = ["learner", "rel. L2", "max error", "wall time [s]", "steps/s", "parameters"]
+    cols = ["relative_l2", "max_error", "wall_time_s", "steps_per_s", "n_parameters"]
+    rows = [header]
+    for name in metrics["learner"].values:
+        m = metrics.sel(learner=name)
+        vals = [float(m.sel(metric=c)) for c in cols]
+        rows.append([str(name), f"{vals[0]:.3e}", f"{vals[1]:.3e}", f"{vals[2]:.1f}", f"{vals[3]:.0f}",
+                     f"{vals[4]:.0f}" if np.isfinite(vals[4]) else "-"])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows)
+
+
+def _compare(args: argparse.Namespace) -> None:
+    eq = equations.create(args.equation, **_key_values(args.param, "--param"))
+    settings = _key_values(args.set, "--set")
+    if args.seed is not None:
+        settings["seed"] = args.seed
+    settings.setdefault("progress", not args.no_progress)
+    names = args.learner or ["pinn"]
+    learners = {}
+    for name in names:
+        try:
+            learners[name] = create_learner(name, **settings)
+        except TypeError as exc:  # an unknown keyword for this learner
+            raise InvalidParameterError(f"learner {name!r}: {exc}") from None
+    resolution = tuple(args.resolution) if args.resolution else eq.default_resolution
+    ds = compare(eq, learners, resolution=resolution)
+    out = Path(args.out)
+    nc = to_netcdf(ds, out / f"{eq.name}.nc")
+    png = save_figure(comparison_figure(ds), out / f"{eq.name}.png")
+    vtu = to_vtu(ds, out / f"{eq.name}.vtu")
+    print(_table(ds))
+    print(f"reference: {ds.attrs['reference_solver']}; wrote {nc}, {png}, {vtu}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            _list()
+        else:
+            _compare(args)
+    except ToolkitError as exc:
+        print(f"sciml: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""``compare``: learners and a classical reference on one grid, as one xarray Dataset."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+import solvers
+from equations import Equation
+from equations.errors import InvalidDataError, InvalidParameterError
+from sciml.base import Learner
+from validation.grid import grid_points
+from validation.metrics import max_error, relative_l2, rmse
+
+METRICS = ("relative_l2", "max_error", "rmse", "wall_time_s", "steps_per_s", "n_parameters")
+METRIC_ATTRS = {
+    "relative_l2": "||u - u_ref||_2 / ||u_ref||_2 on the grid",
+    "max_error": "max |u - u_ref| on the grid",
+    "rmse": "root mean square error on the grid",
+    "wall_time_s": "training wall time in seconds",
+    "steps_per_s": "optimizer steps per second of the first (Adam) stage",
+    "n_parameters": "number of trainable parameters",
+}
+
+
+def compare(
+    equation: Equation,
+    learners: Mapping[str, Learner] | Sequence[Learner],
+    resolution: Sequence[int] | None = None,
+    reference: xr.DataArray | None = None,
+    fit: bool = True,
+    solver_options: Mapping[str, Any] | None = None,
+) -> xr.Dataset:
+    """Fit each learner on ``equation`` and compare it with the classical reference.
+
+    Parameters
+    ----------
+    equation : Equation
+    learners : mapping name -> learner (or a sequence, named by ``learner.name``)
+    resolution : sequence of int
+        Grid points per coordinate (in ``equation.domain.names`` order); ignored
+        when ``reference`` is given.
+    reference : DataArray, optional
+        A precomputed reference; by default ``solvers.solve(equation, resolution)``.
+    fit : bool
+        Fit the learners first (False: they are already fitted).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``reference``, ``<name>`` (prediction) and ``<name>_error`` per learner on
+        the grid, a ``metrics`` variable (learner x metric), the loss history
+        ``<name>_loss`` over ``<name>_step``, and CF attributes.
+    """
+    named = _named(learners)
+    if reference is None:
+        if resolution is None:
+            raise InvalidParameterError("compare needs a resolution (or a precomputed reference)")
+        reference = solvers.solve(equation, tuple(resolution), **(solver_options or {}))
+    ref = np.asarray(reference.values, dtype=float)
+    points = grid_points(equation, reference)
+    inside = np.isfinite(ref)
+    field = equation.field
+    coords = {n: reference[n] for n in reference.dims}
+    data: dict[str, Any] = {"reference": reference.rename("reference")}
+    data["reference"].attrs.update(long_name=f"{field.long_name or field.name} (classical reference)",
+                                   units=field.units)
+    rows = []
+    for name, learner in named.items():
+        t0 = time.perf_counter()
+        if fit:
+            learner.fit(equation)
+        wall = getattr(learner, "fit_time_", time.perf_counter() - t0)
+        pred = np.asarray(learner.predict(points), dtype=float).reshape(ref.shape)
+        pred = np.where(inside, pred, np.nan)
+        err = pred - ref
+        data[name] = xr.DataArray(pred, coords, reference.dims, attrs={
+            "long_name": f"{field.long_name or field.name} predicted by {name}", "units": field.units})
+        data[f"{name}_error"] = xr.DataArray(err, coords, reference.dims, attrs={
+            "long_name": f"pointwise error of {name} (prediction - reference)", "units": field.units})
+        history = getattr(learner, "history_", None)
+        if history is not None and history.loss:
+            data[f"{name}_loss"] = xr.DataArray(
+                np.asarray(history.loss), {f"{name}_step": np.asarray(history.step)}, (f"{name}_step",),
+                attrs={"long_name": f"training loss of {name}", "units": "1"})
+        steps_per_s = history.stages[0]["steps_per_second"] if history and history.stages else np.nan
+        rows.append([relative_l2(pred, ref), max_error(pred, ref), rmse(pred, ref), wall, steps_per_s,
+                     float(getattr(learner, "n_parameters_", np.nan))])
+    ds = xr.Dataset(data)
+    ds["metrics"] = xr.DataArray(np.asarray(rows, dtype=float).reshape(len(named), len(METRICS)),
+                                 {"learner": list(named), "metric": list(METRICS)}, ("learner", "metric"),
+                                 attrs={"long_name": "comparison metrics",
+                                        "description": "; ".join(f"{k}: {v}" for k, v in METRIC_ATTRS.items())})
+    ds.attrs.update(
+        Conventions="CF-1.10",
+        title=f"{equation.title or equation.name}: learners vs classical reference",
+        equation=equation.name,
+        reference_solver=str(reference.attrs.get("solver", "given")),
+        **{f"equation_{k}": _attr(v) for k, v in equation.parameters().items()},
+    )
+    return ds
+
+
+def _named(learners: Mapping[str, Learner] | Sequence[Learner]) -> dict[str, Learner]:
+    if isinstance(learners, Mapping):
+        named = dict(learners)
+    else:
+        named = {}
+        for learner in learners:
+            key = learner.name
+            named[key if key not in named else f"{key}_{len(named)}"] = learner
+    if not named:
+        raise InvalidParameterError("compare needs at least one learner")
+    bad = [k for k in named if not k.isidentifier() or k in ("reference", "metrics")]
+    if bad:
+        raise InvalidParameterError(f"learner names must be identifiers other than reference/metrics: {bad}")
+    for key, learner in named.items():
+        if not isinstance(learner, Learner):
+            raise InvalidDataError(f"{key!r} is not a learner (got {type(learner).__name__})")
+    return named
+
+
+def _attr(v: Any) -> Any:
+    """netCDF attributes must be numbers or strings."""
+    return v if isinstance(v, (int, float, str)) and not isinstance(v, bool) else str(v)

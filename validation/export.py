@@ -1,0 +1,67 @@
+"""Writers for comparison results: netCDF (xarray, h5netcdf) and VTU/XDMF (meshio).
+
+Every writer goes through a temporary file in the target folder and an atomic
+rename, so an interrupted export never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import meshio
+import numpy as np
+import xarray as xr
+
+from equations.errors import InvalidDataError
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp_path)`` then rename the temporary file onto ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def to_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
+    """Write ``ds`` as netCDF4 with the explicit ``h5netcdf`` engine."""
+    return atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
+
+
+def grid_mesh(ds: xr.Dataset, variables: Sequence[str] | None = None) -> meshio.Mesh:
+    """A quad mesh of the 2D grid of ``ds["reference"]`` with the fields as point data."""
+    dims = ds["reference"].dims
+    if len(dims) != 2:
+        raise InvalidDataError(f"mesh export needs a 2D grid, the reference has dims {dims}")
+    a, b = (ds[d].values for d in dims)
+    na, nb = len(a), len(b)
+    aa, bb = np.meshgrid(a, b, indexing="ij")
+    points = np.column_stack([aa.ravel(), bb.ravel(), np.zeros(na * nb)])
+    idx = np.arange(na * nb).reshape(na, nb)
+    quads = np.column_stack([idx[:-1, :-1].ravel(), idx[1:, :-1].ravel(), idx[1:, 1:].ravel(),
+                             idx[:-1, 1:].ravel()])
+    names = variables or [v for v in ds.data_vars if ds[v].dims == dims]
+    point_data = {v: np.asarray(ds[v].values, dtype=float).ravel() for v in names}
+    return meshio.Mesh(points, [("quad", quads)], point_data=point_data)
+
+
+def to_vtu(ds: xr.Dataset, path: str | Path, variables: Sequence[str] | None = None) -> Path:
+    """Write the grid fields as an unstructured VTK file for ParaView."""
+    mesh = grid_mesh(ds, variables)
+    return atomic_write(path, lambda tmp: meshio.write(tmp, mesh, file_format="vtu"))
+
+
+def to_xdmf(ds: xr.Dataset, path: str | Path, variables: Sequence[str] | None = None) -> Path:
+    """Write the grid fields as XDMF with inline XML data (one self-contained file)."""
+    mesh = grid_mesh(ds, variables)
+    return atomic_write(path, lambda tmp: meshio.write(tmp, mesh, file_format="xdmf", data_format="XML"))

@@ -1,0 +1,61 @@
+"""The comparison figure: reference | prediction | error per learner, and loss curves.
+
+Built on ``matplotlib.figure.Figure`` (Agg canvas), so no pyplot global state is
+touched and it works without a display.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from validation.export import atomic_write
+
+
+def _field_panel(fig: Figure, ax, da: xr.DataArray, title: str, cmap: str, symmetric: bool) -> None:
+    dims = da.dims
+    # evolution problems read best with time on the horizontal axis
+    horiz, vert = (dims[1], dims[0]) if dims[-1] == "t" else (dims[0], dims[1])
+    values = da.transpose(vert, horiz).values
+    vmax = np.nanmax(np.abs(values)) if symmetric else None
+    mesh = ax.pcolormesh(da[horiz].values, da[vert].values, values, shading="auto", cmap=cmap,
+                         vmin=-vmax if symmetric else None, vmax=vmax)
+    ax.set_xlabel(horiz)
+    ax.set_ylabel(vert)
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(mesh, ax=ax)
+
+
+def comparison_figure(ds: xr.Dataset) -> Figure:
+    """One row per learner (reference, prediction, error) plus a row of loss curves."""
+    learners = list(ds["learner"].values)
+    fig = Figure(figsize=(13, 3.2 * (len(learners) + 1)), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(learners) + 1, 3, squeeze=False)
+    for row, name in enumerate(learners):
+        l2 = float(ds["metrics"].sel(learner=name, metric="relative_l2"))
+        _field_panel(fig, axes[row, 0], ds["reference"], "reference (classical)", "RdBu_r", True)
+        _field_panel(fig, axes[row, 1], ds[name], f"{name} prediction", "RdBu_r", True)
+        _field_panel(fig, axes[row, 2], ds[f"{name}_error"], f"{name} error (rel. L2 {l2:.2e})",
+                     "RdBu_r", True)
+    loss_ax = axes[-1, 0]
+    for name in learners:
+        if f"{name}_loss" in ds:
+            loss_ax.semilogy(ds[f"{name}_step"].values, ds[f"{name}_loss"].values, label=name, lw=0.8)
+    loss_ax.set_xlabel("step")
+    loss_ax.set_ylabel("training loss")
+    loss_ax.set_title("loss curves", fontsize=9)
+    loss_ax.legend(fontsize=8)
+    for ax in axes[-1, 1:]:
+        ax.axis("off")
+    fig.suptitle(ds.attrs.get("title", ""), fontsize=11)
+    return fig
+
+
+def save_figure(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
+    """Save a figure as PNG atomically."""
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
