@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -60,9 +61,11 @@ class PINN(Learner):
         Seeds the weights and the point sampling.
     device, dtype
         Where and in which precision the network lives (float32 by default).
-    compile : bool
-        Fuse the loss with ``torch.compile`` (needs a C++ compiler; pays a
-        one-off compile time, then faster steps on large point sets).
+    compile : bool or "auto"
+        Fuse the loss with ``torch.compile``: a one-off compile (about 10 s, cached
+        across processes) buys about 3x faster steps. ``"auto"`` compiles runs of
+        at least 5000 steps when a C++ compiler is found; a failed compile falls
+        back to eager execution with a warning.
     progress : bool
         Show a tqdm progress bar.
     checkpoint_dir : path, optional
@@ -92,7 +95,7 @@ class PINN(Learner):
         seed: int = 0,
         device: str = "cpu",
         dtype: str = "float32",
-        compile: bool = False,
+        compile: bool | str = "auto",
         progress: bool = False,
         checkpoint_dir: str | None = None,
         resume: bool = False,
@@ -142,6 +145,13 @@ class PINN(Learner):
             stages.append(LBFGS(self.lbfgs_iter, self.lbfgs_dtype))
         return self.constraints == "hard" or (self.constraints == "auto" and has_ansatz), stages
 
+    def _use_compile(self) -> bool:
+        if self.compile == "auto":
+            return self.adam_steps + self.lbfgs_iter >= 5000 and shutil.which("c++") is not None
+        if not isinstance(self.compile, bool):
+            raise InvalidParameterError(f"compile must be True, False or 'auto', got {self.compile!r}")
+        return self.compile
+
     def _build_net(self, equation: Equation) -> MLP:
         domain = equation.domain
         lower, upper = zip(*domain.bounds)
@@ -168,7 +178,7 @@ class PINN(Learner):
         objective = PINNObjective(
             equation, net, hard=hard, weights=self.weights or {}, counts=counts,
             sampling=self.sampling, rng=numpy_rng(self.seed), points=points,
-            resample_every=self.resample_every, adaptive=self.adaptive, compile=self.compile,
+            resample_every=self.resample_every, adaptive=self.adaptive, compile=self._use_compile(),
         )
         cbs = list(callbacks) + ([ProgressBar(desc=f"pinn {equation.name}")] if self.progress else [])
         trainer = Trainer(stages, cbs, checkpoint_dir=self.checkpoint_dir, resume=self.resume)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -75,7 +76,7 @@ class PINNObjective:
         self.pool_factor = pool_factor
         # torch.compile fuses the many small element-wise ops of a step into a few
         # kernels; it recompiles once per dtype (float32 Adam, float64 L-BFGS)
-        self._loss = torch.compile(self._eager_loss, dynamic=False) if compile else self._eager_loss
+        self._compiled = torch.compile(self._eager_loss, dynamic=False) if compile else None
         self.names = equation.domain.names
         self.plan = DerivativePlan(self.names, equation.derivatives)
         dim = len(self.names)
@@ -143,7 +144,15 @@ class PINNObjective:
         return g + d * n
 
     def loss(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        return self._loss()
+        if self._compiled is None:
+            return self._eager_loss()
+        try:
+            return self._compiled()
+        except Exception as exc:  # no C++ compiler, unsupported backend...: stay correct, run eager
+            warnings.warn(f"torch.compile failed ({type(exc).__name__}: {exc}); training continues eagerly",
+                          RuntimeWarning, stacklevel=2)
+            self._compiled = None
+            return self._eager_loss()
 
     def _eager_loss(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         u = self.u_jet(self.x["residual"], *((self.g_jet, self.d_jet) if self.hard else ()))

@@ -11,27 +11,12 @@ from equations.core import Equation
 from equations.geometry import Box
 from solvers.registry import Stat
 
-# long_name and CF "axis" per coordinate; spatial coordinates are nondimensional
-_AXES = {
-    "x": ("x coordinate", "X"),
-    "y": ("y coordinate", "Y"),
-    "z": ("z coordinate", "Z"),
-    "t": ("time", "T"),
-}
-
 
 def coordinate(equation: Equation, name: str, values: np.ndarray) -> xr.Variable:
-    """A 1D coordinate variable with ``units``, ``long_name``, ``axis`` (and ``standard_name`` for time)."""
-    long_name, axis = _AXES[name]
-    attrs: dict[str, str] = {"long_name": long_name, "axis": axis}
-    if name == "t":
-        time = equation.domain.time
-        attrs["units"] = time.units if time is not None else "1"
-        attrs["standard_name"] = "time"
-    else:
-        attrs["units"] = "1"
-        if equation.domain.periodic(name):
-            attrs["periodic"] = "true"
+    """A 1D coordinate variable with the CF attributes the equation's domain gives it."""
+    attrs = equation.domain.coordinate_attrs(name)
+    if equation.domain.periodic(name):
+        attrs["periodic"] = "true"
     return xr.Variable((name,), np.asarray(values, dtype=np.float64), attrs)
 
 

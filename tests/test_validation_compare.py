@@ -64,5 +64,8 @@ def test_compare_bad_input():
         compare(Poisson2D(), {"p": object()}, resolution=(9, 9))
     with pytest.raises(InvalidDataError, match="shape"):
         relative_l2(np.zeros(3), np.ones(4))
+    wrong_grid = xr.DataArray(np.zeros((3, 4)), dims=("t", "x"), coords={"t": np.arange(3.0), "x": np.arange(4.0)})
+    with pytest.raises(InvalidDataError, match="do not match"):
+        compare(Convection(), {"p": _pinn()}, reference=wrong_grid, fit=False)
     with pytest.raises(InvalidDataError, match="NaN"):
         relative_l2(np.array([np.nan, 1.0]), np.ones(2))
