@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Mapping
 
@@ -42,7 +43,8 @@ class PINNObjective:
     points : mapping, optional
         Fixed points per set instead of sampling (e.g. to match another library).
     resample_every : int
-        Redraw the residual points every this many steps (0: never).
+        Redraw the residual points every this many steps, Adam and L-BFGS
+        iterations alike (0: never).
     adaptive : {None, "rad"}
         How redrawn points are placed: uniformly by ``sampling`` (None), or by
         residual-based adaptive distribution (``"rad"``, Wu et al. 2023): from a
@@ -74,6 +76,7 @@ class PINNObjective:
         self.resample_every = resample_every
         self.adaptive = adaptive
         self.pool_factor = pool_factor
+        self._last_resample = 0
         # torch.compile fuses the many small element-wise ops of a step into a few
         # kernels; it recompiles once per dtype (float32 Adam, float64 L-BFGS)
         self._compiled = torch.compile(self._eager_loss, dynamic=False) if compile else None
@@ -174,9 +177,13 @@ class PINNObjective:
         self.net.to(dtype)
         self._prepare()
 
-    def on_step(self, step: int) -> None:
-        if self.resample_every and step > 0 and step % self.resample_every == 0:
-            self.resample()
+    def on_step(self, step: int) -> bool:
+        """Resample once ``resample_every`` steps have passed; True if the points changed."""
+        if not self.resample_every or step - self._last_resample < self.resample_every:
+            return False
+        self._last_resample = step
+        self.resample()
+        return True
 
     def resample(self) -> None:
         """Redraw the residual points (uniformly, or by residual density with ``"rad"``)."""
@@ -194,12 +201,21 @@ class PINNObjective:
         self._prepare()
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
-        return {k: torch.as_tensor(v) for k, v in self.points.items()}
+        """Current points, resampling clock and sampler state, so a resumed run continues exactly."""
+        out = {f"points.{k}": torch.as_tensor(v) for k, v in self.points.items()}
+        out["last_resample"] = torch.tensor(self._last_resample)
+        rng_state = json.dumps(self.rng.bit_generator.state).encode()
+        out["rng_state"] = torch.tensor(list(rng_state), dtype=torch.uint8)
+        return out
 
     def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
-        if tensors:
-            self.points = {k: v.double().numpy() for k, v in tensors.items()}
-            self._prepare()
+        if not tensors:
+            return
+        self.points = {k.removeprefix("points."): v.double().numpy() for k, v in tensors.items()
+                       if k.startswith("points.")}
+        self._last_resample = int(tensors["last_resample"])
+        self.rng.bit_generator.state = json.loads(bytes(tensors["rng_state"].tolist()).decode())
+        self._prepare()
 
 
 def _as_vector(values: object, x: torch.Tensor) -> torch.Tensor:

@@ -34,8 +34,9 @@ class Objective(Protocol):
     def cast(self, dtype: torch.dtype) -> None:
         """Move parameters and points to ``dtype`` (for a float64 L-BFGS stage)."""
 
-    def on_step(self, step: int) -> None:
-        """Called before each step (resampling hooks)."""
+    def on_step(self, step: int) -> bool:
+        """Called before each Adam step and between L-BFGS chunks; True if the loss changed
+        (new collocation points), which restarts L-BFGS."""
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
         """Extra tensors a checkpoint must hold (current collocation points)."""
@@ -240,7 +241,9 @@ class Trainer:
                 for g, p in zip(good, params):
                     g.copy_(p.detach())
             stalled = n_iter < group["max_iter"] or not improved
-            if stalled:
+            if done < stage.max_iter and objective.on_step(self.step):
+                opt, best, failures = new_optimizer(), math.inf, 0  # new points: a new loss
+            elif stalled:
                 failures += 1
                 if failures > stage.restarts:
                     break

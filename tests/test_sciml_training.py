@@ -81,7 +81,7 @@ class _Kill(Callback):
 def test_resume_after_kill_matches_uninterrupted(tmp_path):
     def make(**kw):
         return PINN(hidden=(8, 8), n_residual=100, n_boundary=10, n_initial=10, constraints="soft",
-                    adam_steps=120, lbfgs_iter=0, seed=3, **kw)
+                    adam_steps=120, lbfgs_iter=0, seed=3, resample_every=40, adaptive="rad", **kw)
 
     full = make().fit(Burgers())
     ck = tmp_path / "run"
