@@ -67,7 +67,8 @@ class LBFGS:
     It runs in chunks of ``chunk`` iterations; a chunk that stops early (zero
     line-search step, flat loss) triggers a restart from a fresh curvature
     history, up to ``restarts`` times in a row, so the stage does not silently
-    end after a few steps as torch's L-BFGS does in float32.
+    end after a few steps as torch's L-BFGS does in float32. With ``resample``
+    the objective may redraw its points between chunks (L-BFGS then restarts).
     """
 
     max_iter: int
@@ -75,6 +76,7 @@ class LBFGS:
     history_size: int = 50
     chunk: int = 100
     restarts: int = 2
+    resample: bool = False
 
     def __post_init__(self) -> None:
         _check_count("L-BFGS max_iter", self.max_iter)
@@ -152,15 +154,20 @@ class Trainer:
             self.stage_index = index
             stage = self.stages[index]
             t0, step0 = time.perf_counter(), self.step
+            self._first_step_s = math.nan
             if isinstance(stage, Adam):
                 self._run_adam(objective, stage, start_in_stage, adam_state)
             else:
                 self._run_lbfgs(objective, stage)
             elapsed = time.perf_counter() - t0
             n = self.step - step0
+            # the first step carries one-off costs (torch.compile): report the rate without it too
+            rest = elapsed - self._first_step_s
             self.history.stages.append(
                 {"stage": type(stage).__name__, "steps": n, "seconds": elapsed,
-                 "steps_per_second": n / elapsed if elapsed > 0 else float("nan")}
+                 "steps_per_second": n / elapsed if elapsed > 0 else math.nan,
+                 "first_step_seconds": self._first_step_s,
+                 "steady_steps_per_second": (n - 1) / rest if n > 1 and rest > 0 else math.nan}
             )
             start_in_stage, adam_state = 0, None
             self.stage_index = index + 1
@@ -181,6 +188,7 @@ class Trainer:
             opt.load_state_dict(saved)
         gamma = (stage.final_lr / stage.lr) ** (1.0 / max(stage.steps, 1)) if stage.final_lr else 1.0
         good = [p.detach().clone() for p in params]
+        t_start = time.perf_counter()
         for k in range(start, stage.steps):
             if gamma != 1.0:
                 for group in opt.param_groups:
@@ -195,6 +203,8 @@ class Trainer:
                 g.copy_(p.detach())
             loss.backward()
             opt.step()
+            if k == start:
+                self._first_step_s = time.perf_counter() - t_start
             self.step += 1
             self._record(value, parts)
             if self.checkpoint_dir and self.checkpoint_every and (k + 1) % self.checkpoint_every == 0:
@@ -241,7 +251,7 @@ class Trainer:
                 for g, p in zip(good, params):
                     g.copy_(p.detach())
             stalled = n_iter < group["max_iter"] or not improved
-            if done < stage.max_iter and objective.on_step(self.step):
+            if stage.resample and done < stage.max_iter and objective.on_step(self.step):
                 opt, best, failures = new_optimizer(), math.inf, 0  # new points: a new loss
             elif stalled:
                 failures += 1

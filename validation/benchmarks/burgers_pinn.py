@@ -9,7 +9,8 @@ thread count, so neither disturbs the other's timing):
 2. ``same``      this toolkit's PINN on *those* points with the same network,
    soft constraints, Adam lr 1e-3 for 15000 steps, then float64 L-BFGS with
    restarts: the steps/s comparison.
-3. ``default``   this toolkit's default recipe (``PINN()`` on ``Burgers()``).
+3. ``eager``     as 2 without ``torch.compile``, 3000 Adam steps only (steps/s).
+4. ``default``   this toolkit's default recipe (``PINN()`` on ``Burgers()``).
 
 Every prediction is scored against the Cole--Hopf reference on a 256 x 100 grid.
 
@@ -84,7 +85,7 @@ def run_deepxde(seed: int, points_file: str, adam_steps: int, lbfgs_iter: int) -
             "rel_l2": _rel_l2(pred, ref), "torch_threads": torch.get_num_threads()}
 
 
-def run_toolkit(seed: int, points_file: str | None, adam_steps: int, lbfgs_iter: int) -> dict:
+def run_toolkit(seed: int, points_file: str | None, adam_steps: int, lbfgs_iter: int, compile: bool = True) -> dict:
     import torch
 
     from equations import Burgers
@@ -93,15 +94,17 @@ def run_toolkit(seed: int, points_file: str | None, adam_steps: int, lbfgs_iter:
     if points_file:  # the same points, network and optimiser schedule as DeepXDE
         raw = np.load(points_file)
         points = {k: raw[k] for k in ("residual", "boundary", "initial")}
-        learner = PINN(hidden=(20, 20, 20), constraints="soft", adam_steps=adam_steps, lr=1e-3,
-                       lbfgs_iter=lbfgs_iter, seed=seed)
+        learner = PINN(hidden=(20, 20, 20), constraints="soft", adam_steps=adam_steps, lr=1e-3, final_lr=None,
+                       resample_every=0, adaptive=None, lbfgs_iter=lbfgs_iter, seed=seed, compile=compile)
         learner.fit(Burgers(), points=points)
     else:
         learner = PINN(seed=seed).fit(Burgers())
     pts, ref = _reference()
     stages = {s["stage"]: s for s in learner.history_.stages}
     adam, lbfgs = stages.get("Adam", {}), stages.get("LBFGS", {})
-    return {"adam_steps_per_s": adam.get("steps_per_second"), "adam_s": adam.get("seconds"),
+    return {"adam_steps_per_s": adam.get("steps_per_second"),
+            "adam_steady_steps_per_s": adam.get("steady_steps_per_second"),
+            "first_step_s": adam.get("first_step_seconds"), "adam_s": adam.get("seconds"),
             "lbfgs_s": lbfgs.get("seconds"), "lbfgs_iters": lbfgs.get("steps"), "wall_s": learner.fit_time_,
             "rel_l2": _rel_l2(learner.predict(pts), ref), "torch_threads": torch.get_num_threads(),
             "params": learner.get_params()}
@@ -118,15 +121,17 @@ def render_markdown(results: dict) -> str:
     """Per-seed table, medians and ratios (toolkit / DeepXDE) as Markdown."""
     runs = results["runs"]
     lines = [
-        "| seed | DeepXDE Adam steps/s | toolkit (same setup) steps/s | ratio | DeepXDE rel. L2 | same-setup "
-        "rel. L2 | default-recipe rel. L2 | DeepXDE wall [s] | same-setup wall [s] | default wall [s] |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| seed | DeepXDE Adam steps/s | toolkit steps/s (compiled) | ratio | toolkit steps/s (eager) | ratio | "
+        "DeepXDE rel. L2 | same-setup rel. L2 | default-recipe rel. L2 | DeepXDE wall [s] | same-setup wall [s] "
+        "| default wall [s] |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
-        d, s, f = r["deepxde"], r["same"], r["default"]
+        d, s, e, f = r["deepxde"], r["same"], r["eager"], r["default"]
         lines.append(
             f"| {r['seed']} | {d['adam_steps_per_s']:.0f} | {s['adam_steps_per_s']:.0f} | "
-            f"{s['adam_steps_per_s'] / d['adam_steps_per_s']:.2f} | {d['rel_l2']:.2e} | {s['rel_l2']:.2e} | "
+            f"{s['adam_steps_per_s'] / d['adam_steps_per_s']:.2f} | {e['adam_steps_per_s']:.0f} | "
+            f"{e['adam_steps_per_s'] / d['adam_steps_per_s']:.2f} | {d['rel_l2']:.2e} | {s['rel_l2']:.2e} | "
             f"{f['rel_l2']:.2e} | {d['wall_s']:.0f} | {s['wall_s']:.0f} | {f['wall_s']:.0f} |"
         )
 
@@ -153,14 +158,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--adam-steps", type=int, default=15000)
     p.add_argument("--lbfgs-iter", type=int, default=15000)
     p.add_argument("--out", default="benchmarks/results/burgers_pinn.json")
-    p.add_argument("--worker", choices=["deepxde", "same", "default"], help=argparse.SUPPRESS)
+    p.add_argument("--worker", choices=["deepxde", "same", "eager", "default"], help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     p.add_argument("--points", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
-        run = {"deepxde": run_deepxde, "same": run_toolkit, "default": run_toolkit}[args.worker]
         points = None if args.worker == "default" else args.points
-        print(json.dumps(run(args.seed, points, args.adam_steps, args.lbfgs_iter)))
+        if args.worker == "deepxde":
+            result = run_deepxde(args.seed, args.points, args.adam_steps, args.lbfgs_iter)
+        else:
+            result = run_toolkit(args.seed, points, args.adam_steps, args.lbfgs_iter, args.worker != "eager")
+        print(json.dumps(result))
         return 0
     from sciml.checkpoint import atomic_write_bytes
     from validation.benchmarks.report import machine, write_results
@@ -170,8 +178,10 @@ def main(argv: list[str] | None = None) -> int:
         for seed in args.seeds:
             pts = str(Path(tmp) / f"points_{seed}.npz")
             row = {"seed": seed}
-            for kind in ("deepxde", "same", "default"):
-                row[kind] = _subprocess(kind, seed, pts, args.adam_steps, args.lbfgs_iter)
+            for kind in ("deepxde", "same", "eager", "default"):
+                # the eager run only measures Adam steps/s without torch.compile
+                adam, lbfgs = (3000, 0) if kind == "eager" else (args.adam_steps, args.lbfgs_iter)
+                row[kind] = _subprocess(kind, seed, pts, adam, lbfgs)
                 print(f"seed {seed} {kind}: {json.dumps(row[kind])}", flush=True)
             results.append(row)
     summary = {"benchmark": "burgers_pinn", "machine": machine(), "adam_steps": args.adam_steps,
