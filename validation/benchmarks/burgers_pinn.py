@@ -64,9 +64,9 @@ def run_deepxde(seed: int, points_file: str, adam_steps: int, lbfgs_iter: int) -
     bc = dde.icbc.DirichletBC(geomtime, lambda x: 0, lambda _, on_boundary: on_boundary)
     ic = dde.icbc.IC(geomtime, lambda x: -np.sin(np.pi * x[:, 0:1]), lambda _, on_initial: on_initial)
     data = dde.data.TimePDE(geomtime, pde, [bc, ic], num_domain=2540, num_boundary=80, num_initial=160)
-    starts = data.bcs_start
-    np.savez(points_file, residual=data.train_x_all, boundary=data.train_x[starts[0]:starts[1]],
-             initial=data.train_x[starts[1]:starts[2]])
+    n_bc = data.num_bcs[0]  # train_x_bc stacks the boundary points, then the initial ones
+    np.savez(points_file, residual=data.train_x_all, boundary=data.train_x_bc[:n_bc],
+             initial=data.train_x_bc[n_bc:])
     net = dde.nn.FNN([2] + [20] * 3 + [1], "tanh", "Glorot normal")
     model = dde.Model(data, net)
     model.compile("adam", lr=1e-3)
