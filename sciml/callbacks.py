@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tqdm.auto import tqdm
 
@@ -25,15 +25,16 @@ class Callback:
 class ProgressBar(Callback):
     """A tqdm bar over all stages, refreshed every ``every`` steps (cheap)."""
 
-    def __init__(self, every: int = 100, desc: str = "training"):
+    def __init__(self, every: int = 100, desc: str = "training", **tqdm_options: Any):
         self.every = every
         self.desc = desc
+        self.tqdm_options = tqdm_options
         self._bar: tqdm | None = None
         self._shown = 0
 
     def on_train_begin(self, trainer: Trainer) -> None:
-        self._bar = tqdm(total=trainer.total_steps, desc=self.desc, initial=trainer.step,
-                         dynamic_ncols=True, leave=False)
+        options = {"dynamic_ncols": True, "leave": False, **self.tqdm_options}
+        self._bar = tqdm(total=trainer.total_steps, desc=self.desc, initial=trainer.step, **options)
         self._shown = trainer.step
 
     def on_step(self, trainer: Trainer, loss: float) -> None:
@@ -44,4 +45,5 @@ class ProgressBar(Callback):
 
     def on_train_end(self, trainer: Trainer) -> None:
         if self._bar is not None:
+            self._bar.update(trainer.step - self._shown)
             self._bar.close()

@@ -41,7 +41,8 @@ class PINNObjective:
     counts, sampling, rng
         How to (re)sample collocation points.
     points : mapping, optional
-        Fixed points per set instead of sampling (e.g. to match another library).
+        Fixed points for some sets (``residual``, ``initial``, ``boundary``...)
+        instead of sampled ones, e.g. to match another library.
     resample_every : int
         Redraw the residual points every this many steps, Adam and L-BFGS
         iterations alike (0: never).
@@ -83,7 +84,14 @@ class PINNObjective:
         self.names = equation.domain.names
         self.plan = DerivativePlan(self.names, equation.derivatives)
         dim = len(self.names)
-        raw = points if points is not None else collocation_points(equation, counts, sampling, rng)
+        raw = collocation_points(equation, counts, sampling, rng)
+        if points is not None:  # given sets replace sampled ones; sets not given are still sampled
+            unknown = sorted(set(points) - set(raw))
+            if unknown:
+                raise InvalidDataError(
+                    f"unknown point set(s) {unknown} for {equation.name}; expected some of {sorted(raw)}"
+                )
+            raw.update(points)
         self.points = {k: check_points(k, v, dim) for k, v in raw.items()}
         self._prepare()
 
@@ -120,8 +128,7 @@ class PINNObjective:
                 chunks.append(self.x[key])
                 start += n
         self.x_conditions = torch.cat(chunks) if chunks else None
-        if self.hard:
-            self.g_jet, self.d_jet = self._ansatz_jets(self.x["residual"])
+        self.ansatz_jets = self._ansatz_jets(self.x["residual"]) if self.hard else None
 
     def _ansatz_jets(self, x: torch.Tensor) -> tuple[Jet, Jet]:
         def part(k: int):
@@ -134,16 +141,22 @@ class PINNObjective:
     def parameters(self) -> list[torch.nn.Parameter]:
         return [self.net.flat]
 
-    def u_jet(self, x: torch.Tensor, g: Jet | None = None, d: Jet | None = None) -> Jet:
+    def u_jet(self, x: torch.Tensor, ansatz_jets: tuple[Jet, Jet] | None = None) -> Jet:
+        """Solution jet at ``x``; with hard constraints the ansatz jets are computed unless given."""
         n = network_jet(self.net, x, self.plan)
-        return compose_ansatz(g, d, n, self.plan) if self.hard else n
+        if not self.hard:
+            return n
+        g, d = ansatz_jets if ansatz_jets is not None else self._ansatz_jets(x)
+        return compose_ansatz(g, d, n, self.plan)
 
     def value(self, x: torch.Tensor) -> torch.Tensor:
         """The learned solution at points ``x`` (ansatz applied when hard)."""
         n = self.net(x)[:, 0]
         if not self.hard:
             return n
-        g, d = self.eq.ansatz(self._coords(x))
+        ansatz = self.eq.ansatz(self._coords(x))
+        assert ansatz is not None  # hard constraints are only chosen for equations with an ansatz
+        g, d = ansatz
         return g + d * n
 
     def loss(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -158,7 +171,7 @@ class PINNObjective:
             return self._eager_loss()
 
     def _eager_loss(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        u = self.u_jet(self.x["residual"], *((self.g_jet, self.d_jet) if self.hard else ()))
+        u = self.u_jet(self.x["residual"], self.ansatz_jets)
         r = self.eq.residual(self.coords, u)
         parts = {"residual": (r * r).mean()}
         if not self.hard and self.x_conditions is not None:
@@ -193,8 +206,7 @@ class PINNObjective:
         if self.adaptive == "rad":
             x = self._tensor(pool)
             with torch.no_grad():
-                jets = self._ansatz_jets(x) if self.hard else ()
-                r = self.eq.residual(self._coords(x), self.u_jet(x, *jets)).abs().double().cpu().numpy()
+                r = self.eq.residual(self._coords(x), self.u_jet(x)).abs().double().cpu().numpy()
             density = r / r.mean() + 1.0
             pool = pool[self.rng.choice(len(pool), n, replace=False, p=density / density.sum())]
         self.points["residual"] = pool

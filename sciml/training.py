@@ -150,32 +150,34 @@ class Trainer:
             start_in_stage, adam_state = self._load(objective)
         for cb in self.callbacks:
             cb.on_train_begin(self)
-        for index in range(self.stage_index, len(self.stages)):
-            self.stage_index = index
-            stage = self.stages[index]
-            t0, step0 = time.perf_counter(), self.step
-            self._first_step_s = math.nan
-            if isinstance(stage, Adam):
-                self._run_adam(objective, stage, start_in_stage, adam_state)
-            else:
-                self._run_lbfgs(objective, stage)
-            elapsed = time.perf_counter() - t0
-            n = self.step - step0
-            # the first step carries one-off costs (torch.compile): report the rate without it too
-            rest = elapsed - self._first_step_s
-            self.history.stages.append(
-                {"stage": type(stage).__name__, "steps": n, "seconds": elapsed,
-                 "steps_per_second": n / elapsed if elapsed > 0 else math.nan,
-                 "first_step_seconds": self._first_step_s,
-                 "steady_steps_per_second": (n - 1) / rest if n > 1 and rest > 0 else math.nan}
-            )
-            start_in_stage, adam_state = 0, None
-            self.stage_index = index + 1
-            self._save(objective, None, 0)
+        try:
+            for index in range(self.stage_index, len(self.stages)):
+                self.stage_index = index
+                stage = self.stages[index]
+                t0, step0 = time.perf_counter(), self.step
+                self._first_step_s = math.nan
+                if isinstance(stage, Adam):
+                    self._run_adam(objective, stage, start_in_stage, adam_state)
+                else:
+                    self._run_lbfgs(objective, stage)
+                elapsed = time.perf_counter() - t0
+                n = self.step - step0
+                # the first step carries one-off costs (torch.compile): report the rate without it too
+                rest = elapsed - self._first_step_s
+                self.history.stages.append(
+                    {"stage": type(stage).__name__, "steps": n, "seconds": elapsed,
+                     "steps_per_second": n / elapsed if elapsed > 0 else math.nan,
+                     "first_step_seconds": self._first_step_s,
+                     "steady_steps_per_second": (n - 1) / rest if n > 1 and rest > 0 else math.nan}
+                )
+                start_in_stage, adam_state = 0, None
+                self.stage_index = index + 1
+                self._save(objective, None, 0)
+                for cb in self.callbacks:
+                    cb.on_stage_end(self, index)
+        finally:  # close progress bars even when a run is interrupted
             for cb in self.callbacks:
-                cb.on_stage_end(self, index)
-        for cb in self.callbacks:
-            cb.on_train_end(self)
+                cb.on_train_end(self)
         return self.history
 
     # -- stages -----------------------------------------------------------------

@@ -8,7 +8,9 @@ from sciml import PINN, create_learner
 
 
 def _tiny(**kw):
-    return PINN(hidden=(8, 8), n_residual=64, n_boundary=8, n_initial=8, adam_steps=20, lbfgs_iter=5, **kw)
+    config = {"hidden": (8, 8), "n_residual": 64, "n_boundary": 8, "n_initial": 8, "adam_steps": 20,
+              "lbfgs_iter": 5, "resample_every": 0, **kw}
+    return PINN(**config)
 
 
 def test_save_load_round_trip_is_exact(tmp_path):
@@ -47,6 +49,8 @@ def test_bad_input_clear_errors(tmp_path):
         PINN().predict(np.zeros((1, 2)))
     with pytest.raises(InvalidDataError, match="NaN"):
         _tiny().fit(Burgers(), points={"residual": np.full((4, 2), np.nan)})
+    with pytest.raises(InvalidDataError, match="unknown point set"):
+        _tiny().fit(Burgers(), points={"interior": np.zeros((4, 2))})
     fitted = _tiny().fit(Burgers())
     with pytest.raises(InvalidDataError, match=r"shape \(n, 2\)"):
         fitted.predict(np.zeros((3, 3)))
@@ -54,3 +58,26 @@ def test_bad_input_clear_errors(tmp_path):
         PINN.load(tmp_path)
     with pytest.raises(InvalidParameterError, match="dtype"):
         _tiny(dtype="float16").fit(Burgers())
+
+
+def _abs_residual(objective, pts):
+    import torch
+
+    x = torch.as_tensor(pts, dtype=objective.dtype)
+    with torch.no_grad():
+        r = objective.eq.residual(objective._coords(x), objective.u_jet(x))
+    return r.abs().mean().item()
+
+
+def test_resampling_uniform_and_residual_adaptive():
+    pinn = _tiny(seed=1, resample_every=10, adaptive=None, adam_steps=25, lbfgs_iter=0).fit(Burgers())
+    first = _tiny(seed=1, adam_steps=0, lbfgs_iter=0).fit(Burgers()).objective_.points["residual"]
+    assert pinn.objective_._last_resample == 20
+    assert not np.array_equal(pinn.objective_.points["residual"], first)
+    # RAD draws with density |r|/mean + 1, so its points carry a larger mean |residual|
+    # (by (1 + E[r^2]/E[|r|]^2) / 2 in expectation)
+    obj = _tiny(seed=1, adam_steps=200, lbfgs_iter=0, n_residual=512).fit(Burgers()).objective_
+    uniform = obj.points["residual"].copy()
+    obj.adaptive = "rad"
+    obj.resample()
+    assert _abs_residual(obj, obj.points["residual"]) > 1.1 * _abs_residual(obj, uniform)

@@ -97,3 +97,15 @@ def test_lbfgs_stage_is_float64_then_back_to_float32():
     pinn.fit(Poisson2D())
     assert pinn.model_.flat.dtype == torch.float32
     assert LBFGS(5).dtype == "float64"
+
+
+def test_progress_bar_reports_steps_and_loss():
+    import io
+
+    from sciml import ProgressBar
+
+    out = io.StringIO()
+    PINN(hidden=(8,), n_residual=50, adam_steps=40, lbfgs_iter=0, seed=0).fit(
+        Poisson2D(), callbacks=[ProgressBar(every=10, desc="unit", file=out, leave=True, mininterval=0)])
+    text = out.getvalue()
+    assert "unit" in text and "40/40" in text and "loss=" in text
