@@ -38,6 +38,9 @@ class Learner:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
+    def fit(self, equation: Any, *args: Any, **kwargs: Any) -> Learner:
+        raise NotImplementedError
+
     def predict(self, points: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 

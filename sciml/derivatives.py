@@ -78,7 +78,7 @@ def compose_ansatz(g: Jet, d: Jet, n: Jet, plan: DerivativePlan) -> Jet:
         if len(key) == 1:
             derivs[key] = g[key] + d[key] * n.value + d.value * n[key]
         else:
-            a, b = key
+            a, b = key[0], key[1]
             derivs[key] = (
                 g[key] + d[key] * n.value + d[a] * n[b] + d[b] * n[a] + d.value * n[key]
             )

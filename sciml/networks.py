@@ -39,6 +39,9 @@ class MLP(nn.Module):
         Where and in which precision the parameters live.
     """
 
+    shift: torch.Tensor
+    scale: torch.Tensor
+
     def __init__(
         self,
         sizes: Sequence[int],
@@ -122,9 +125,9 @@ class MLP(nn.Module):
             channels = torch.stack([h, *hi, *hij])
             k, n, width = channels.shape
             zs = (channels.view(k * n, width) @ w.T).view(k, n, -1).unbind(0)
-            z, zi, zij = zs[0] + b, zs[1 : 1 + nf], zs[1 + nf :]
+            z, zi, zij = zs[0] + b, list(zs[1 : 1 + nf]), list(zs[1 + nf :])
             if depth == len(layers):
-                return z, list(zi), list(zij)
+                return z, zi, zij
             h, d1, d2 = self.activation(z)
             hi = [d1 * g for g in zi]
             hij = [d1 * g + d2 * zi[a] * zi[c] for g, (a, c) in zip(zij, pairs)]

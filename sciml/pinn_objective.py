@@ -132,7 +132,7 @@ class PINNObjective:
 
     def _ansatz_jets(self, x: torch.Tensor) -> tuple[Jet, Jet]:
         def part(k: int):
-            return lambda p: self.eq.ansatz(dict(zip(self.names, p)))[k]
+            return lambda p: self._ansatz(dict(zip(self.names, p)))[k]
 
         with torch.no_grad():
             return autodiff_jet(part(0), x, self.plan), autodiff_jet(part(1), x, self.plan)
@@ -154,10 +154,13 @@ class PINNObjective:
         n = self.net(x)[:, 0]
         if not self.hard:
             return n
-        ansatz = self.eq.ansatz(self._coords(x))
-        assert ansatz is not None  # hard constraints are only chosen for equations with an ansatz
-        g, d = ansatz
+        g, d = self._ansatz(self._coords(x))
         return g + d * n
+
+    def _ansatz(self, coords: dict) -> tuple:
+        ansatz = self.eq.ansatz(coords)
+        assert ansatz is not None  # hard constraints are only chosen for equations with an ansatz
+        return ansatz
 
     def loss(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         if self._compiled is None:

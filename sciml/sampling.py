@@ -14,7 +14,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from equations import Equation
-from equations.core import DirichletCondition, InitialCondition, PeriodicCondition
+from equations.core import DirichletCondition, InitialCondition, PeriodicCondition, TimeInterval
 from equations.errors import InvalidParameterError
 
 METHODS = ("uniform", "sobol", "halton", "lhs")
@@ -52,18 +52,19 @@ class PointCounts:
             raise InvalidParameterError("at least one residual point is needed")
 
 
-def _interior(eq: Equation, n: int, method: str, rng: np.random.Generator, with_time: bool) -> np.ndarray:
+def _interior(
+    eq: Equation, n: int, method: str, rng: np.random.Generator, time: TimeInterval | None
+) -> np.ndarray:
     space = eq.domain.space
-    dim = space.dim + (1 if with_time else 0)
+    dim = space.dim + (1 if time is not None else 0)
     out: list[np.ndarray] = []
     have = 0
     while have < n:
         u = unit_cube(max(2 * (n - have), 16), dim, method, rng)
         pts = space.from_unit_cube(u[:, : space.dim])
         keep = space.contains(pts)
-        if with_time:
-            t = eq.domain.time
-            pts = np.column_stack([pts, t.start + (t.stop - t.start) * u[:, -1]])
+        if time is not None:
+            pts = np.column_stack([pts, time.start + (time.stop - time.start) * u[:, -1]])
         out.append(pts[keep])
         have += int(keep.sum())
     return np.concatenate(out)[:n]
@@ -73,18 +74,19 @@ def collocation_points(
     eq: Equation, counts: PointCounts, method: str, rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
     """Sample every point set the equation's conditions need (float64 arrays)."""
-    domain = eq.domain
-    timed = domain.time is not None
-    pts = {"residual": _interior(eq, counts.residual, method, rng, timed)}
+    domain, time = eq.domain, eq.domain.time
+    pts = {"residual": _interior(eq, counts.residual, method, rng, time)}
     for cond in eq.conditions():
         if isinstance(cond, InitialCondition) and counts.initial:
-            x = _interior(eq, counts.initial, method, rng, with_time=False)
-            pts["initial"] = np.column_stack([x, np.full(len(x), domain.time.start)])
+            if time is None:
+                raise InvalidParameterError(f"{eq.name}: an initial condition needs a time interval")
+            x = _interior(eq, counts.initial, method, rng, None)
+            pts["initial"] = np.column_stack([x, np.full(len(x), time.start)])
         elif isinstance(cond, DirichletCondition) and counts.boundary:
-            u = unit_cube(counts.boundary, 2 if timed else 1, method, rng)
+            u = unit_cube(counts.boundary, 1 if time is None else 2, method, rng)
             b = domain.space.boundary_from_unit(u[:, 0])
-            if timed:
-                b = np.column_stack([b, domain.time.start + (domain.time.stop - domain.time.start) * u[:, 1]])
+            if time is not None:
+                b = np.column_stack([b, time.start + (time.stop - time.start) * u[:, 1]])
             pts["boundary"] = b
         elif isinstance(cond, PeriodicCondition) and counts.boundary:
             pts["periodic_lo"], pts["periodic_hi"] = _periodic_pairs(eq, cond.axis, counts.boundary, method, rng)

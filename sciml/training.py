@@ -183,7 +183,7 @@ class Trainer:
     # -- stages -----------------------------------------------------------------
     def _run_adam(self, objective: Objective, stage: Adam, start: int, state: dict | None) -> None:
         params = objective.parameters()
-        opt = torch.optim.Adam(params, lr=stage.lr, **_fused_if_possible(params))
+        opt = torch.optim.Adam(params, lr=stage.lr, fused=_fused_if_possible(params))
         if state is not None:
             saved = opt.state_dict()
             saved["state"] = state
@@ -287,7 +287,7 @@ class Trainer:
               diverged: bool = False) -> None:
         if not self.checkpoint_dir:
             return
-        tensors = {f"param.{i}": p for i, p in enumerate(objective.parameters())}
+        tensors: dict[str, torch.Tensor] = {f"param.{i}": p for i, p in enumerate(objective.parameters())}
         tensors.update({f"objective.{k}": v for k, v in objective.state_tensors().items()})
         if opt is not None:
             for i, st in opt.state_dict()["state"].items():
@@ -299,6 +299,7 @@ class Trainer:
         save_bundle(self.checkpoint_dir, tensors, meta)
 
     def _load(self, objective: Objective) -> tuple[int, dict | None]:
+        assert self.checkpoint_dir is not None  # only called when checkpointing
         tensors, meta = load_bundle(self.checkpoint_dir)
         dtype = getattr(torch, meta["dtype"].removeprefix("torch."))
         if objective.parameters()[0].dtype != dtype:
@@ -312,16 +313,14 @@ class Trainer:
         self.step, self.stage_index = meta["step"], meta["stage_index"]
         h = meta["history"]
         self.history = History(h["step"], h["loss"], h["parts"], h["stages"])
-        state = None
-        if meta["has_optimizer"]:
-            state = {}
-            for key, v in tensors.items():
-                if key.startswith("adam."):
-                    _, i, name = key.split(".", 2)
-                    state.setdefault(int(i), {})[name] = v
-        return meta["in_stage"], state
+        state: dict[int, dict[str, torch.Tensor]] = {}
+        for key, v in tensors.items():
+            if key.startswith("adam."):
+                _, index, name = key.split(".", 2)
+                state.setdefault(int(index), {})[name] = v
+        return meta["in_stage"], (state if meta["has_optimizer"] else None)
 
 
-def _fused_if_possible(params: list[torch.Tensor]) -> dict[str, bool]:
-    """Fused Adam is one kernel per step; it needs floating tensors on a supported device."""
-    return {"fused": True} if all(p.device.type in ("cpu", "cuda") for p in params) else {}
+def _fused_if_possible(params: Sequence[torch.Tensor]) -> bool | None:
+    """Fused Adam is one kernel per step; it needs tensors on a device that has it."""
+    return True if all(p.device.type in ("cpu", "cuda") for p in params) else None

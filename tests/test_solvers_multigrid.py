@@ -1,23 +1,11 @@
 """Geometric multigrid: convergence factors, agreement with a direct solve, preconditioner."""
 
-import numba
 import numpy as np
 import pytest
 import scipy.sparse.linalg as spla
 
 from equations import InvalidDataError, InvalidParameterError
 from solvers import Hierarchy, laplacian_matrix, multigrid_solve, preconditioner, v_cycle
-
-
-@pytest.fixture
-def single_thread():
-    """Run numba kernels on one thread: on a shared 2-core machine a second thread
-    waits for a scheduler slice per kernel call, which dominates these larger runs
-    (other tests cover the parallel paths)."""
-    threads = numba.get_num_threads()
-    numba.set_num_threads(1)
-    yield
-    numba.set_num_threads(threads)
 
 
 def square(n: int) -> tuple[np.ndarray, float]:

@@ -2,24 +2,12 @@
 
 import math
 
-import numba
 import numpy as np
 import pytest
 import scipy.sparse.linalg as spla
 
 from equations import InvalidParameterError, LShapePoisson, Poisson2D
 from solvers import interior_of, laplacian_matrix, solve
-
-
-@pytest.fixture
-def single_thread():
-    """Run numba kernels on one thread: on a shared 2-core machine a second thread
-    waits for a scheduler slice per kernel call, which dominates these larger runs
-    (other tests cover the parallel paths)."""
-    threads = numba.get_num_threads()
-    numba.set_num_threads(1)
-    yield
-    numba.set_num_threads(threads)
 
 
 def test_second_order_on_manufactured_solution():

@@ -50,7 +50,7 @@ def grid_mesh(ds: xr.Dataset, variables: Sequence[str] | None = None) -> meshio.
     idx = np.arange(na * nb).reshape(na, nb)
     quads = np.column_stack([idx[:-1, :-1].ravel(), idx[1:, :-1].ravel(), idx[1:, 1:].ravel(),
                              idx[:-1, 1:].ravel()])
-    names = variables or [v for v in ds.data_vars if ds[v].dims == dims]
+    names = list(variables) if variables else [str(v) for v in ds.data_vars if ds[v].dims == dims]
     point_data = {v: np.asarray(ds[v].values, dtype=float).ravel() for v in names}
     return meshio.Mesh(points, [("quad", quads)], point_data=point_data)
 

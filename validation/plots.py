@@ -21,9 +21,10 @@ def _field_panel(fig: Figure, ax, da: xr.DataArray, title: str, cmap: str, symme
     # evolution problems read best with time on the horizontal axis
     horiz, vert = (dims[1], dims[0]) if dims[-1] == "t" else (dims[0], dims[1])
     values = da.transpose(vert, horiz).values
-    vmax = np.nanmax(np.abs(values)) if symmetric else None
+    limit = float(np.nanmax(np.abs(values)))
+    vmin, vmax = (-limit, limit) if symmetric else (None, None)
     mesh = ax.pcolormesh(da[horiz].values, da[vert].values, values, shading="auto", cmap=cmap,
-                         vmin=-vmax if symmetric else None, vmax=vmax)
+                         vmin=vmin, vmax=vmax)
     ax.set_xlabel(horiz)
     ax.set_ylabel(vert)
     ax.set_title(title, fontsize=9)

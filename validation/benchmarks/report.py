@@ -23,7 +23,7 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30 if hasattr(os, "sysconf") else None
-    versions = {}
+    versions: dict[str, str | None] = {}
     for pkg in ("torch", "numpy", "scipy", "numba", "deepxde"):
         try:
             versions[pkg] = metadata.version(pkg)
