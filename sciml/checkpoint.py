@@ -8,8 +8,6 @@ crash mid-write never leaves a corrupt checkpoint behind.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,38 +16,17 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from equations.errors import InvalidDataError
+from sciml.atomic import atomic_write, atomic_write_bytes
 
 TENSORS = "tensors.safetensors"
 META = "meta.json"
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_bundle(directory: str | Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
     """Save tensors and JSON metadata into ``directory`` atomically (tensors first)."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tensors.", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp)
-        os.replace(tmp, directory / TENSORS)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    host = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+    atomic_write(directory / TENSORS, lambda tmp: save_file(host, tmp))
     atomic_write_bytes(directory / META, json.dumps(meta, indent=1, sort_keys=True).encode())
 
 

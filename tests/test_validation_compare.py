@@ -1,5 +1,7 @@
 """compare / export / figure: the learner is checked against the classical reference."""
 
+import os
+
 import meshio
 import numpy as np
 import pytest
@@ -38,6 +40,9 @@ def test_netcdf_round_trip_and_mesh_export(poisson_ds, tmp_path):
     back = xr.open_dataset(path, engine="h5netcdf")
     xr.testing.assert_identical(back.load(), poisson_ds)
     assert not list(tmp_path.glob(".*tmp*"))  # nothing left behind by the atomic write
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # as readable as a plain open() would make it
     mesh = meshio.read(to_vtu(poisson_ds, tmp_path / "out.vtu"))
     np.testing.assert_allclose(mesh.point_data["pinn"], poisson_ds["pinn"].values.ravel())
     assert mesh.cells_dict["quad"].shape == (32 * 32, 4)

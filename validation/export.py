@@ -6,9 +6,7 @@ rename, so an interrupted export never leaves a half-written file.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import meshio
@@ -16,21 +14,7 @@ import numpy as np
 import xarray as xr
 
 from equations.errors import InvalidDataError
-
-
-def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp_path)`` then rename the temporary file onto ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+from sciml.atomic import atomic_write
 
 
 def to_netcdf(ds: xr.Dataset, path: str | Path) -> Path:

@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             result = run_toolkit(args.seed, points, args.adam_steps, args.lbfgs_iter, args.worker != "eager")
         print(json.dumps(result))
         return 0
-    from sciml.checkpoint import atomic_write_bytes
+    from sciml.atomic import atomic_write_bytes
     from validation.benchmarks.report import machine, write_results
 
     results = []
