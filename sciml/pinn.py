@@ -32,7 +32,7 @@ class PINN(Learner):
     measures: a 6 x 20 tanh network, hard constraints where the equation offers
     an ansatz, Sobol points redrawn by residual density (RAD) every 2000 Adam
     steps, 15000 Adam steps with the learning rate decaying from 1e-3 to 1e-4,
-    then up to 5000 float64 L-BFGS iterations; long runs are compiled.
+    then up to 15000 float64 L-BFGS iterations; long runs are compiled.
 
     Parameters
     ----------
@@ -94,7 +94,7 @@ class PINN(Learner):
         adam_steps: int = 15000,
         lr: float = 1e-3,
         final_lr: float | None = 1e-4,
-        lbfgs_iter: int = 5000,
+        lbfgs_iter: int = 15000,
         lbfgs_dtype: str | None = "float64",
         weights: Mapping[str, float] | None = None,
         seed: int = 0,

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 RESOLUTION = (256, 100)
+KINDS = ("deepxde", "same", "eager", "default")
 
 
 def _reference() -> tuple[np.ndarray, np.ndarray]:
@@ -158,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--adam-steps", type=int, default=15000)
     p.add_argument("--lbfgs-iter", type=int, default=15000)
     p.add_argument("--out", default="benchmarks/results/burgers_pinn.json")
+    p.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS,
+                   help="runs to do; the others are kept from an existing --out file (same seeds)")
     p.add_argument("--worker", choices=["deepxde", "same", "eager", "default"], help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     p.add_argument("--points", help=argparse.SUPPRESS)
@@ -173,12 +176,15 @@ def main(argv: list[str] | None = None) -> int:
     from sciml.atomic import atomic_write_bytes
     from validation.benchmarks.report import machine, write_results
 
+    previous = {}
+    if set(args.kinds) != set(KINDS):  # re-run some kinds, keep the rest
+        previous = {r["seed"]: r for r in json.loads(Path(args.out).read_text())["runs"]}
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
             pts = str(Path(tmp) / f"points_{seed}.npz")
-            row = {"seed": seed}
-            for kind in ("deepxde", "same", "eager", "default"):
+            row = dict(previous.get(seed, {"seed": seed}))
+            for kind in args.kinds:
                 # the eager run only measures Adam steps/s without torch.compile
                 adam, lbfgs = (3000, 0) if kind == "eager" else (args.adam_steps, args.lbfgs_iter)
                 row[kind] = _subprocess(kind, seed, pts, adam, lbfgs)
