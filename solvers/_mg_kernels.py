@@ -28,6 +28,13 @@ def rb_sweep(u: np.ndarray, f: np.ndarray, mask: np.ndarray, hx: float, hy: floa
                 ) * inv_diag
 
 
+@njit(inline="always", fastmath=True, cache=True)
+def _point_residual(u: np.ndarray, f: np.ndarray, i: int, j: int, cx: float, cy: float) -> float:
+    """``f + Laplacian(u)`` at one point (inlined into the loops below)."""
+    c = u[i, j]
+    return f[i, j] - cx * (2.0 * c - u[i - 1, j] - u[i + 1, j]) - cy * (2.0 * c - u[i, j - 1] - u[i, j + 1])
+
+
 @njit(parallel=True, fastmath=True, cache=True)
 def residual(u: np.ndarray, f: np.ndarray, mask: np.ndarray, hx: float, hy: float, r: np.ndarray) -> float:
     """Store ``r = f + Laplacian(u)`` on unknowns (0 elsewhere); return ``sum(r**2)``."""
@@ -38,12 +45,7 @@ def residual(u: np.ndarray, f: np.ndarray, mask: np.ndarray, hx: float, hy: floa
     for i in prange(1, nx - 1):
         for j in range(1, ny - 1):
             if mask[i, j]:
-                c = u[i, j]
-                v = (
-                    f[i, j]
-                    - cx * (2.0 * c - u[i - 1, j] - u[i + 1, j])
-                    - cy * (2.0 * c - u[i, j - 1] - u[i, j + 1])
-                )
+                v = _point_residual(u, f, i, j, cx, cy)
                 r[i, j] = v
                 total += v * v
             else:
@@ -61,12 +63,7 @@ def residual_sumsq(u: np.ndarray, f: np.ndarray, mask: np.ndarray, hx: float, hy
     for i in prange(1, nx - 1):
         for j in range(1, ny - 1):
             if mask[i, j]:
-                c = u[i, j]
-                v = (
-                    f[i, j]
-                    - cx * (2.0 * c - u[i - 1, j] - u[i + 1, j])
-                    - cy * (2.0 * c - u[i, j - 1] - u[i, j + 1])
-                )
+                v = _point_residual(u, f, i, j, cx, cy)
                 total += v * v
     return total
 
