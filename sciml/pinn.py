@@ -245,8 +245,15 @@ class PINN(Learner):
         tensors, meta = load_bundle(directory)
         if meta.get("learner") != cls.name or "flat" not in tensors:
             raise InvalidDataError(f"{directory} does not hold a saved {cls.name} model")
-        learner = cls(**meta["params"])
-        eq = create(meta["equation"]["name"], **meta["equation"]["parameters"])
+        try:
+            learner = cls(**meta["params"])
+            eq = create(meta["equation"]["name"], **meta["equation"]["parameters"])
+            hard = bool(meta["hard_constraints"])
+            h = meta["history"]
+            history = History(h["step"], h["loss"], h["parts"], h["stages"])
+            fit_time = float(meta["fit_time_s"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidDataError(f"{directory}: malformed model config ({type(exc).__name__}: {exc})") from None
         net = learner._build_net(eq)
         if net.flat.shape != tensors["flat"].shape:
             raise InvalidDataError(
@@ -255,14 +262,11 @@ class PINN(Learner):
             )
         with torch.no_grad():
             net.flat.copy_(tensors["flat"])
-        hard = bool(meta["hard_constraints"])
         objective = PINNObjective(
             eq, net, hard=hard, weights={}, counts=PointCounts(1, 0, 0), sampling="uniform",
             rng=numpy_rng(0), points={"residual": np.zeros((1, len(eq.domain.names)))},
         )
-        h = meta["history"]
-        learner._set_fitted(eq, objective, History(h["step"], h["loss"], h["parts"], h["stages"]),
-                            meta["fit_time_s"], hard)
+        learner._set_fitted(eq, objective, history, fit_time, hard)
         return learner
 
 

@@ -21,6 +21,13 @@ def test_save_load_round_trip_is_exact(tmp_path):
     np.testing.assert_array_equal(back.predict(pts), pinn.predict(pts))
     assert back.get_params() == {**pinn.get_params(), "hidden": [8, 8]}
     assert not list((tmp_path / "model").glob("*.pkl"))
+    meta = tmp_path / "model" / "meta.json"
+    meta.write_text(meta.read_text().replace('"hidden"', '"hiden"'))
+    with pytest.raises(InvalidDataError, match="malformed model config"):
+        PINN.load(tmp_path / "model")
+    meta.write_text("{not json")
+    with pytest.raises(InvalidDataError, match="corrupt JSON"):
+        PINN.load(tmp_path / "model")
 
 
 def test_same_seed_same_model_and_float64_option():
