@@ -217,13 +217,11 @@ class Trainer:
             objective.cast(resolve_dtype(stage.dtype))
         params = objective.parameters()
         good = [p.detach().clone() for p in params]
-        last: dict[str, Any] = {}
 
         def closure() -> torch.Tensor:
             opt.zero_grad(set_to_none=True)
-            loss, parts = objective.loss()
+            loss, _ = objective.loss()
             loss.backward()
-            last["loss"], last["parts"] = loss, parts
             return loss
 
         def new_optimizer() -> torch.optim.LBFGS:
@@ -241,12 +239,14 @@ class Trainer:
                 group["max_iter"] = min(stage.chunk, stage.max_iter - done)
             opt.step(closure)
             n_iter = opt.state[params[0]]["n_iter"] - n_before
-            value = last["loss"].item()
+            # the last closure call may have been a rejected line-search trial: score the accepted point
+            loss, parts = objective.loss()
+            value = loss.item()
             if not math.isfinite(value):
                 self._diverged(objective, params, good, value, "L-BFGS")
             done += max(n_iter, 1)
             self.step += max(n_iter, 1)
-            self._record(value, last["parts"])
+            self._record(value, parts)
             improved = value < best * (1 - 1e-9)
             if improved:
                 best = value
