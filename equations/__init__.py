@@ -26,12 +26,14 @@ from equations.errors import (
     TrainingDivergedError,
     UnknownNameError,
 )
+from equations.evolution import AllenCahn, Heat, ReactionDiffusion
 from equations.geometry import Box, Geometry, Polygon
 from equations.poisson import LShapePoisson, Poisson2D
 
 available = register_names
 
 __all__ = [
+    "AllenCahn",
     "Box",
     "Burgers",
     "Convection",
@@ -39,6 +41,7 @@ __all__ = [
     "Domain",
     "Equation",
     "Geometry",
+    "Heat",
     "InitialCondition",
     "InvalidDataError",
     "InvalidParameterError",
@@ -47,6 +50,7 @@ __all__ = [
     "PeriodicCondition",
     "Poisson2D",
     "Polygon",
+    "ReactionDiffusion",
     "TimeInterval",
     "ToolkitError",
     "TrainingDivergedError",

@@ -12,12 +12,14 @@ and 5-point finite differences with geometric multigrid for the Poisson specs.
 
 from solvers import burgers as _burgers  # noqa: F401  (modules register their solvers on import)
 from solvers import convection as _convection  # noqa: F401
+from solvers import evolution as _evolution  # noqa: F401
 from solvers import poisson as _poisson  # noqa: F401
 from solvers import spectral as _spectral  # noqa: F401
 from solvers.burgers import cole_hopf
 from solvers.convection import convection_diffusion_periodic
 from solvers.facade import solve
 from solvers.fd import interior_of, laplacian_matrix
+from solvers.krylov import KrylovInfo, cg, poisson_operator
 from solvers.multigrid import Hierarchy, MultigridInfo, multigrid_solve, preconditioner, v_cycle
 from solvers.registry import SolverOutput, available, register
 from solvers.spectral import ETDRK4, burgers_periodic
@@ -25,15 +27,18 @@ from solvers.spectral import ETDRK4, burgers_periodic
 __all__ = [
     "ETDRK4",
     "Hierarchy",
+    "KrylovInfo",
     "MultigridInfo",
     "SolverOutput",
     "available",
     "burgers_periodic",
+    "cg",
     "cole_hopf",
     "convection_diffusion_periodic",
     "interior_of",
     "laplacian_matrix",
     "multigrid_solve",
+    "poisson_operator",
     "preconditioner",
     "register",
     "solve",
