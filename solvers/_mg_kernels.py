@@ -136,3 +136,27 @@ def rb_sweep_box(
                 u[i, j] = (
                     f[i, j] + cx * (u[i - 1, j] + u[i + 1, j]) + cy * (u[i, j - 1] + u[i, j + 1])
                 ) * inv_diag
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def jacobi_sweep(
+    u: np.ndarray, f: np.ndarray, mask: np.ndarray, hx: float, hy: float, omega: float, tmp: np.ndarray
+) -> None:
+    """Weighted Jacobi ``u += omega * D^-1 (f + Laplacian(u))`` on unknowns, rows in parallel.
+
+    ``tmp`` (same shape as ``u``) receives the new values first, then they are
+    copied back, so every point is updated from the old iterate; ``tmp`` is
+    overwritten on unknowns and left alone elsewhere.
+    """
+    nx, ny = u.shape
+    cx = 1.0 / (hx * hx)
+    cy = 1.0 / (hy * hy)
+    scale = omega / (2.0 * cx + 2.0 * cy)
+    for i in prange(1, nx - 1):
+        for j in range(1, ny - 1):
+            if mask[i, j]:
+                tmp[i, j] = u[i, j] + scale * _point_residual(u, f, i, j, cx, cy)
+    for i in prange(1, nx - 1):
+        for j in range(1, ny - 1):
+            if mask[i, j]:
+                u[i, j] = tmp[i, j]

@@ -47,6 +47,8 @@ def solve_poisson2d(
     post: int = 2,
     max_cycles: int = 50,
     threads: int | None = None,
+    cycle: str = "V",
+    smoother: str = "rbgs",
 ) -> SolverOutput:
     """Registered solver: 5-point FD on the requested grid, multigrid V-cycles to ``tol``.
 
@@ -55,7 +57,9 @@ def solve_poisson2d(
     mesh = np.meshgrid(axes["x"], axes["y"], indexing="ij")
     f = equation.source({"x": mesh[0], "y": mesh[1]})
     hx, hy = _spacing(axes)
-    u, info = multigrid_solve(f, hx, hy, tol=tol, pre=pre, post=post, max_cycles=max_cycles, threads=threads)
+    u, info = multigrid_solve(
+        f, hx, hy, tol=tol, pre=pre, post=post, max_cycles=max_cycles, threads=threads, cycle=cycle, smoother=smoother
+    )
     return SolverOutput(u, _stats(info))
 
 
@@ -93,6 +97,8 @@ def solve_lshape(
     post: int = 2,
     max_cycles: int = 50,
     threads: int | None = None,
+    cycle: str = "V",
+    smoother: str = "rbgs",
 ) -> SolverOutput:
     """Registered solver: FD on a grid refined ``2**refine`` times, injected onto the request.
 
@@ -103,7 +109,7 @@ def solve_lshape(
         ``min_points`` points along the shorter axis.
     min_points : int
         Minimum fine-grid points per axis when ``refine`` is not given.
-    tol, pre, post, max_cycles, threads
+    tol, pre, post, max_cycles, threads, cycle, smoother
         Multigrid settings (see :func:`solvers.multigrid.multigrid_solve`).
     """
     space = equation.domain.space
@@ -129,7 +135,17 @@ def solve_lshape(
     f = equation.source({"x": mesh[0], "y": mesh[1]})
     hx, hy = _spacing(fine)
     u, info = multigrid_solve(
-        f, hx, hy, mask, tol=tol, pre=pre, post=post, max_cycles=max_cycles, threads=threads
+        f,
+        hx,
+        hy,
+        mask,
+        tol=tol,
+        pre=pre,
+        post=post,
+        max_cycles=max_cycles,
+        threads=threads,
+        cycle=cycle,
+        smoother=smoother,
     )
     stats = _stats(info) | {
         "refine": int(refine),
