@@ -28,6 +28,8 @@ from equations.errors import (
 )
 from equations.evolution import AllenCahn, Heat, ReactionDiffusion
 from equations.geometry import Box, Geometry, Polygon
+from equations.helmholtz import Helmholtz
+from equations.odes import Hypergeometric, Legendre
 from equations.poisson import LShapePoisson, Poisson2D
 
 available = register_names
@@ -42,11 +44,14 @@ __all__ = [
     "Equation",
     "Geometry",
     "Heat",
+    "Helmholtz",
+    "Hypergeometric",
     "InitialCondition",
     "InvalidDataError",
     "InvalidParameterError",
     "Jet",
     "LShapePoisson",
+    "Legendre",
     "PeriodicCondition",
     "Poisson2D",
     "Polygon",

@@ -7,12 +7,16 @@
 
 Registered solvers (see :func:`available`): Cole--Hopf quadrature and ETDRK4
 spectral for Burgers, the Fourier solution for periodic convection--diffusion,
-and 5-point finite differences with geometric multigrid for the Poisson specs.
+5-point finite differences with geometric multigrid for the Poisson specs and
+with a sparse direct solve for Helmholtz, and ``scipy.special`` closed forms
+for the Legendre and hypergeometric ODEs.
 """
 
 from solvers import burgers as _burgers  # noqa: F401  (modules register their solvers on import)
 from solvers import convection as _convection  # noqa: F401
 from solvers import evolution as _evolution  # noqa: F401
+from solvers import helmholtz as _helmholtz  # noqa: F401
+from solvers import odes as _odes  # noqa: F401
 from solvers import poisson as _poisson  # noqa: F401
 from solvers import spectral as _spectral  # noqa: F401
 from solvers.burgers import cole_hopf

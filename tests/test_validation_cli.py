@@ -48,3 +48,12 @@ def test_console_script_entry_point():
     out = subprocess.run([sys.executable, "-m", "validation.cli", "list"], capture_output=True, text=True,
                          check=True)
     assert "equations:" in out.stdout
+
+
+def test_compare_one_dimensional_equation(tmp_path, capsys):
+    code = main(["compare", "legendre", "--resolution", "33", "--set", "adam_steps=50", "--set", "lbfgs_iter=10",
+                 "--set", "hidden=[8,8]", "--set", "n_residual=64", "--no-progress", "--out", str(tmp_path)])
+    assert code == 0
+    assert (tmp_path / "legendre.png").read_bytes()[:4] == b"\x89PNG"
+    assert not (tmp_path / "legendre.vtu").exists()
+    assert xr.open_dataset(tmp_path / "legendre.nc", engine="h5netcdf")["pinn"].dims == ("x",)

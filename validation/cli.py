@@ -96,9 +96,11 @@ def _compare(args: argparse.Namespace) -> None:
     out = Path(args.out)
     nc = to_netcdf(ds, out / f"{eq.name}.nc")
     png = save_figure(comparison_figure(ds), out / f"{eq.name}.png")
-    vtu = to_vtu(ds, out / f"{eq.name}.vtu")
+    written = [nc, png]
+    if ds["reference"].ndim == 2:  # ParaView files for 2D grids
+        written.append(to_vtu(ds, out / f"{eq.name}.vtu"))
     print(_table(ds))
-    print(f"reference: {ds.attrs['reference_solver']}; wrote {nc}, {png}, {vtu}")
+    print(f"reference: {ds.attrs['reference_solver']}; wrote {', '.join(map(str, written))}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,6 +18,12 @@ from sciml.atomic import atomic_write
 
 def _field_panel(fig: Figure, ax, da: xr.DataArray, title: str, cmap: str, symmetric: bool) -> None:
     dims = da.dims
+    if len(dims) == 1:  # ODEs and other 1D fields: a line
+        ax.plot(da[dims[0]].values, da.values, lw=1.0)
+        ax.set_xlabel(dims[0])
+        ax.set_title(title, fontsize=9)
+        ax.grid(alpha=0.3)
+        return
     # evolution problems read best with time on the horizontal axis
     horiz, vert = (dims[1], dims[0]) if dims[-1] == "t" else (dims[0], dims[1])
     values = da.transpose(vert, horiz).values
