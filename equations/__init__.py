@@ -19,6 +19,7 @@ from equations.core import (
     create,
     register_names,
 )
+from equations.darcy import Darcy
 from equations.errors import (
     InvalidDataError,
     InvalidParameterError,
@@ -27,8 +28,10 @@ from equations.errors import (
     UnknownNameError,
 )
 from equations.evolution import AllenCahn, Heat, ReactionDiffusion
+from equations.flow_mixing import FlowMixing
 from equations.geometry import Box, Geometry, Polygon
 from equations.helmholtz import Helmholtz
+from equations.klein_gordon import KleinGordon
 from equations.odes import Hypergeometric, Legendre
 from equations.poisson import LShapePoisson, Poisson2D
 
@@ -39,9 +42,11 @@ __all__ = [
     "Box",
     "Burgers",
     "Convection",
+    "Darcy",
     "DirichletCondition",
     "Domain",
     "Equation",
+    "FlowMixing",
     "Geometry",
     "Heat",
     "Helmholtz",
@@ -50,6 +55,7 @@ __all__ = [
     "InvalidDataError",
     "InvalidParameterError",
     "Jet",
+    "KleinGordon",
     "LShapePoisson",
     "Legendre",
     "PeriodicCondition",

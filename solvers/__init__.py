@@ -8,19 +8,26 @@
 Registered solvers (see :func:`available`): Cole--Hopf quadrature and ETDRK4
 spectral for Burgers, the Fourier solution for periodic convection--diffusion,
 5-point finite differences with geometric multigrid for the Poisson specs and
-with a sparse direct solve for Helmholtz, and ``scipy.special`` closed forms
-for the Legendre and hypergeometric ODEs.
+with a sparse direct solve for Helmholtz, a variable-coefficient multigrid for
+Darcy, ETDRK4 for heat / reaction--diffusion / Allen--Cahn, leapfrog for
+Klein--Gordon, closed forms for flow mixing and the Legendre and
+hypergeometric ODEs; ``cg`` is a matrix-free conjugate gradient with SciPy's
+calling convention.
 """
 
 from solvers import burgers as _burgers  # noqa: F401  (modules register their solvers on import)
 from solvers import convection as _convection  # noqa: F401
+from solvers import darcy as _darcy  # noqa: F401
 from solvers import evolution as _evolution  # noqa: F401
+from solvers import flow_mixing as _flow_mixing  # noqa: F401
 from solvers import helmholtz as _helmholtz  # noqa: F401
+from solvers import klein_gordon as _klein_gordon  # noqa: F401
 from solvers import odes as _odes  # noqa: F401
 from solvers import poisson as _poisson  # noqa: F401
 from solvers import spectral as _spectral  # noqa: F401
 from solvers.burgers import cole_hopf
 from solvers.convection import convection_diffusion_periodic
+from solvers.darcy import DarcyInfo, darcy_matrix, darcy_multigrid
 from solvers.facade import solve
 from solvers.fd import interior_of, laplacian_matrix
 from solvers.krylov import KrylovInfo, cg, poisson_operator
@@ -30,6 +37,7 @@ from solvers.spectral import ETDRK4, burgers_periodic
 
 __all__ = [
     "ETDRK4",
+    "DarcyInfo",
     "Hierarchy",
     "KrylovInfo",
     "MultigridInfo",
@@ -39,6 +47,8 @@ __all__ = [
     "cg",
     "cole_hopf",
     "convection_diffusion_periodic",
+    "darcy_matrix",
+    "darcy_multigrid",
     "interior_of",
     "laplacian_matrix",
     "multigrid_solve",
