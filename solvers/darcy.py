@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from dataclasses import dataclass
 
 import numba
@@ -34,6 +33,7 @@ from equations.errors import InvalidDataError, InvalidParameterError
 from solvers import _darcy_kernels as dk
 from solvers import _mg_kernels as k
 from solvers.fd import check_spacing
+from solvers.multigrid import MultigridInfo, summarize
 from solvers.registry import SolverOutput, Stat, register
 
 # grids with fewer points run their kernels on one thread (as in solvers.multigrid)
@@ -163,22 +163,8 @@ def _cycle(h: DarcyHierarchy, depth: int, u: np.ndarray, f: np.ndarray, pre: int
         dk.rb_sweep(u, f, lv.cx, lv.cy, 1)
 
 
-@dataclass(frozen=True)
-class DarcyInfo:
-    """Convergence record of :func:`darcy_multigrid`.
-
-    ``residuals`` holds ``||f - A u|| / ||f||`` (over interior points) before the
-    first cycle and after each; ``convergence_factor`` is the mean reduction per
-    cycle, ``(residuals[-1] / residuals[0]) ** (1 / cycles)``.
-    """
-
-    cycles: int
-    residuals: tuple[float, ...]
-    convergence_factor: float
-    converged: bool
-    levels: int
-    setup_time_s: float
-    solve_time_s: float
+# darcy_multigrid returns the same record as the constant-coefficient solver
+DarcyInfo = MultigridInfo
 
 
 def _count(name: str, v: object, low: int) -> int:
@@ -266,16 +252,7 @@ def darcy_multigrid(
     finally:
         numba.set_num_threads(saved)
     elapsed = time.perf_counter() - start - setup
-    cycles = len(history) - 1
-    converged = history[-1] <= tol
-    if not converged:
-        warnings.warn(
-            f"darcy multigrid stopped after {cycles} cycles at relative residual {history[-1]:.3e} > tol={tol:g}",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-    factor = (history[-1] / history[0]) ** (1.0 / cycles) if cycles and history[0] > 0 else 0.0
-    return u, DarcyInfo(cycles, tuple(history), factor, converged, len(h.levels), setup, elapsed)
+    return u, summarize(history, tol, len(h.levels), setup, elapsed, "darcy multigrid")
 
 
 @register(Darcy, "multigrid")

@@ -202,9 +202,10 @@ def _local(lv: Level, u: np.ndarray, f: np.ndarray, local: int, first: int, seco
 class MultigridInfo:
     """Convergence record of :func:`multigrid_solve`.
 
-    ``residuals`` holds ``||f + Laplacian(u)|| / ||f||`` (over the unknowns)
-    before the first cycle and after each; ``convergence_factor`` is their mean
-    reduction per cycle, ``(residuals[-1] / residuals[0]) ** (1 / cycles)``.
+    ``residuals`` holds ``||f - A u|| / ||f||`` over the unknowns (``A`` the
+    5-point or the variable-coefficient operator) before the first cycle and
+    after each; ``convergence_factor`` is their mean reduction per cycle,
+    ``(residuals[-1] / residuals[0]) ** (1 / cycles)``.
     """
 
     cycles: int
@@ -308,17 +309,23 @@ def multigrid_solve(
     finally:
         numba.set_num_threads(saved)
     elapsed = time.perf_counter() - start - setup
+    return u, summarize(history, tol, len(hierarchy.levels), setup, elapsed, "multigrid")
+
+
+def summarize(
+    history: list[float], tol: float, levels: int, setup: float, elapsed: float, name: str
+) -> MultigridInfo:
+    """The convergence record of a multigrid run; warns when it stopped short of ``tol``."""
     cycles = len(history) - 1
     converged = history[-1] <= tol
     if not converged:
         warnings.warn(
-            f"multigrid stopped after {cycles} cycles at relative residual {history[-1]:.3e} > tol={tol:g}",
+            f"{name} stopped after {cycles} cycles at relative residual {history[-1]:.3e} > tol={tol:g}",
             RuntimeWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     factor = (history[-1] / history[0]) ** (1.0 / cycles) if cycles and history[0] > 0 else 0.0
-    info = MultigridInfo(cycles, tuple(history), factor, converged, len(hierarchy.levels), setup, elapsed)
-    return u, info
+    return MultigridInfo(cycles, tuple(history), factor, converged, levels, setup, elapsed)
 
 
 def _iterate(
