@@ -32,8 +32,32 @@ def _periodic_domain(lo: float, hi: float) -> Domain:
     return Domain(Box(("x",), (lo,), (hi,), (True,)), TimeInterval(0.0, 1.0, "1"))
 
 
+class _DiffusionReaction(Equation):
+    """``u_t = D u_xx + R(u)``, periodic in x: the residual and conditions, written once."""
+
+    derivatives = ("t", "xx")
+
+    def initial_value(self, coords: Coords) -> Array:
+        raise NotImplementedError
+
+    @property
+    def diffusion(self) -> float:
+        """The coefficient ``D`` of ``u_xx``."""
+        raise NotImplementedError
+
+    def reaction(self, u: Array) -> Array:
+        """The pointwise source ``R(u)``."""
+        raise NotImplementedError
+
+    def residual(self, coords: Coords, u: Jet) -> Array:
+        return u["t"] - self.diffusion * u["xx"] - self.reaction(u.value)
+
+    def conditions(self) -> tuple:
+        return (InitialCondition(self.initial_value), PeriodicCondition("x"))
+
+
 @dataclass(frozen=True)
-class Heat(Equation):
+class Heat(_DiffusionReaction):
     r"""``u_t = nu u_xx`` on ``x in [0, 2 pi)`` (periodic), ``t in [0, 1]``.
 
     ``u(x, 0) = sin x + 0.5 sin 3x``; the exact solution is
@@ -50,7 +74,6 @@ class Heat(Equation):
     name = "heat"
     title = "1D periodic heat equation"
     field = Variable("u", "1", "temperature")
-    derivatives = ("t", "xx")
     default_resolution = (256, 101)
     has_exact = True
 
@@ -70,16 +93,10 @@ class Heat(Equation):
         """The pointwise source ``R(u)`` of ``u_t = D u_xx + R(u)`` (zero here)."""
         return 0.0 * u
 
-    def residual(self, coords: Coords, u: Jet) -> Array:
-        return u["t"] - self.nu * u["xx"]
-
     def initial_value(self, coords: Coords) -> Array:
         x = coords["x"]
         xp = namespace(x)
         return xp.sin(x) + 0.5 * xp.sin(3 * x)
-
-    def conditions(self) -> tuple:
-        return (InitialCondition(self.initial_value), PeriodicCondition("x"))
 
     def exact(self, coords: Coords) -> Array:
         x, t = coords["x"], coords["t"]
@@ -88,7 +105,7 @@ class Heat(Equation):
 
 
 @dataclass(frozen=True)
-class ReactionDiffusion(Equation):
+class ReactionDiffusion(_DiffusionReaction):
     r"""``u_t = nu u_xx + rho u (1 - u)`` on ``x in [0, 2 pi)`` (periodic), ``t in [0, 1]``.
 
     Fisher--KPP type logistic reaction with the Gaussian initial value
@@ -110,7 +127,6 @@ class ReactionDiffusion(Equation):
     name = "reaction_diffusion"
     title = "1D periodic reaction-diffusion (logistic)"
     field = Variable("u", "1", "concentration")
-    derivatives = ("t", "xx")
     default_resolution = (256, 101)
 
     def __post_init__(self) -> None:
@@ -131,20 +147,14 @@ class ReactionDiffusion(Equation):
         """The pointwise source ``rho u (1 - u)``."""
         return self.rho * u * (1.0 - u)
 
-    def residual(self, coords: Coords, u: Jet) -> Array:
-        return u["t"] - self.nu * u["xx"] - self.reaction(u.value)
-
     def initial_value(self, coords: Coords) -> Array:
         x = coords["x"]
         sigma = math.pi / 4
         return namespace(x).exp(-((x - math.pi) ** 2) / (2 * sigma**2))
 
-    def conditions(self) -> tuple:
-        return (InitialCondition(self.initial_value), PeriodicCondition("x"))
-
 
 @dataclass(frozen=True)
-class AllenCahn(Equation):
+class AllenCahn(_DiffusionReaction):
     r"""``u_t = d u_xx + a (u - u^3)`` on ``x in [-1, 1)`` (periodic), ``t in [0, 1]``.
 
     ``u(x, 0) = x^2 cos(pi x)``; the PINN benchmark (Raissi et al., 2019) uses
@@ -165,7 +175,6 @@ class AllenCahn(Equation):
     name = "allen_cahn"
     title = "1D periodic Allen-Cahn"
     field = Variable("u", "1", "phase field")
-    derivatives = ("t", "xx")
     default_resolution = (256, 101)
 
     def __post_init__(self) -> None:
@@ -185,12 +194,6 @@ class AllenCahn(Equation):
         """The pointwise source ``a (u - u^3)``."""
         return self.a * (u - u**3)
 
-    def residual(self, coords: Coords, u: Jet) -> Array:
-        return u["t"] - self.d * u["xx"] - self.reaction(u.value)
-
     def initial_value(self, coords: Coords) -> Array:
         x = coords["x"]
         return x**2 * namespace(x).cos(math.pi * x)
-
-    def conditions(self) -> tuple:
-        return (InitialCondition(self.initial_value), PeriodicCondition("x"))
