@@ -3,28 +3,16 @@
 import numpy as np
 import pytest
 import scipy.sparse.linalg as spla
+from grids import direct, lshape_mask
 
 from equations import InvalidDataError, InvalidParameterError
-from solvers import Hierarchy, laplacian_matrix, multigrid_solve, poisson_operator, preconditioner, v_cycle
+from solvers import Hierarchy, multigrid_solve, poisson_operator, preconditioner, v_cycle
 
 
 def square(n: int) -> tuple[np.ndarray, float]:
     x = np.linspace(0.0, 1.0, n)
     X, Y = np.meshgrid(x, x, indexing="ij")
     return 5 * np.pi**2 * np.sin(np.pi * X) * np.sin(2 * np.pi * Y), 1.0 / (n - 1)
-
-
-def lshape_mask(n: int) -> np.ndarray:
-    x = np.linspace(-1.0, 1.0, n)
-    X, Y = np.meshgrid(x, x, indexing="ij")
-    return ~((X >= 0) & (Y >= 0))
-
-
-def direct(f: np.ndarray, mask: np.ndarray, hx: float, hy: float) -> np.ndarray:
-    a, index = laplacian_matrix(mask, hx, hy)
-    u = np.zeros(f.size)
-    u[index] = spla.spsolve(a.tocsc(), f.ravel()[index])
-    return u.reshape(f.shape)
 
 
 def test_convergence_factor_is_small_and_grid_independent(single_thread):

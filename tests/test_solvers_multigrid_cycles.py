@@ -5,9 +5,10 @@ import inspect
 import numpy as np
 import pytest
 import scipy.sparse.linalg as spla
+from grids import direct, lshape_mask
 
 from equations import InvalidParameterError, LShapePoisson, Poisson2D
-from solvers import Hierarchy, laplacian_matrix, multigrid_solve, poisson_operator, preconditioner, solve, v_cycle
+from solvers import Hierarchy, multigrid_solve, poisson_operator, preconditioner, solve, v_cycle
 from solvers import poisson as poisson_solvers
 
 GRIDS = (65, 129, 257)
@@ -21,19 +22,6 @@ BOUND = {"rbgs": 0.08, "jacobi": 0.22}
 def random_rhs(n: int) -> tuple[np.ndarray, float]:
     """A random right-hand side excites every mode (a single sine mode is an eigenvector)."""
     return np.random.default_rng(n).standard_normal((n, n)), 1.0 / (n - 1)
-
-
-def lshape_mask(n: int) -> np.ndarray:
-    x = np.linspace(-1.0, 1.0, n)
-    X, Y = np.meshgrid(x, x, indexing="ij")
-    return ~((X >= 0) & (Y >= 0))
-
-
-def direct(f: np.ndarray, mask: np.ndarray, hx: float, hy: float) -> np.ndarray:
-    a, index = laplacian_matrix(mask, hx, hy)
-    u = np.zeros(f.size)
-    u[index] = spla.spsolve(a.tocsc(), f.ravel()[index])
-    return u.reshape(f.shape)
 
 
 @pytest.fixture(scope="module")
