@@ -1,39 +1,77 @@
-r"""Finite differences and geometric multigrid for ``-div(a grad u) = f`` (zero Dirichlet, 2D).
+r"""Finite differences and geometric multigrid for ``-div(a grad u) = f`` in 2D.
 
 Discretisation: the 5-point flux form on a uniform grid with the nodal
 coefficient averaged harmonically onto cell faces,
 ``a[i+1/2, j] = 2 a[i, j] a[i+1, j] / (a[i, j] + a[i+1, j])`` (likewise along y),
-which is second order for smooth ``a`` and gives a symmetric positive definite
-matrix (:func:`darcy_matrix`).
+which is second order for smooth ``a`` and gives a symmetric matrix
+(:func:`darcy_matrix`, :func:`darcy_system`).
 
-Multigrid: V-cycles with red--black Gauss--Seidel on the variable stencil,
-full-weighting restriction and bilinear prolongation (the kernels of
-:mod:`solvers._mg_kernels`), and a sparse LU on the coarsest level. The coarse
-operators are *rediscretised*: the nodal coefficient is restricted to the coarse
-nodes by injection (``a[::2, ::2]``) and the harmonic face averages are formed
-again with the coarse spacing. This is cheap and works well for smooth
-coefficients; it is not a Galerkin operator, so for rough or high-contrast
-coefficients (jumps not aligned with coarse grids) the convergence factor
-degrades.
+Boundaries: each box side is zero Dirichlet or, when named in ``neumann``
+(``"x0"`` is ``a[0, :]``, ``"x1"`` ``a[-1, :]``, ``"y0"`` / ``"y1"`` along
+axis 1), zero flux. Nodes on a Neumann side are unknowns owning half a
+control volume (a quarter at a corner of two Neumann sides): their tangential
+faces are halved and the right-hand side is ``b = volume * f``. Dividing the
+row by the volume gives the ghost-point reflection ``u[-1] = u[1]``, so the
+scheme stays second order there (measured 1.98, 2.00 on 33 -> 65 -> 129). A
+``solid`` node mask removes nodes from the unknowns and zeroes every face
+touching them: the wall lies on the faces halfway between fluid and solid
+nodes (staircase geometry). Dirichlet values are zero only.
+
+Pure Neumann (no Dirichlet node reachable) is singular with the constants as
+null space. The control-volume sum of ``b`` must vanish up to quadrature error:
+a defect above 1% of ``sum(volume |f|)`` raises InvalidDataError, a smaller
+one (``O(h^2)`` for a sampled compatible ``f``) is projected out silently; the
+solution returned has zero control-volume-weighted mean, and the coarsest
+level solves the system bordered by the constant vector. A fluid region cut
+off from every Dirichlet node is rejected unless it is the only region.
+
+Multigrid, ``coarse="galerkin"`` (the default): coarse operators
+``A_c = R A P`` with bilinear ``P`` and full weighting ``R = P^T / 4``,
+stored as per-point 9-point stencils (:mod:`solvers._galerkin_kernels`) and
+computed by probing with 9 coloured coarse vectors (exact ``R A P``, checked
+against SciPy's triple product in the tests). Smoothing is 4-colour
+Gauss--Seidel (colours ``(i % 2, j % 2)``, reversed after the coarse
+correction), the coarsest level a sparse LU. A coarse node is an unknown when
+the fine node under it is one, or is solid with a fine unknown beside it, so
+that ``P`` reproduces constants next to obstacles (convergence factor 0.12
+instead of 0.84 for a disk in a 129^2 box).
+
+``coarse="rediscretize"``: the nodal coefficient is injected to the coarse
+nodes (``a[::2, ::2]``) and the harmonic faces formed again; 5-point
+red--black smoothing (:mod:`solvers._darcy_kernels`). This path is unchanged,
+cheaper per cycle, and better on smooth coefficients (factor 0.063 vs 0.111
+for contrast 10 at 65^2), but supports only all-Dirichlet boxes without
+solid nodes and fails on rough high-contrast coefficients.
+
+Why Galerkin is the default (V(2,2), measured): on FNO-style thresholded
+fields (12 / 3, features ~4 cells at 129^2) both paths give about 0.29-0.32;
+with jumps 12 / 0.12 the rediscretised cycle diverges (factor 7.7 at 129^2,
+2.6 with coarser features) while Galerkin converges (0.86, 0.37); and only
+Galerkin handles Neumann sides and obstacles. Bilinear ``P`` is not
+operator-dependent, so high-contrast factors are still far from the smooth
+case's.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 import scipy.sparse as sp
+from scipy import ndimage
 from scipy.sparse.linalg import splu
 
 from equations.darcy import Darcy
 from equations.errors import InvalidDataError, InvalidParameterError
 from solvers import _darcy_kernels as dk
+from solvers import _galerkin_kernels as gk
 from solvers import _mg_kernels as k
 from solvers.fd import check_spacing
-from solvers.multigrid import MultigridInfo, summarize
+from solvers.multigrid import _COARSE_VISITS, MultigridInfo, summarize
 from solvers.registry import SolverOutput, Stat, register
 
 # grids with fewer points run their kernels on one thread (as in solvers.multigrid)
@@ -68,33 +106,194 @@ def _check_coefficient(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float64)
 
 
-def darcy_matrix(a: np.ndarray, hx: float, hy: float) -> sp.csr_matrix:
-    """The flux-form 5-point ``-div(a grad .)`` on the interior nodes (zero Dirichlet).
+SIDES = ("x0", "x1", "y0", "y1")
+COARSE = ("galerkin", "rediscretize")
+CYCLES = tuple(_COARSE_VISITS)
+# pure Neumann: |sum(w f)| / sum(w |f|) above this is an incompatible source
+COMPATIBILITY_TOL = 1e-2
+# stencil offsets: k = 3 (di + 1) + (dj + 1)
+_OFFSETS = tuple((di, dj) for di in (-1, 0, 1) for dj in (-1, 0, 1))
 
-    Unknowns are the interior points ``a[1:-1, 1:-1]`` in C order; the matrix is
-    symmetric positive definite.
+
+def _sides(neumann: object) -> frozenset[str]:
+    if isinstance(neumann, str):
+        neumann = (neumann,)
+    try:
+        names: tuple[object, ...] = tuple(neumann)  # type: ignore[arg-type]
+    except TypeError:
+        raise InvalidParameterError(f"neumann must be a collection of side names {SIDES}, got {neumann!r}") from None
+    for name in names:
+        if name not in SIDES:
+            raise InvalidParameterError(f"unknown side {name!r} in neumann; the sides are {', '.join(SIDES)}")
+    return frozenset(str(name) for name in names)
+
+
+def _check_solid(solid: object, shape: tuple[int, int]) -> np.ndarray | None:
+    if solid is None:
+        return None
+    m = np.asarray(solid)
+    if m.shape != shape:
+        raise InvalidDataError(f"solid mask shape {m.shape} does not match the grid shape {shape}")
+    if m.dtype != np.bool_:
+        if not np.issubdtype(m.dtype, np.number) or not np.all(np.isin(m, (0, 1))):
+            raise InvalidDataError(f"solid must be a boolean mask (True = solid), got dtype {m.dtype}")
+        m = m.astype(bool)
+    return m if m.any() else None
+
+
+@dataclass
+class _Discrete:
+    """The discrete problem on the real grid: faces, unknowns, control volumes."""
+
+    cx: np.ndarray
+    cy: np.ndarray
+    unknown: np.ndarray  # bool, grid shape
+    volume: np.ndarray  # control-volume fraction of each node (1, 1/2 on Neumann sides, 1/4 at corners)
+    singular: bool  # no Dirichlet node reachable: the constants are the null space
+    solid: np.ndarray | None
+
+
+def _discretize(a: np.ndarray, hx: float, hy: float, sides: frozenset[str], solid: np.ndarray | None) -> _Discrete:
+    cx, cy = face_coefficients(a, hx, hy)
+    nx, ny = a.shape
+    frame = np.zeros(a.shape, dtype=bool)
+    for side, sl in (("x0", np.s_[0, :]), ("x1", np.s_[-1, :]), ("y0", np.s_[:, 0]), ("y1", np.s_[:, -1])):
+        if side not in sides:
+            frame[sl] = True
+    # a Neumann boundary node owns half a control volume: its tangential faces are half as long
+    wx, wy = np.ones(nx), np.ones(ny)
+    if "x0" in sides:
+        cy[0, :] *= 0.5
+        wx[0] = 0.5
+    if "x1" in sides:
+        cy[-1, :] *= 0.5
+        wx[-1] = 0.5
+    if "y0" in sides:
+        cx[:, 0] *= 0.5
+        wy[0] = 0.5
+    if "y1" in sides:
+        cx[:, -1] *= 0.5
+        wy[-1] = 0.5
+    unknown = ~frame
+    dirichlet = frame.copy()
+    if solid is not None:
+        unknown &= ~solid
+        dirichlet &= ~solid
+        cx[:-1, :][solid[:-1, :] | solid[1:, :]] = 0.0
+        cy[:, :-1][solid[:, :-1] | solid[:, 1:]] = 0.0
+    if not unknown.any():
+        raise InvalidDataError("no unknowns: every node is solid or on a Dirichlet side")
+    # every connected piece of the fluid must reach a Dirichlet node, or be the only piece
+    labels, pieces = ndimage.label(unknown)
+    touch = np.zeros(a.shape, dtype=bool)
+    touch[1:, :] |= dirichlet[:-1, :]
+    touch[:-1, :] |= dirichlet[1:, :]
+    touch[:, 1:] |= dirichlet[:, :-1]
+    touch[:, :-1] |= dirichlet[:, 1:]
+    anchored = np.unique(labels[touch & unknown])
+    floating = pieces - anchored.size
+    if floating and (anchored.size or pieces > 1):
+        raise InvalidDataError(
+            f"{floating} region(s) of the fluid are enclosed by solid nodes and Neumann sides without any "
+            "Dirichlet node: their solution is not unique"
+        )
+    return _Discrete(cx, cy, unknown, np.outer(wx, wy), floating == 1, solid)
+
+
+def _fine_stencil(d: _Discrete) -> np.ndarray:
+    """The padded ``(nx + 2, ny + 2, 9)`` stencil of the 5-point flux form on the unknowns."""
+    m = d.unknown
+    nx, ny = m.shape
+    west, east, south, north = (np.zeros(m.shape) for _ in range(4))
+    west[1:, :], east[:-1, :] = d.cx[:-1, :], d.cx[:-1, :]
+    south[:, 1:], north[:, :-1] = d.cy[:, :-1], d.cy[:, :-1]
+    s = np.zeros((nx + 2, ny + 2, 9))
+    inner = s[1:-1, 1:-1]
+    pad = np.zeros((nx + 2, ny + 2), dtype=bool)
+    pad[1:-1, 1:-1] = m
+    for kk, c in ((1, west), (7, east), (3, south), (5, north)):
+        di, dj = _OFFSETS[kk]
+        inner[:, :, kk] = -c * pad[1 + di : nx + 1 + di, 1 + dj : ny + 1 + dj] * m
+    inner[:, :, 4] = (west + east + south + north) * m
+    return s
+
+
+def _stencil_matrix(s: np.ndarray, mask: np.ndarray) -> sp.csr_matrix:
+    """The padded stencil ``s`` as a sparse matrix on the unknowns of ``mask`` (C order)."""
+    mask = mask.astype(bool)
+    nx, ny = mask.shape
+    n = int(mask.sum())
+    number = np.full(mask.shape, -1)
+    number[mask] = np.arange(n)
+    rows, cols, vals = [], [], []
+    for kk, (di, dj) in enumerate(_OFFSETS):
+        col = number[1 + di : nx - 1 + di, 1 + dj : ny - 1 + dj]
+        row = number[1:-1, 1:-1]
+        c = s[1:-1, 1:-1, kk]
+        keep = (row >= 0) & (col >= 0) & (c != 0.0)
+        rows.append(row[keep])
+        cols.append(col[keep])
+        vals.append(c[keep])
+    return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+
+
+def darcy_system(
+    a: np.ndarray,
+    f: np.ndarray,
+    hx: float,
+    hy: float,
+    *,
+    neumann: Iterable[str] = (),
+    solid: np.ndarray | None = None,
+) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """The symmetric system ``A x = b`` that :func:`darcy_multigrid` solves, and its index map.
+
+    Returns ``(A, b, index)``: ``index`` has the grid's shape and holds the row
+    of each unknown (C order over the grid) and ``-1`` at Dirichlet and solid
+    nodes; ``b = volume * f`` on the unknowns, ``volume`` being 1 inside, 1/2 on
+    Neumann sides and 1/4 at Neumann corners. ``A`` is symmetric positive
+    definite, or semidefinite with the constants as null space when no
+    Dirichlet node remains (pure Neumann; ``b`` is then *not* projected).
     """
     check_spacing(hx, hy)
     a = _check_coefficient(a)
-    cx, cy = face_coefficients(a, hx, hy)
-    nx, ny = a.shape
-    mx, my = nx - 2, ny - 2
-    number = np.arange(mx * my).reshape(mx, my)
-    w, e = cx[:-2, 1:-1], cx[1:-1, 1:-1]
-    s, n = cy[1:-1, :-2], cy[1:-1, 1:-1]
-    rows = [number.ravel()]
-    cols = [number.ravel()]
-    vals = [(w + e + s + n).ravel()]
-    for sl_row, sl_col, c in (
-        (number[1:, :], number[:-1, :], w[1:, :]),
-        (number[:-1, :], number[1:, :], e[:-1, :]),
-        (number[:, 1:], number[:, :-1], s[:, 1:]),
-        (number[:, :-1], number[:, 1:], n[:, :-1]),
-    ):
-        rows.append(sl_row.ravel())
-        cols.append(sl_col.ravel())
-        vals.append(-c.ravel())
-    return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(mx * my, mx * my))
+    sides, solid_mask = _sides(neumann), _check_solid(solid, a.shape)
+    f = _check_source(f, a.shape)
+    d = _discretize(a, hx, hy, sides, solid_mask)
+    index = np.full(a.shape, -1)
+    index[d.unknown] = np.arange(int(d.unknown.sum()))
+    pad = np.zeros((a.shape[0] + 2, a.shape[1] + 2), dtype=bool)
+    pad[1:-1, 1:-1] = d.unknown
+    b = (d.volume * f)[d.unknown]
+    if not np.all(np.isfinite(b)):
+        raise InvalidDataError("f contains NaN or Inf at unknowns")
+    return _stencil_matrix(_fine_stencil(d), pad), b, index
+
+
+def darcy_matrix(
+    a: np.ndarray,
+    hx: float,
+    hy: float,
+    *,
+    neumann: Iterable[str] = (),
+    solid: np.ndarray | None = None,
+) -> sp.csr_matrix:
+    """The flux-form 5-point ``-div(a grad .)`` on the unknowns (see :func:`darcy_system`).
+
+    With the defaults (zero Dirichlet on every side, no solid) the unknowns are
+    the interior points ``a[1:-1, 1:-1]`` in C order and the matrix is
+    symmetric positive definite.
+    """
+    return darcy_system(a, np.zeros(np.shape(a)), hx, hy, neumann=neumann, solid=solid)[0]
+
+
+def _check_source(f: object, shape: tuple[int, ...]) -> np.ndarray:
+    f = np.asarray(f)
+    if f.ndim != 2 or not np.issubdtype(f.dtype, np.number) or np.iscomplexobj(f):
+        raise InvalidDataError(f"f must be a real 2D array, got shape {f.shape} and dtype {f.dtype}")
+    if f.shape != shape:
+        raise InvalidDataError(f"f shape {f.shape} does not match a shape {shape}")
+    return np.asarray(f, dtype=np.float64)
 
 
 @dataclass
@@ -143,7 +342,9 @@ class DarcyHierarchy:
         )
 
 
-def _cycle(h: DarcyHierarchy, depth: int, u: np.ndarray, f: np.ndarray, pre: int, post: int, threads: int) -> None:
+def _cycle(
+    h: DarcyHierarchy, depth: int, u: np.ndarray, f: np.ndarray, pre: int, post: int, threads: int, kind: str
+) -> None:
     if depth == len(h.levels) - 1:
         h.coarse_solve(u, f)
         return
@@ -155,12 +356,140 @@ def _cycle(h: DarcyHierarchy, depth: int, u: np.ndarray, f: np.ndarray, pre: int
     dk.residual(u, f, lv.cx, lv.cy, lv.r)
     k.restrict_full_weighting(lv.r, nxt.mask, nxt.f)
     nxt.u.fill(0.0)
-    _cycle(h, depth + 1, nxt.u, nxt.f, pre, post, threads)
+    for coarse_kind in _COARSE_VISITS[kind] if depth + 1 < len(h.levels) - 1 else ("V",):
+        _cycle(h, depth + 1, nxt.u, nxt.f, pre, post, threads, coarse_kind)
     numba.set_num_threads(threads if lv.cx.size >= PARALLEL_MIN_POINTS else 1)
     k.prolong_add(nxt.u, lv.mask, u)
     for _ in range(post):
         dk.rb_sweep(u, f, lv.cx, lv.cy, 0)
         dk.rb_sweep(u, f, lv.cx, lv.cy, 1)
+
+
+@dataclass
+class _GLevel:
+    s: np.ndarray  # padded (nx + 2, ny + 2, 9) stencil
+    mask: np.ndarray  # padded uint8 unknowns
+    u: np.ndarray
+    b: np.ndarray
+    r: np.ndarray
+
+
+def _galerkin_stencil(fine: _GLevel, mask_c: np.ndarray) -> np.ndarray:
+    """``R A P`` as a padded 9-point stencil, by probing with 9 coloured coarse vectors.
+
+    The coarse nodes with ``(I % 3, J % 3) == (p, q)`` are three apart, so each
+    coarse row meets exactly one of them inside its 3x3 stencil: one product
+    ``R A P e`` with ``e`` the indicator of a colour gives that coefficient of
+    every row. The result is averaged with its transpose (rounding only).
+    """
+    ncx, ncy = mask_c.shape
+    sc = np.zeros((ncx, ncy, 9))
+    e, y = np.zeros((ncx, ncy)), np.zeros((ncx, ncy))
+    v, av, zero = np.zeros(fine.u.shape), np.zeros(fine.u.shape), np.zeros(fine.u.shape)
+    rows, cols = np.arange(ncx)[:, None], np.arange(ncy)[None, :]
+    for p in range(3):
+        for q in range(3):
+            e.fill(0.0)
+            e[p::3, q::3] = 1.0
+            e *= mask_c
+            gk.prolong(e, fine.mask, v, False)
+            gk.residual(v, zero, fine.s, fine.mask, av)  # av = -A P e
+            gk.restrict(av, mask_c, y)
+            shift_i, shift_j = (p - rows + 1) % 3 - 1, (q - cols + 1) % 3 - 1
+            sc[rows, cols, 3 * (shift_i + 1) + (shift_j + 1)] = -y
+    mirror = np.zeros_like(sc)
+    for kk, (di, dj) in enumerate(_OFFSETS):
+        # the coefficient of (i, j) on (i + di, j + dj) equals that of (i + di, j + dj) on (i, j)
+        mirror[1:-1, 1:-1, kk] = sc[1 + di : ncx - 1 + di, 1 + dj : ncy - 1 + dj, 8 - kk]
+    return 0.5 * (sc + mirror)
+
+
+class GalerkinHierarchy:
+    """Levels with Galerkin coarse operators ``A_c = R A P`` (9-point) and the coarsest LU.
+
+    A coarse node is an unknown when the fine node under it is one, or is solid
+    with a fine unknown among its 8 neighbours. Levels halve
+    the grid while ``n - 1`` is even and ``n > 5`` on both axes.
+    """
+
+    def __init__(self, d: _Discrete):
+        m = np.zeros((d.unknown.shape[0] + 2, d.unknown.shape[1] + 2), dtype=np.uint8)
+        m[1:-1, 1:-1] = d.unknown
+        s = _fine_stencil(d)
+        self.singular = d.singular
+        solid = np.zeros(m.shape, dtype=bool)  # neither unknown nor Dirichlet
+        if d.solid is not None:
+            solid[1:-1, 1:-1] = d.solid
+        self.levels: list[_GLevel] = []
+        while True:
+            self.levels.append(_GLevel(s, m, np.zeros(m.shape), np.zeros(m.shape), np.zeros(m.shape)))
+            nx, ny = m.shape[0] - 2, m.shape[1] - 2
+            if not ((nx - 1) % 2 == 0 and (ny - 1) % 2 == 0 and nx > 5 and ny > 5):
+                break
+            mc = np.zeros(((nx + 1) // 2 + 2, (ny + 1) // 2 + 2), dtype=np.uint8)
+            mc[1:-1, 1:-1] = m[1:-1:2, 1:-1:2]
+            # a coarse node on a solid fine node is an unknown when a fine unknown lies in its
+            # 3x3 patch, so P reproduces the constants next to obstacles
+            near = ndimage.maximum_filter(m, size=3)[1:-1:2, 1:-1:2].astype(bool)
+            sol = solid[1:-1:2, 1:-1:2]
+            mc[1:-1, 1:-1] |= sol & near
+            s = _galerkin_stencil(self.levels[-1], mc)
+            # degenerate columns of P (thin solid slits) may give a zero diagonal: drop them
+            empty = mc.astype(bool) & (s[:, :, 4] <= 1e-12 * s[:, :, 4].max())
+            if empty.any():
+                mc[empty] = 0
+                s = _galerkin_stencil(self.levels[-1], mc)
+            solid = np.zeros(mc.shape, dtype=bool)
+            solid[1:-1, 1:-1] = sol & ~mc[1:-1, 1:-1].astype(bool)
+            m = mc
+        self.coarse_matrix = _stencil_matrix(s, m).tocsc()
+        n = self.coarse_matrix.shape[0]
+        diag = np.abs(self.coarse_matrix.diagonal()).max()
+        # pure Neumann: when P reproduces the constants A_c is singular too; border it
+        # with the constant vector (sum(x) = 0), which is solvable for b orthogonal to 1
+        self._bordered = self.singular and np.abs(self.coarse_matrix @ np.ones(n)).max() <= 1e-10 * diag
+        mat = self.coarse_matrix
+        if self._bordered:
+            one = sp.csc_matrix(np.ones((n, 1)))
+            mat = sp.bmat([[mat, one], [one.T, None]], format="csc")
+        try:
+            self._lu = splu(mat)
+        except RuntimeError:  # pragma: no cover - dependent columns of P (degenerate geometry)
+            self._lu = splu((mat + 1e-12 * diag * sp.identity(mat.shape[0], format="csc")).tocsc())
+        self._coarse_mask = m.astype(bool)
+
+    def coarse_solve(self, u: np.ndarray, b: np.ndarray) -> None:
+        rhs = b[self._coarse_mask]
+        if self._bordered:
+            rhs = np.append(rhs - rhs.mean(), 0.0)
+        u[self._coarse_mask] = self._lu.solve(rhs)[: self.coarse_matrix.shape[0]]
+
+
+_COLOURS = ((0, 0), (1, 1), (0, 1), (1, 0))
+
+
+def _gcycle(
+    h: GalerkinHierarchy, depth: int, u: np.ndarray, b: np.ndarray, pre: int, post: int, threads: int, kind: str
+) -> None:
+    if depth == len(h.levels) - 1:
+        h.coarse_solve(u, b)
+        return
+    lv, nxt = h.levels[depth], h.levels[depth + 1]
+    level_threads = threads if lv.mask.size >= PARALLEL_MIN_POINTS else 1
+    numba.set_num_threads(level_threads)
+    for _ in range(pre):
+        for ci, cj in _COLOURS:
+            gk.gs4_sweep(u, b, lv.s, lv.mask, ci, cj)
+    gk.residual(u, b, lv.s, lv.mask, lv.r)
+    gk.restrict(lv.r, nxt.mask, nxt.b)
+    nxt.u.fill(0.0)
+    for coarse_kind in _COARSE_VISITS[kind] if depth + 1 < len(h.levels) - 1 else ("V",):
+        _gcycle(h, depth + 1, nxt.u, nxt.b, pre, post, threads, coarse_kind)
+    numba.set_num_threads(level_threads)
+    gk.prolong(nxt.u, lv.mask, u, True)
+    for _ in range(post):  # the reverse colour order: with pre == post the cycle is symmetric
+        for ci, cj in _COLOURS[::-1]:
+            gk.gs4_sweep(u, b, lv.s, lv.mask, ci, cj)
 
 
 # darcy_multigrid returns the same record as the constant-coefficient solver
@@ -173,32 +502,58 @@ def _count(name: str, v: object, low: int) -> int:
     return int(v)
 
 
+def _choice(name: str, v: object, valid: tuple[str, ...]) -> str:
+    if not isinstance(v, str) or v not in valid:
+        raise InvalidParameterError(f"{name} must be one of {', '.join(map(repr, valid))}, got {v!r}")
+    return v
+
+
 def darcy_multigrid(
     a: np.ndarray,
     f: np.ndarray,
     hx: float,
     hy: float,
     *,
+    neumann: Iterable[str] = (),
+    solid: np.ndarray | None = None,
+    coarse: str = "galerkin",
+    cycle: str = "V",
     tol: float = 1e-10,
     pre: int = 2,
     post: int = 2,
     max_cycles: int = 50,
     threads: int | None = None,
 ) -> tuple[np.ndarray, DarcyInfo]:
-    """Solve ``-div(a grad u) = f`` (flux-form 5-point, zero Dirichlet) by multigrid V-cycles.
+    """Solve ``-div(a grad u) = f`` (flux-form 5-point) by multigrid cycles.
 
     Parameters
     ----------
     a : numpy.ndarray
         Positive finite nodal coefficient on the ``(nx, ny)`` grid (boundary included).
     f : numpy.ndarray
-        Right-hand side, same shape; values on the outer frame are ignored.
+        Right-hand side, same shape; read on the unknowns only (the interior and
+        the Neumann sides, never on Dirichlet sides or solid nodes).
     hx, hy : float
         Grid spacings along axis 0 and axis 1.
+    neumann : iterable of str
+        Box sides with zero flux, a subset of ``("x0", "x1", "y0", "y1")``
+        (``x0`` is ``a[0, :]``, ``y1`` is ``a[:, -1]``); the other sides are
+        zero Dirichlet.
+    solid : numpy.ndarray of bool, optional
+        Solid nodes (``True``): not unknowns, zero flux through every face that
+        touches them. The solution is reported as 0 there.
+    coarse : {"galerkin", "rediscretize"}
+        Coarse operators: Galerkin ``R A P`` (default, robust) or the cheaper
+        rediscretisation of the injected coefficient (all-Dirichlet boxes
+        without solid only).
+    cycle : {"V", "W", "F"}
+        Cycle kind.
     tol : float
-        Stop when the relative residual ``||f - A u|| / ||f||`` is ``<= tol``.
+        Stop when the relative residual ``||b - A u|| / ||b||`` is ``<= tol``
+        (``A``, ``b`` those of :func:`darcy_system`).
     pre, post : int
-        Red--black Gauss--Seidel sweeps before and after the coarse correction.
+        Gauss--Seidel sweeps (red--black, or 4-colour on the Galerkin path)
+        before and after the coarse correction.
     max_cycles : int
         Cycle limit; stopping there (or at the rounding floor) gives
         ``converged=False`` and a RuntimeWarning.
@@ -208,17 +563,23 @@ def darcy_multigrid(
     Returns
     -------
     (numpy.ndarray, DarcyInfo)
-        The solution (zero on the frame) and the convergence record.
+        The solution (zero on Dirichlet sides and solid nodes; with no Dirichlet
+        node at all, the one with zero control-volume-weighted mean) and the
+        convergence record.
+
+    Raises
+    ------
+    InvalidDataError
+        Bad ``a``, ``f`` or ``solid``; a fluid region without a Dirichlet node
+        unless it is the whole problem; a pure Neumann ``f`` that is incompatible
+        (``|sum(w f)| > 1e-2 sum(w |f|)`` over the unknowns, ``w`` the control volumes).
     """
     check_spacing(hx, hy)
     a = _check_coefficient(a)
-    f = np.asarray(f)
-    if f.ndim != 2 or not np.issubdtype(f.dtype, np.number) or np.iscomplexobj(f):
-        raise InvalidDataError(f"f must be a real 2D array, got shape {f.shape} and dtype {f.dtype}")
-    if f.shape != a.shape:
-        raise InvalidDataError(f"f shape {f.shape} does not match a shape {a.shape}")
-    if not np.all(np.isfinite(f[1:-1, 1:-1])):
-        raise InvalidDataError("f contains NaN or Inf at interior points")
+    f = _check_source(f, a.shape)
+    sides, solid_mask = _sides(neumann), _check_solid(solid, a.shape)
+    coarse = _choice("coarse", coarse, COARSE)
+    cycle = _choice("cycle", cycle, CYCLES)
     if not (isinstance(tol, (int, float)) and not isinstance(tol, bool) and math.isfinite(tol) and tol > 0):
         raise InvalidParameterError(f"tol must be a positive finite number, got {tol!r}")
     pre, post = _count("pre", pre, 0), _count("post", post, 0)
@@ -227,7 +588,39 @@ def darcy_multigrid(
     max_cycles = _count("max_cycles", max_cycles, 1)
     if threads is not None:
         threads = min(_count("threads", threads, 1), numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+    if coarse == "rediscretize":
+        if sides or solid_mask is not None:
+            raise InvalidParameterError(
+                "coarse='rediscretize' supports zero Dirichlet on every side without solid nodes; "
+                "use coarse='galerkin' with neumann or solid"
+            )
+        if not np.all(np.isfinite(f[1:-1, 1:-1])):
+            raise InvalidDataError("f contains NaN or Inf at interior points")
+        return _rediscretized(a, f, hx, hy, cycle, tol, pre, post, max_cycles, threads)
+    return _galerkin(a, f, hx, hy, sides, solid_mask, cycle, tol, pre, post, max_cycles, threads)
 
+
+def _run(step: Callable[[], float], norm_b: float, tol: float, max_cycles: int, threads: int | None) -> list[float]:
+    """Cycles (``step`` returns the new residual norm) until ``tol``, the limit or a stall."""
+    saved = numba.get_num_threads()
+    history = [0.0] if norm_b == 0.0 else [1.0]
+    try:
+        numba.set_num_threads(threads or saved)
+        stalled = 0
+        while history[-1] > tol and len(history) <= max_cycles:
+            history.append(step() / norm_b)
+            stalled = stalled + 1 if history[-1] > 0.95 * history[-2] else 0
+            if stalled >= 3:
+                break
+    finally:
+        numba.set_num_threads(saved)
+    return history
+
+
+def _rediscretized(
+    a: np.ndarray, f: np.ndarray, hx: float, hy: float, cycle: str, tol: float,
+    pre: int, post: int, max_cycles: int, threads: int | None,
+) -> tuple[np.ndarray, DarcyInfo]:  # fmt: skip
     start = time.perf_counter()
     h = DarcyHierarchy(a, hx, hy)
     setup = time.perf_counter() - start
@@ -235,24 +628,62 @@ def darcy_multigrid(
     rhs[1:-1, 1:-1] = f[1:-1, 1:-1]
     u = np.zeros(f.shape)
     fine = h.levels[0]
-    saved = numba.get_num_threads()
-    nthreads = threads or saved
-    try:
+    nthreads = threads or numba.get_num_threads()
+
+    def step() -> float:
+        _cycle(h, 0, u, rhs, pre, post, nthreads, cycle)
         numba.set_num_threads(nthreads)
-        norm_f = math.sqrt(float(np.sum(rhs * rhs)))
-        history = [0.0] if norm_f == 0.0 else [1.0]
-        stalled = 0
-        while history[-1] > tol and len(history) <= max_cycles:
-            _cycle(h, 0, u, rhs, pre, post, nthreads)
-            numba.set_num_threads(nthreads)
-            history.append(math.sqrt(dk.residual_sumsq(u, rhs, fine.cx, fine.cy)) / norm_f)
-            stalled = stalled + 1 if history[-1] > 0.95 * history[-2] else 0
-            if stalled >= 3:
-                break
-    finally:
-        numba.set_num_threads(saved)
+        return math.sqrt(dk.residual_sumsq(u, rhs, fine.cx, fine.cy))
+
+    history = _run(step, math.sqrt(float(np.sum(rhs * rhs))), tol, max_cycles, threads)
     elapsed = time.perf_counter() - start - setup
     return u, summarize(history, tol, len(h.levels), setup, elapsed, "darcy multigrid")
+
+
+def _galerkin(
+    a: np.ndarray, f: np.ndarray, hx: float, hy: float, sides: frozenset[str], solid: np.ndarray | None,
+    cycle: str, tol: float, pre: int, post: int, max_cycles: int, threads: int | None,
+) -> tuple[np.ndarray, DarcyInfo]:  # fmt: skip
+    start = time.perf_counter()
+    d = _discretize(a, hx, hy, sides, solid)
+    if not np.all(np.isfinite(f[d.unknown])):
+        raise InvalidDataError("f contains NaN or Inf at unknowns")
+    b_real = np.where(d.unknown, d.volume * f, 0.0)
+    if d.singular:
+        total, scale = float(b_real.sum()), float(np.abs(b_real).sum())
+        if abs(total) > COMPATIBILITY_TOL * scale:
+            raise InvalidDataError(
+                "incompatible source for a pure Neumann problem: the control-volume sum of f is "
+                f"{total:.3e}, {abs(total) / scale:.1%} of the sum of |f| (must be ~0, tolerance "
+                f"{COMPATIBILITY_TOL:.0%})"
+            )
+        # remove the quadrature-level defect: b orthogonal to the constants
+        b_real[d.unknown] -= d.volume[d.unknown] * (total / float(d.volume[d.unknown].sum()))
+    nthreads = threads or numba.get_num_threads()
+    saved = numba.get_num_threads()
+    try:
+        numba.set_num_threads(nthreads)
+        h = GalerkinHierarchy(d)
+    finally:
+        numba.set_num_threads(saved)
+    setup = time.perf_counter() - start
+    fine = h.levels[0]
+    b = np.zeros(fine.u.shape)
+    b[1:-1, 1:-1] = b_real
+    u = np.zeros(fine.u.shape)
+
+    def step() -> float:
+        _gcycle(h, 0, u, b, pre, post, nthreads, cycle)
+        numba.set_num_threads(nthreads)
+        return math.sqrt(gk.residual_sumsq(u, b, fine.s, fine.mask))
+
+    history = _run(step, math.sqrt(float(np.sum(b * b))), tol, max_cycles, threads)
+    out = np.ascontiguousarray(u[1:-1, 1:-1])
+    if d.singular:
+        w = d.volume[d.unknown]
+        out[d.unknown] -= float(np.sum(w * out[d.unknown])) / float(w.sum())
+    elapsed = time.perf_counter() - start - setup
+    return out, summarize(history, tol, len(h.levels), setup, elapsed, "darcy multigrid")
 
 
 @register(Darcy, "multigrid")
@@ -260,6 +691,8 @@ def solve_darcy(
     equation: Darcy,
     axes: dict[str, np.ndarray],
     *,
+    coarse: str = "galerkin",
+    cycle: str = "V",
     tol: float = 1e-10,
     pre: int = 2,
     post: int = 2,
@@ -279,6 +712,8 @@ def solve_darcy(
         equation.source(coords),
         hx,
         hy,
+        coarse=coarse,
+        cycle=cycle,
         tol=tol,
         pre=pre,
         post=post,

@@ -1,0 +1,130 @@
+"""numba kernels of the Galerkin (9-point stencil) multigrid of :mod:`solvers.darcy`.
+
+Every array of a level is *padded*: the real grid node ``(i, j)`` sits at
+``[i + 1, j + 1]`` and a ghost frame surrounds it, so the loops over
+``1 .. n - 2`` reach every real node (the box's own frame included, which holds
+unknowns on Neumann sides) without bounds checks. ``mask`` (uint8) marks the
+unknowns; every other entry of ``u`` (Dirichlet nodes, solid nodes, the ghost
+frame) holds zero and is never written.
+
+The operator of a level is a per-point stencil ``S`` of shape ``(nx, ny, 9)``:
+``(A u)[i, j] = sum_k S[i, j, k] u[i + di_k, j + dj_k]`` with
+``k = 3 (di + 1) + (dj + 1)`` for the offsets ``di, dj`` in ``{-1, 0, 1}`` (so
+``k = 4`` is the diagonal). Rows of non-unknowns and couplings to them are zero.
+
+Coarse node ``(I, J)`` lies on fine node ``(2 I, 2 J)``; in padded indices the
+fine index of coarse ``ic`` is ``2 ic - 1``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(inline="always", fastmath=True, cache=True)
+def _offdiag(u: np.ndarray, s: np.ndarray, i: int, j: int) -> float:
+    """``sum_{k != 4} S[i, j, k] u[neighbour k]`` (inlined)."""
+    return (
+        s[i, j, 0] * u[i - 1, j - 1]
+        + s[i, j, 1] * u[i - 1, j]
+        + s[i, j, 2] * u[i - 1, j + 1]
+        + s[i, j, 3] * u[i, j - 1]
+        + s[i, j, 5] * u[i, j + 1]
+        + s[i, j, 6] * u[i + 1, j - 1]
+        + s[i, j, 7] * u[i + 1, j]
+        + s[i, j, 8] * u[i + 1, j + 1]
+    )
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def gs4_sweep(u: np.ndarray, b: np.ndarray, s: np.ndarray, mask: np.ndarray, ci: int, cj: int) -> None:
+    """Gauss--Seidel update of the unknowns with ``(i % 2, j % 2) == (ci, cj)`` (padded indices).
+
+    Two points of one colour differ by even offsets along both axes, so a
+    9-point stencil never couples them: the rows of one colour run in parallel.
+    """
+    nx, ny = u.shape
+    first = 2 - ci  # the first padded row >= 1 with i % 2 == ci
+    rows = (nx - 2 - first) // 2 + 1
+    for t in prange(rows):
+        i = first + 2 * t
+        for j in range(2 - cj, ny - 1, 2):
+            if mask[i, j]:
+                u[i, j] = (b[i, j] - _offdiag(u, s, i, j)) / s[i, j, 4]
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def residual(u: np.ndarray, b: np.ndarray, s: np.ndarray, mask: np.ndarray, r: np.ndarray) -> float:
+    """Store ``r = b - A u`` on the unknowns (0 elsewhere); return ``sum(r**2)``."""
+    nx, ny = u.shape
+    total = 0.0
+    for i in prange(1, nx - 1):
+        for j in range(1, ny - 1):
+            if mask[i, j]:
+                v = b[i, j] - s[i, j, 4] * u[i, j] - _offdiag(u, s, i, j)
+                r[i, j] = v
+                total += v * v
+            else:
+                r[i, j] = 0.0
+    return total
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def residual_sumsq(u: np.ndarray, b: np.ndarray, s: np.ndarray, mask: np.ndarray) -> float:
+    """``sum((b - A u)**2)`` over the unknowns, without storing the residual."""
+    nx, ny = u.shape
+    total = 0.0
+    for i in prange(1, nx - 1):
+        for j in range(1, ny - 1):
+            if mask[i, j]:
+                v = b[i, j] - s[i, j, 4] * u[i, j] - _offdiag(u, s, i, j)
+                total += v * v
+    return total
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def restrict(r: np.ndarray, mask_c: np.ndarray, bc: np.ndarray) -> None:
+    """``bc = R r`` with full weighting ``R = P^T / 4`` (``r`` is zero off the fine unknowns)."""
+    ncx, ncy = bc.shape
+    for ic in prange(1, ncx - 1):
+        i = 2 * ic - 1
+        for jc in range(1, ncy - 1):
+            j = 2 * jc - 1
+            if mask_c[ic, jc]:
+                bc[ic, jc] = 0.0625 * (
+                    4.0 * r[i, j]
+                    + 2.0 * (r[i - 1, j] + r[i + 1, j] + r[i, j - 1] + r[i, j + 1])
+                    + (r[i - 1, j - 1] + r[i - 1, j + 1] + r[i + 1, j - 1] + r[i + 1, j + 1])
+                )
+            else:
+                bc[ic, jc] = 0.0
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def prolong(ec: np.ndarray, mask: np.ndarray, u: np.ndarray, add: bool) -> None:
+    """``u (+)= P ec`` on the fine unknowns, ``P`` the bilinear interpolation.
+
+    ``ec`` is zero off the coarse unknowns, so ``P`` only draws on them. With
+    ``add=False`` the unknowns of ``u`` are overwritten.
+    """
+    nx, ny = u.shape
+    for i in prange(1, nx - 1):
+        even_i = (i - 1) % 2 == 0
+        ic = (i + 1) // 2 if even_i else i // 2
+        for j in range(1, ny - 1):
+            if mask[i, j]:
+                even_j = (j - 1) % 2 == 0
+                jc = (j + 1) // 2 if even_j else j // 2
+                if even_i and even_j:
+                    v = ec[ic, jc]
+                elif even_i:
+                    v = 0.5 * (ec[ic, jc] + ec[ic, jc + 1])
+                elif even_j:
+                    v = 0.5 * (ec[ic, jc] + ec[ic + 1, jc])
+                else:
+                    v = 0.25 * (ec[ic, jc] + ec[ic, jc + 1] + ec[ic + 1, jc] + ec[ic + 1, jc + 1])
+                if add:
+                    u[i, j] += v
+                else:
+                    u[i, j] = v
