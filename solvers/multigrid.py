@@ -20,7 +20,9 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numba
 import numpy as np
@@ -135,10 +137,57 @@ def v_cycle(
     return u
 
 
-def _run(h: Hierarchy, u: np.ndarray, f: np.ndarray, plan: _Plan, threads: int | None) -> None:
+class _Grids(Protocol):
+    """What the cycle driver needs of a hierarchy (2D :class:`Hierarchy` or 3D ``Hierarchy3D``)."""
+
+    @property
+    def levels(self) -> Sequence[Any]: ...
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    def coarse_solve(self, u: np.ndarray, f: np.ndarray) -> None: ...
+
+
+class _Ops2D:
+    """The 2D 5-point kernels behind the dimension-agnostic cycle driver.
+
+    The driver (:func:`_cycle`, :func:`_iterate`, :func:`cycle_operator`) only calls
+    these five methods and ``masked_sumsq``; the 3D solver passes its own set.
+    """
+
+    @staticmethod
+    def smooth(lv: Level, u: np.ndarray, f: np.ndarray, sweeps: int, plan: _Plan, reverse: bool) -> None:
+        _smooth(lv, u, f, sweeps, plan.local, plan.smoother, reverse)
+
+    @staticmethod
+    def residual(lv: Level, u: np.ndarray, f: np.ndarray) -> None:
+        k.residual(u, f, lv.mask, lv.hx, lv.hy, lv.r)
+
+    @staticmethod
+    def restrict(lv: Level, nxt: Level) -> None:
+        k.restrict_full_weighting(lv.r, nxt.mask, nxt.f)
+
+    @staticmethod
+    def prolong_add(nxt: Level, lv: Level, u: np.ndarray) -> None:
+        k.prolong_add(nxt.u, lv.mask, u)
+
+    @staticmethod
+    def residual_sumsq(lv: Level, u: np.ndarray, f: np.ndarray) -> float:
+        return float(k.residual_sumsq(u, f, lv.mask, lv.hx, lv.hy))
+
+    @staticmethod
+    def masked_sumsq(lv: Level, f: np.ndarray) -> float:
+        return float(k.masked_sumsq(f, lv.mask))
+
+
+OPS_2D = _Ops2D()
+
+
+def _run(h: _Grids, u: np.ndarray, f: np.ndarray, plan: _Plan, threads: int | None, ops: Any = OPS_2D) -> None:
     saved = numba.get_num_threads()
     try:
-        _cycle(h, 0, u, f, plan, threads or saved, plan.cycle)
+        _cycle(h, 0, u, f, plan, threads or saved, plan.cycle, ops)
     finally:
         numba.set_num_threads(saved)
 
@@ -148,7 +197,7 @@ _COARSE_VISITS = {"V": ("V",), "W": ("W", "W"), "F": ("F", "V")}
 
 
 def _cycle(
-    h: Hierarchy, depth: int, u: np.ndarray, f: np.ndarray, plan: _Plan, threads: int, kind: str
+    h: _Grids, depth: int, u: np.ndarray, f: np.ndarray, plan: _Plan, threads: int, kind: str, ops: Any
 ) -> None:
     if depth == len(h.levels) - 1:
         h.coarse_solve(u, f)
@@ -156,17 +205,17 @@ def _cycle(
     lv, nxt = h.levels[depth], h.levels[depth + 1]
     level_threads = threads if lv.mask.size >= PARALLEL_MIN_POINTS else 1
     numba.set_num_threads(level_threads)
-    _smooth(lv, u, f, plan.pre, plan.local, plan.smoother, reverse=False)
-    k.residual(u, f, lv.mask, lv.hx, lv.hy, lv.r)
-    k.restrict_full_weighting(lv.r, nxt.mask, nxt.f)
+    ops.smooth(lv, u, f, plan.pre, plan, False)
+    ops.residual(lv, u, f)
+    ops.restrict(lv, nxt)
     nxt.u.fill(0.0)
     # the coarsest solve is exact: repeating it would change nothing
     visits = _COARSE_VISITS[kind] if depth + 1 < len(h.levels) - 1 else ("V",)
     for coarse_kind in visits:
-        _cycle(h, depth + 1, nxt.u, nxt.f, plan, threads, coarse_kind)
+        _cycle(h, depth + 1, nxt.u, nxt.f, plan, threads, coarse_kind, ops)
     numba.set_num_threads(level_threads)
-    k.prolong_add(nxt.u, lv.mask, u)
-    _smooth(lv, u, f, plan.post, plan.local, plan.smoother, reverse=plan.symmetric)
+    ops.prolong_add(nxt, lv, u)
+    ops.smooth(lv, u, f, plan.post, plan, plan.symmetric)
 
 
 def _smooth(
@@ -273,22 +322,58 @@ def multigrid_solve(
     (numpy.ndarray, MultigridInfo)
         The solution (zero off the unknowns) and the convergence record.
     """
+    return solve_with(
+        f,
+        mask,
+        2,
+        lambda m: Hierarchy(m, hx, hy),
+        lambda m: unknowns_mask(m).astype(bool),
+        OPS_2D,
+        plan=_plan(pre, post, local_sweeps, False, cycle, smoother),
+        tol=tol,
+        max_cycles=max_cycles,
+        u0=u0,
+        hierarchy=hierarchy,
+        threads=threads,
+    )
+
+
+def solve_with(
+    f: np.ndarray,
+    mask: np.ndarray | None,
+    ndim: int,
+    build: Callable[[np.ndarray], Any],
+    unknowns: Callable[[np.ndarray], np.ndarray],
+    ops: Any,
+    *,
+    plan: _Plan,
+    tol: float,
+    max_cycles: int,
+    u0: np.ndarray | None,
+    hierarchy: Any,
+    threads: int | None,
+) -> tuple[np.ndarray, MultigridInfo]:
+    """The input checks, setup and cycle loop shared by the 2D and 3D multigrid solvers.
+
+    ``build(mask)`` makes a hierarchy, ``unknowns(mask)`` the boolean unknowns
+    a given ``hierarchy`` must match, and ``ops`` holds the kernels of the
+    dimension (see :class:`_Ops2D`).
+    """
     f = np.asarray(f)
-    if f.ndim != 2 or not np.issubdtype(f.dtype, np.number) or np.iscomplexobj(f):
-        raise InvalidDataError(f"f must be a real 2D array, got shape {f.shape} and dtype {f.dtype}")
+    if f.ndim != ndim or not np.issubdtype(f.dtype, np.number) or np.iscomplexobj(f):
+        raise InvalidDataError(f"f must be a real {ndim}D array, got shape {f.shape} and dtype {f.dtype}")
     mask = np.ones(f.shape, dtype=bool) if mask is None else np.asarray(mask)
     if mask.shape != f.shape:
         raise InvalidDataError(f"mask shape {mask.shape} does not match f shape {f.shape}")
     if not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol > 0):
         raise InvalidParameterError(f"tol must be a positive finite number, got {tol!r}")
-    plan = _plan(pre, post, local_sweeps, False, cycle, smoother)
     max_cycles = _count("max_cycles", max_cycles, 1)
     if threads is not None:
         threads = min(_count("threads", threads, 1), numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
     start = time.perf_counter()
     if hierarchy is None:
-        hierarchy = Hierarchy(mask, hx, hy)
-    elif hierarchy.shape != f.shape or not np.array_equal(hierarchy.mask, unknowns_mask(mask).astype(bool)):
+        hierarchy = build(mask)
+    elif hierarchy.shape != f.shape or not np.array_equal(hierarchy.mask, unknowns(mask)):
         raise InvalidDataError("the given hierarchy was built for another grid or mask")
     setup = time.perf_counter() - start
     unknown = hierarchy.mask
@@ -305,7 +390,7 @@ def multigrid_solve(
     saved = numba.get_num_threads()
     try:
         numba.set_num_threads(threads or saved)
-        history = _iterate(hierarchy, u, rhs, plan, tol, max_cycles, threads)
+        history = _iterate(hierarchy, u, rhs, plan, tol, max_cycles, threads, ops)
     finally:
         numba.set_num_threads(saved)
     elapsed = time.perf_counter() - start - setup
@@ -329,19 +414,26 @@ def summarize(
 
 
 def _iterate(
-    h: Hierarchy, u: np.ndarray, f: np.ndarray, plan: _Plan, tol: float, max_cycles: int, threads: int | None
+    h: _Grids,
+    u: np.ndarray,
+    f: np.ndarray,
+    plan: _Plan,
+    tol: float,
+    max_cycles: int,
+    threads: int | None,
+    ops: Any = OPS_2D,
 ) -> list[float]:
     """Cycles until the relative residual is ``<= tol``; returns the residual history."""
     lv = h.levels[0]
-    norm_f = math.sqrt(k.masked_sumsq(f, lv.mask))
+    norm_f = math.sqrt(ops.masked_sumsq(lv, f))
     if norm_f == 0.0:
         u.fill(0.0)  # the exact solution of a zero right-hand side
         return [0.0]
-    history = [math.sqrt(k.residual_sumsq(u, f, lv.mask, lv.hx, lv.hy)) / norm_f]
+    history = [math.sqrt(ops.residual_sumsq(lv, u, f)) / norm_f]
     stalled = 0
     while history[-1] > tol and len(history) <= max_cycles:
-        _run(h, u, f, plan, threads)
-        history.append(math.sqrt(k.residual_sumsq(u, f, lv.mask, lv.hx, lv.hy)) / norm_f)
+        _run(h, u, f, plan, threads, ops)
+        history.append(math.sqrt(ops.residual_sumsq(lv, u, f)) / norm_f)
         # at the rounding floor the residual stops falling and more cycles are wasted
         stalled = stalled + 1 if history[-1] > 0.95 * history[-2] else 0
         if stalled >= 3:
@@ -381,14 +473,18 @@ def preconditioner(
     smoother : {"rbgs", "jacobi"}
         Smoother (see :func:`v_cycle`).
     """
-    plan = _plan(sweeps, sweeps, local_sweeps, True, cycle, smoother)
-    shape = hierarchy.shape
+    return cycle_operator(hierarchy, _plan(sweeps, sweeps, local_sweeps, True, cycle, smoother), threads, OPS_2D)
+
+
+def cycle_operator(h: _Grids, plan: _Plan, threads: int | None, ops: Any) -> LinearOperator:
+    """One cycle of ``plan`` from a zero guess on flattened grids, as a ``LinearOperator``."""
+    shape = h.shape
 
     def apply(x: np.ndarray) -> np.ndarray:
         f = np.ascontiguousarray(np.asarray(x, dtype=np.float64).reshape(shape))
         u = np.zeros(shape)
-        _run(hierarchy, u, f, plan, threads)
+        _run(h, u, f, plan, threads, ops)
         return u.ravel()
 
-    n = shape[0] * shape[1]
+    n = math.prod(shape)
     return LinearOperator((n, n), matvec=apply, dtype=np.float64)
