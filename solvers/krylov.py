@@ -30,6 +30,7 @@ from scipy.sparse.linalg import LinearOperator, aslinearoperator
 
 from equations.errors import InvalidDataError, InvalidParameterError
 from solvers.fd import check_spacing, unknowns_mask
+from solvers.multigrid3d import check_spacings, unknowns_mask3d
 
 # --------------------------------------------------------------------------- kernels
 
@@ -97,41 +98,85 @@ def _neg_laplacian(x: np.ndarray, mask: np.ndarray, hx: float, hy: float, out: n
                 out[i, j] = 0.0
 
 
+@njit(parallel=True, fastmath=True, cache=True)
+def _neg_laplacian3d(x: np.ndarray, mask: np.ndarray, hx: float, hy: float, hz: float, out: np.ndarray) -> None:
+    """``out = -Laplacian(x)`` (7-point) on unknowns, 0 elsewhere; ``x`` off the unknowns counts as 0."""
+    nx, ny, nz = x.shape
+    cx = 1.0 / (hx * hx)
+    cy = 1.0 / (hy * hy)
+    cz = 1.0 / (hz * hz)
+    diag = 2.0 * cx + 2.0 * cy + 2.0 * cz
+    for i in prange(nx):
+        for j in range(ny):
+            if i == 0 or i == nx - 1 or j == 0 or j == ny - 1:
+                for k in range(nz):
+                    out[i, j, k] = 0.0
+                continue
+            out[i, j, 0] = 0.0
+            out[i, j, nz - 1] = 0.0
+            for k in range(1, nz - 1):
+                if mask[i, j, k]:
+                    out[i, j, k] = (
+                        diag * x[i, j, k]
+                        - cx * (mask[i - 1, j, k] * x[i - 1, j, k] + mask[i + 1, j, k] * x[i + 1, j, k])
+                        - cy * (mask[i, j - 1, k] * x[i, j - 1, k] + mask[i, j + 1, k] * x[i, j + 1, k])
+                        - cz * (mask[i, j, k - 1] * x[i, j, k - 1] + mask[i, j, k + 1] * x[i, j, k + 1])
+                    )
+                else:
+                    out[i, j, k] = 0.0
+
+
 # --------------------------------------------------------------------------- operators
 
 
-def poisson_operator(mask: np.ndarray, hx: float, hy: float) -> LinearOperator:
-    """The matrix-free 5-point ``-Laplacian`` with zero Dirichlet data, as a ``LinearOperator``.
+def poisson_operator(mask: np.ndarray, hx: float, hy: float, hz: float | None = None) -> LinearOperator:
+    """The matrix-free 5-point (2D) or 7-point (3D) ``-Laplacian`` with zero Dirichlet data.
 
-    Vectors are flattened (C order) ``(nx, ny)`` grids of ``nx * ny`` entries
-    (the layout of :func:`solvers.multigrid.preconditioner`): entries off the
-    unknowns are ignored on input (taken as the Dirichlet zero) and zero on
-    output. On the unknowns it equals :func:`solvers.fd.laplacian_matrix`, so it
-    is symmetric positive definite there; a right-hand side for :func:`cg`
-    should be zero off the unknowns.
+    Vectors are flattened (C order) grids of ``mask.size`` entries (the layout
+    of :func:`solvers.multigrid.preconditioner` and
+    :func:`solvers.multigrid3d.preconditioner3d`): entries off the unknowns are
+    ignored on input (taken as the Dirichlet zero) and zero on output. On the
+    unknowns it equals :func:`solvers.fd.laplacian_matrix` (or
+    :func:`solvers.multigrid3d.laplacian_matrix3d`), so it is symmetric positive
+    definite there; a right-hand side for :func:`cg` should be zero off the
+    unknowns.
 
     Parameters
     ----------
     mask : numpy.ndarray
-        Boolean ``(nx, ny)``, True for unknowns; the outer frame is always fixed zero.
+        Boolean ``(nx, ny)`` or ``(nx, ny, nz)``, True for unknowns; the outer
+        frame (faces) is always fixed zero.
     hx, hy : float
         Grid spacings along axis 0 (x) and axis 1 (y).
+    hz : float, optional
+        Spacing along axis 2 (z); required for a 3D mask, not allowed for a 2D one.
 
     Returns
     -------
     scipy.sparse.linalg.LinearOperator
-        Symmetric, shape ``(nx * ny, nx * ny)``, float64.
+        Symmetric, shape ``(mask.size, mask.size)``, float64.
     """
-    check_spacing(hx, hy)
-    m = unknowns_mask(mask)
+    if np.ndim(mask) == 3:
+        if hz is None:
+            raise InvalidParameterError("a 3D mask needs the z spacing hz")
+        check_spacings(hx, hy, hz)
+        m = unknowns_mask3d(mask)
+        spacings: tuple[float, ...] = (float(hx), float(hy), float(hz))
+        kernel: Callable[..., None] = _neg_laplacian3d
+    else:
+        if hz is not None:
+            raise InvalidParameterError(f"hz is only for a 3D mask, got a mask of shape {np.shape(mask)}")
+        check_spacing(hx, hy)
+        m = unknowns_mask(mask)
+        spacings = (float(hx), float(hy))
+        kernel = _neg_laplacian
     shape = m.shape
-    n = shape[0] * shape[1]
-    hx, hy = float(hx), float(hy)
+    n = m.size
 
     def apply(x: np.ndarray) -> np.ndarray:
         grid = np.ascontiguousarray(np.asarray(x, dtype=np.float64).reshape(shape))
         out = np.empty(shape)
-        _neg_laplacian(grid, m, hx, hy, out)
+        kernel(grid, m, *spacings, out)
         return out.ravel()
 
     return LinearOperator((n, n), matvec=apply, rmatvec=apply, dtype=np.float64)
