@@ -32,13 +32,16 @@ from equations.flow_mixing import FlowMixing
 from equations.geometry import Box, Geometry, Polygon
 from equations.helmholtz import Helmholtz
 from equations.klein_gordon import KleinGordon
-from equations.odes import Hypergeometric, Legendre
-from equations.poisson import LShapePoisson, Poisson2D
+from equations.nonlinear_diffusion import NonlinearDiffusion
+from equations.odes import Antiderivative, Hypergeometric, Legendre, Pendulum
+from equations.poisson import LShapePoisson, Poisson2D, Poisson3D
+from equations.wave import Wave
 
 available = register_names
 
 __all__ = [
     "AllenCahn",
+    "Antiderivative",
     "Box",
     "Burgers",
     "Convection",
@@ -58,8 +61,11 @@ __all__ = [
     "KleinGordon",
     "LShapePoisson",
     "Legendre",
+    "NonlinearDiffusion",
+    "Pendulum",
     "PeriodicCondition",
     "Poisson2D",
+    "Poisson3D",
     "Polygon",
     "ReactionDiffusion",
     "TimeInterval",
@@ -67,6 +73,7 @@ __all__ = [
     "TrainingDivergedError",
     "UnknownNameError",
     "Variable",
+    "Wave",
     "available",
     "create",
 ]

@@ -1,4 +1,4 @@
-"""2D Poisson problems: a manufactured solution on the unit square, and the L-shape."""
+"""Poisson problems: manufactured solutions on the unit square and cube, and the 2D L-shape."""
 
 from __future__ import annotations
 
@@ -96,3 +96,49 @@ class LShapePoisson(_Poisson):
 
     def source(self, coords: Coords) -> Array:
         return self.f + 0.0 * coords["x"]
+
+
+@dataclass(frozen=True)
+class Poisson3D(Equation):
+    r"""``-Delta u = f`` on ``[0, 1]^3`` with ``u = sin(kx pi x) sin(ky pi y) sin(kz pi z)``, ``u = 0`` on the boundary.
+
+    Parameters
+    ----------
+    kx, ky, kz : int
+        Positive integer wave numbers of the manufactured solution.
+    """
+
+    kx: int = 1
+    ky: int = 1
+    kz: int = 1
+
+    name = "poisson3d"
+    title = "3D Poisson, manufactured solution on the unit cube"
+    has_exact = True
+    field = Variable("u", "1", "potential")
+    derivatives = ("xx", "yy", "zz")
+    default_resolution = (33, 33, 33)
+
+    def __post_init__(self) -> None:
+        for key in ("kx", "ky", "kz"):
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise InvalidParameterError(f"poisson3d: {key} must be a positive integer, got {v!r}")
+
+    @property
+    def domain(self) -> Domain:
+        return Domain(Box(("x", "y", "z"), (0.0, 0.0, 0.0), (1.0, 1.0, 1.0), (False, False, False)))
+
+    def exact(self, coords: Coords) -> Array:
+        x, y, z = coords["x"], coords["y"], coords["z"]
+        xp = namespace(x, y, z)
+        return xp.sin(self.kx * math.pi * x) * xp.sin(self.ky * math.pi * y) * xp.sin(self.kz * math.pi * z)
+
+    def source(self, coords: Coords) -> Array:
+        return (self.kx**2 + self.ky**2 + self.kz**2) * math.pi**2 * self.exact(coords)
+
+    def residual(self, coords: Coords, u: Jet) -> Array:
+        return u["xx"] + u["yy"] + u["zz"] + self.source(coords)
+
+    def conditions(self) -> tuple:
+        return (DirichletCondition(lambda c: 0.0 * c["x"]),)
