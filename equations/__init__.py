@@ -32,16 +32,13 @@ from equations.flow_mixing import FlowMixing
 from equations.geometry import Box, Geometry, Polygon
 from equations.helmholtz import Helmholtz
 from equations.klein_gordon import KleinGordon
-from equations.nonlinear_diffusion import NonlinearDiffusion
-from equations.odes import Antiderivative, Hypergeometric, Legendre, Pendulum
+from equations.odes import Hypergeometric, Legendre
 from equations.poisson import LShapePoisson, Poisson2D, Poisson3D
-from equations.wave import Wave
 
 available = register_names
 
 __all__ = [
     "AllenCahn",
-    "Antiderivative",
     "Box",
     "Burgers",
     "Convection",
@@ -61,8 +58,6 @@ __all__ = [
     "KleinGordon",
     "LShapePoisson",
     "Legendre",
-    "NonlinearDiffusion",
-    "Pendulum",
     "PeriodicCondition",
     "Poisson2D",
     "Poisson3D",
@@ -73,7 +68,6 @@ __all__ = [
     "TrainingDivergedError",
     "UnknownNameError",
     "Variable",
-    "Wave",
     "available",
     "create",
 ]

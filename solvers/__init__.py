@@ -22,11 +22,9 @@ from solvers import evolution as _evolution  # noqa: F401
 from solvers import flow_mixing as _flow_mixing  # noqa: F401
 from solvers import helmholtz as _helmholtz  # noqa: F401
 from solvers import klein_gordon as _klein_gordon  # noqa: F401
-from solvers import nonlinear_diffusion as _nonlinear_diffusion  # noqa: F401
 from solvers import odes as _odes  # noqa: F401
 from solvers import poisson as _poisson  # noqa: F401
 from solvers import spectral as _spectral  # noqa: F401
-from solvers import wave as _wave  # noqa: F401
 from solvers.burgers import cole_hopf
 from solvers.convection import convection_diffusion_periodic
 from solvers.darcy import DarcyInfo, darcy_matrix, darcy_multigrid, darcy_system
@@ -35,7 +33,6 @@ from solvers.fd import interior_of, laplacian_matrix
 from solvers.krylov import KrylovInfo, cg, poisson_operator
 from solvers.multigrid import Hierarchy, MultigridInfo, multigrid_solve, preconditioner, v_cycle
 from solvers.multigrid3d import Hierarchy3D, laplacian_matrix3d, multigrid3d_solve, preconditioner3d
-from solvers.odes import antiderivatives, pendulum_trajectories
 from solvers.registry import SolverOutput, available, register
 from solvers.spectral import ETDRK4, burgers_periodic
 
@@ -47,7 +44,6 @@ __all__ = [
     "KrylovInfo",
     "MultigridInfo",
     "SolverOutput",
-    "antiderivatives",
     "available",
     "burgers_periodic",
     "cg",
@@ -61,7 +57,6 @@ __all__ = [
     "laplacian_matrix3d",
     "multigrid3d_solve",
     "multigrid_solve",
-    "pendulum_trajectories",
     "poisson_operator",
     "preconditioner",
     "preconditioner3d",
