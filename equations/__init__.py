@@ -34,6 +34,7 @@ from equations.helmholtz import Helmholtz
 from equations.klein_gordon import KleinGordon
 from equations.odes import Hypergeometric, Legendre
 from equations.poisson import LShapePoisson, Poisson2D, Poisson3D
+from equations.wave import Wave
 
 available = register_names
 
@@ -68,6 +69,7 @@ __all__ = [
     "TrainingDivergedError",
     "UnknownNameError",
     "Variable",
+    "Wave",
     "available",
     "create",
 ]

@@ -25,6 +25,7 @@ from solvers import klein_gordon as _klein_gordon  # noqa: F401
 from solvers import odes as _odes  # noqa: F401
 from solvers import poisson as _poisson  # noqa: F401
 from solvers import spectral as _spectral  # noqa: F401
+from solvers import wave as _wave  # noqa: F401
 from solvers.burgers import cole_hopf
 from solvers.convection import convection_diffusion_periodic
 from solvers.darcy import DarcyInfo, darcy_matrix, darcy_multigrid, darcy_system
