@@ -32,6 +32,7 @@ from equations.flow_mixing import FlowMixing
 from equations.geometry import Box, Geometry, Polygon
 from equations.helmholtz import Helmholtz
 from equations.klein_gordon import KleinGordon
+from equations.nonlinear_diffusion import NonlinearDiffusion
 from equations.odes import Hypergeometric, Legendre
 from equations.poisson import LShapePoisson, Poisson2D, Poisson3D
 from equations.wave import Wave
@@ -59,6 +60,7 @@ __all__ = [
     "KleinGordon",
     "LShapePoisson",
     "Legendre",
+    "NonlinearDiffusion",
     "PeriodicCondition",
     "Poisson2D",
     "Poisson3D",

@@ -22,6 +22,7 @@ from solvers import evolution as _evolution  # noqa: F401
 from solvers import flow_mixing as _flow_mixing  # noqa: F401
 from solvers import helmholtz as _helmholtz  # noqa: F401
 from solvers import klein_gordon as _klein_gordon  # noqa: F401
+from solvers import nonlinear_diffusion as _nonlinear_diffusion  # noqa: F401
 from solvers import odes as _odes  # noqa: F401
 from solvers import poisson as _poisson  # noqa: F401
 from solvers import spectral as _spectral  # noqa: F401
