@@ -33,7 +33,7 @@ from equations.geometry import Box, Geometry, Polygon
 from equations.helmholtz import Helmholtz
 from equations.klein_gordon import KleinGordon
 from equations.nonlinear_diffusion import NonlinearDiffusion
-from equations.odes import Hypergeometric, Legendre
+from equations.odes import Antiderivative, Hypergeometric, Legendre, Pendulum
 from equations.poisson import LShapePoisson, Poisson2D, Poisson3D
 from equations.wave import Wave
 
@@ -41,6 +41,7 @@ available = register_names
 
 __all__ = [
     "AllenCahn",
+    "Antiderivative",
     "Box",
     "Burgers",
     "Convection",
@@ -61,6 +62,7 @@ __all__ = [
     "LShapePoisson",
     "Legendre",
     "NonlinearDiffusion",
+    "Pendulum",
     "PeriodicCondition",
     "Poisson2D",
     "Poisson3D",

@@ -1,17 +1,31 @@
-r"""Linear second-order ODEs with regular singular points: Legendre and hypergeometric.
+r"""ODE specs: the singular Legendre and hypergeometric equations, the antiderivative and the pendulum.
 
-Both are 1D boundary-value problems without time (``domain.names == ("x",)``)
-whose leading coefficient vanishes inside or at the ends of the interval, the
-singular-ODE benchmarks of singular PINNs. Their closed forms are polynomials,
-evaluated here by recurrences and finite sums that work on NumPy arrays and
-torch tensors alike; the classical references in ``solvers.odes`` use
-``scipy.special``.
+Legendre and hypergeometric are 1D boundary-value problems without time
+(``domain.names == ("x",)``) whose leading coefficient vanishes inside or at the
+ends of the interval, the singular-ODE benchmarks of singular PINNs. Their
+closed forms are polynomials, evaluated here by recurrences and finite sums
+that work on NumPy arrays and torch tensors alike; the classical references in
+``solvers.odes`` use ``scipy.special``.
+
+The antiderivative ``ds/dx = u(x)`` and the gravity pendulum
+``s'' = -k sin s + u(t)`` are the DeepONet operator-learning problems (Lu et
+al., 2021): initial-value problems on ``[0, 1]`` driven by an input function
+``u``, given either in closed form (the default, with an exact solution) or as
+values at uniform sensors, interpolated piecewise linearly. A :class:`Domain`
+always has a spatial geometry, and geometry axes are named ``x``, ``y`` or
+``z``, so the pendulum's time is the coordinate ``"x"`` of a 1D box, like every
+other ODE spec here (``domain.names == ("x",)``). Their conditions at the left
+end only (``s(0) = 0``, and ``s'(0) = 0`` for the pendulum) have no condition
+type (a Dirichlet condition holds at both ends), so :meth:`conditions` is empty
+and :meth:`ansatz` imposes them exactly.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from equations.core import (
     Array,
@@ -22,9 +36,11 @@ from equations.core import (
     Jet,
     Variable,
     check_finite,
+    check_positive,
 )
 from equations.errors import InvalidParameterError
 from equations.geometry import Box
+from equations.namespace import namespace
 
 
 def _interval(lo: float, hi: float) -> Domain:
@@ -177,3 +193,179 @@ class Hypergeometric(Equation):
         lo = 1.0
         hi = float(hypergeometric_polynomial(int(self.a), self.b, self.c, 2.0))
         return lo + 0.5 * (hi - lo) * x, x * (2 - x)
+
+
+def interpolate_sensors(values: tuple[float, ...], x: Array, lo: float = 0.0, hi: float = 1.0) -> Array:
+    """Piecewise-linear interpolant of ``values`` at uniform sensors on ``[lo, hi]``, evaluated at ``x``.
+
+    Parameters
+    ----------
+    values : tuple of float
+        Values at ``len(values) >= 2`` uniformly spaced sensors, both ends included.
+    x : numpy.ndarray or torch.Tensor
+        Points (any shape); outside ``[lo, hi]`` the end pieces are extended linearly.
+        The result has the type, shape (and, for torch, dtype and device) of ``x``;
+        it is differentiable in ``x`` by autodiff.
+    """
+    m = len(values)
+    xp = namespace(x)
+    pos = (x - lo) * ((m - 1) / (hi - lo))
+    if xp is np:
+        index = np.clip(np.floor(pos), 0, m - 2).astype(np.int64)
+        table = np.asarray(values, dtype=np.float64)
+        frac = pos - index
+    else:
+        index = xp.clamp(xp.floor(pos), 0, m - 2).long()
+        table = xp.as_tensor(values, dtype=x.dtype, device=x.device)
+        frac = pos - index.to(x.dtype)
+    left = table[index]
+    return left + frac * (table[index + 1] - left)
+
+
+def _sensor_values(owner: str, forcing: object) -> tuple[float, ...] | None:
+    """Validate a forcing given as sensor values: None or >= 2 finite numbers (stored as a tuple)."""
+    if forcing is None:
+        return None
+    try:
+        values = tuple(float(v) for v in forcing)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        raise InvalidParameterError(
+            f"{owner}: forcing must be None or a sequence of sensor values, got {forcing!r}"
+        ) from None
+    if len(values) < 2 or not all(math.isfinite(v) for v in values):
+        raise InvalidParameterError(f"{owner}: forcing needs >= 2 finite sensor values, got {forcing!r}")
+    return values
+
+
+def _unit_interval() -> Domain:
+    return _interval(0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Antiderivative(Equation):
+    r"""``ds/dx = u(x)``, ``s(0) = 0`` on ``[0, 1]``: the DeepONet antiderivative operator.
+
+    The input ``u`` is ``cos(2 pi x)`` by default, with the exact solution
+    ``s = sin(2 pi x) / (2 pi)``; or, for operator-learning data, the
+    piecewise-linear interpolant of ``forcing``, its values at uniform sensors
+    on ``[0, 1]`` (both ends included), where no closed form is offered.
+
+    Parameters
+    ----------
+    forcing : tuple of float, optional
+        Sensor values of ``u`` (at least 2, finite). A list is stored as a tuple.
+    """
+
+    forcing: tuple[float, ...] | None = None
+
+    name = "antiderivative"
+    title = "Antiderivative ds/dx = u(x), s(0) = 0 on [0, 1]"
+    field = Variable("s", "1", "antiderivative of the input function")
+    derivatives = ("x",)
+    default_resolution = (101,)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "forcing", _sensor_values("antiderivative", self.forcing))
+
+    @property
+    def has_exact(self) -> bool:  # type: ignore[override]
+        """A closed form exists for the default input only."""
+        return self.forcing is None
+
+    @property
+    def domain(self) -> Domain:
+        return _unit_interval()
+
+    def source(self, coords: Coords) -> Array:
+        """The input function ``u(x)``."""
+        x = coords["x"]
+        if self.forcing is not None:
+            return interpolate_sensors(self.forcing, x)
+        return namespace(x).cos(2 * math.pi * x)
+
+    def residual(self, coords: Coords, u: Jet) -> Array:
+        return u["x"] - self.source(coords)
+
+    def exact(self, coords: Coords) -> Array:
+        if self.forcing is not None:
+            raise NotImplementedError("antiderivative: no closed form for an input given by sensor values")
+        x = coords["x"]
+        return namespace(x).sin(2 * math.pi * x) / (2 * math.pi)
+
+    def conditions(self) -> tuple:
+        # s(0) = 0 holds at the left end only; a Dirichlet condition would hold at both: see ansatz
+        return ()
+
+    def ansatz(self, coords: Coords) -> tuple[Array, Array]:
+        """``s = x N``: meets ``s(0) = 0`` exactly."""
+        x = coords["x"]
+        return 0.0 * x, x
+
+
+@dataclass(frozen=True)
+class Pendulum(Equation):
+    r"""Gravity pendulum ``s'' = -k sin(s) + u(t)``, ``s(0) = s'(0) = 0`` on ``t in [0, 1]``.
+
+    The DeepONet system ``s1' = s2, s2' = -k sin(s1) + u(t)`` written for the
+    angle ``s = s1`` alone (``s2 = s'``). Its time is the coordinate ``"x"``
+    (see the module docstring). By default the forcing is manufactured so that
+    ``s = 1 - cos(pi t)`` is exact: ``u = pi^2 cos(pi t) + k sin(1 - cos(pi t))``
+    (the angle reaches 2 rad, well into the nonlinear range). For operator
+    learning, ``forcing`` gives ``u`` at uniform sensors on ``[0, 1]``
+    (piecewise-linear interpolant), with no closed form.
+
+    Parameters
+    ----------
+    k : float
+        Gravity coefficient ``g / l``, finite and > 0.
+    forcing : tuple of float, optional
+        Sensor values of ``u`` (at least 2, finite). A list is stored as a tuple.
+    """
+
+    k: float = 1.0
+    forcing: tuple[float, ...] | None = None
+
+    name = "pendulum"
+    title = "Forced gravity pendulum s'' = -k sin s + u(t), s(0) = s'(0) = 0 on [0, 1]"
+    field = Variable("s", "rad", "pendulum angle")
+    derivatives = ("xx",)
+    default_resolution = (101,)
+
+    def __post_init__(self) -> None:
+        check_positive("pendulum", k=self.k)
+        object.__setattr__(self, "forcing", _sensor_values("pendulum", self.forcing))
+
+    @property
+    def has_exact(self) -> bool:  # type: ignore[override]
+        """A closed form exists for the default (manufactured) forcing only."""
+        return self.forcing is None
+
+    @property
+    def domain(self) -> Domain:
+        return _unit_interval()
+
+    def source(self, coords: Coords) -> Array:
+        """The forcing ``u(t)`` (``t`` is the coordinate ``"x"``)."""
+        t = coords["x"]
+        if self.forcing is not None:
+            return interpolate_sensors(self.forcing, t)
+        xp = namespace(t)
+        return math.pi**2 * xp.cos(math.pi * t) + self.k * xp.sin(1 - xp.cos(math.pi * t))
+
+    def residual(self, coords: Coords, u: Jet) -> Array:
+        return u["xx"] + self.k * namespace(u.value).sin(u.value) - self.source(coords)
+
+    def exact(self, coords: Coords) -> Array:
+        if self.forcing is not None:
+            raise NotImplementedError("pendulum: no closed form for a forcing given by sensor values")
+        t = coords["x"]
+        return 1 - namespace(t).cos(math.pi * t)
+
+    def conditions(self) -> tuple:
+        # s(0) = s'(0) = 0 hold at t = 0 only and no condition type exists for s': see ansatz
+        return ()
+
+    def ansatz(self, coords: Coords) -> tuple[Array, Array]:
+        """``s = t^2 N``: meets ``s(0) = 0`` and ``s'(0) = 0`` exactly."""
+        t = coords["x"]
+        return 0.0 * t, t**2

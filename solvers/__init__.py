@@ -35,6 +35,7 @@ from solvers.fd import interior_of, laplacian_matrix
 from solvers.krylov import KrylovInfo, cg, poisson_operator
 from solvers.multigrid import Hierarchy, MultigridInfo, multigrid_solve, preconditioner, v_cycle
 from solvers.multigrid3d import Hierarchy3D, laplacian_matrix3d, multigrid3d_solve, preconditioner3d
+from solvers.odes import antiderivatives, pendulum_trajectories
 from solvers.registry import SolverOutput, available, register
 from solvers.spectral import ETDRK4, burgers_periodic
 
@@ -46,6 +47,7 @@ __all__ = [
     "KrylovInfo",
     "MultigridInfo",
     "SolverOutput",
+    "antiderivatives",
     "available",
     "burgers_periodic",
     "cg",
@@ -59,6 +61,7 @@ __all__ = [
     "laplacian_matrix3d",
     "multigrid3d_solve",
     "multigrid_solve",
+    "pendulum_trajectories",
     "poisson_operator",
     "preconditioner",
     "preconditioner3d",
