@@ -18,6 +18,7 @@ from equations.core import (
     check_positive,
 )
 from equations.geometry import Box
+from equations.lagrangian import LagrangianForm
 from equations.namespace import namespace
 
 
@@ -55,6 +56,10 @@ class Burgers(Equation):
     def initial_value(self, coords: Coords) -> Array:
         x = coords["x"]
         return -namespace(x).sin(math.pi * x)
+
+    def lagrangian(self) -> LagrangianForm:
+        """Characteristics ``dx/dt = u``, diffusion ``nu`` along them."""
+        return LagrangianForm(speed=lambda coords, u: u, diffusion=self.nu)
 
     def conditions(self) -> tuple:
         return (InitialCondition(self.initial_value), DirichletCondition(lambda c: 0.0 * c["x"]))

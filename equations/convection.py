@@ -19,6 +19,7 @@ from equations.core import (
 )
 from equations.errors import InvalidParameterError
 from equations.geometry import Box
+from equations.lagrangian import LagrangianForm
 from equations.namespace import namespace
 
 
@@ -61,6 +62,10 @@ class Convection(Equation):
     def initial_value(self, coords: Coords) -> Array:
         x = coords["x"]
         return namespace(x).sin(x)
+
+    def lagrangian(self) -> LagrangianForm:
+        """Characteristics ``dx/dt = beta``, diffusion ``nu`` along them."""
+        return LagrangianForm(speed=lambda coords, u: self.beta + 0.0 * u, diffusion=self.nu)
 
     def conditions(self) -> tuple:
         return (InitialCondition(self.initial_value), PeriodicCondition("x"))

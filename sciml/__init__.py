@@ -7,8 +7,9 @@
 
 from sciml.base import Learner, create_learner, learner_names
 from sciml.callbacks import Callback, ProgressBar
+from sciml.lpinn import LPINN
 from sciml.pinn import PINN
 from sciml.training import LBFGS, Adam, Trainer
 
-__all__ = ["LBFGS", "PINN", "Adam", "Callback", "Learner", "ProgressBar", "Trainer", "create_learner",
+__all__ = ["LBFGS", "LPINN", "PINN", "Adam", "Callback", "Learner", "ProgressBar", "Trainer", "create_learner",
            "learner_names"]

@@ -17,6 +17,7 @@ from torch import nn
 
 from equations.errors import InvalidParameterError
 from sciml.activations import get_activation
+from sciml.embeddings import Embedding
 
 
 class MLP(nn.Module):
@@ -37,6 +38,9 @@ class MLP(nn.Module):
         Seeded generator for the Glorot-normal initialisation.
     device, dtype
         Where and in which precision the parameters live.
+    embedding : Embedding, optional
+        Applied to the scaled inputs before the first layer (periodic or Fourier
+        features, :mod:`sciml.embeddings`); its ``in_features`` must be ``sizes[0]``.
     """
 
     shift: torch.Tensor
@@ -52,6 +56,7 @@ class MLP(nn.Module):
         generator: torch.Generator,
         device: torch.device,
         dtype: torch.dtype,
+        embedding: Embedding | None = None,
     ):
         super().__init__()
         sizes = [int(s) for s in sizes]
@@ -61,14 +66,21 @@ class MLP(nn.Module):
             )
         if len(lower) != sizes[0] or len(upper) != sizes[0]:
             raise InvalidParameterError("input bounds must match the input width")
+        if embedding is not None and embedding.in_features != sizes[0]:
+            raise InvalidParameterError(
+                f"the embedding takes {embedding.in_features} inputs, the network {sizes[0]}"
+            )
         self.sizes = sizes
+        self.embedding = embedding
+        # widths of the layers' inputs and outputs: the first layer reads the features
+        self.widths = [embedding.out_features if embedding is not None else sizes[0], *sizes[1:]]
         self.activation_name = activation
         self.activation = get_activation(activation)
         lo = torch.tensor(lower, dtype=dtype, device=device)
         hi = torch.tensor(upper, dtype=dtype, device=device)
         self.register_buffer("shift", (lo + hi) / 2)
         self.register_buffer("scale", 2.0 / (hi - lo))
-        n = sum(i * o + o for i, o in zip(sizes[:-1], sizes[1:]))
+        n = sum(i * o + o for i, o in zip(self.widths[:-1], self.widths[1:]))
         self.flat = nn.Parameter(torch.zeros(n, dtype=dtype, device=device))
         with torch.no_grad():
             for w, _ in self.layers():
@@ -79,7 +91,7 @@ class MLP(nn.Module):
     def layers(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """``(W, b)`` views into the flat parameter, one pair per layer."""
         out, k = [], 0
-        for i, o in zip(self.sizes[:-1], self.sizes[1:]):
+        for i, o in zip(self.widths[:-1], self.widths[1:]):
             w = self.flat[k : k + i * o].view(o, i)
             k += i * o
             out.append((w, self.flat[k : k + o]))
@@ -89,6 +101,8 @@ class MLP(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         layers = self.layers()
         h = (x - self.shift) * self.scale
+        if self.embedding is not None:
+            h = self.embedding(h)
         for w, b in layers[:-1]:
             h = self.activation(torch.addmm(b, h, w.T))[0]
         w, b = layers[-1]
@@ -115,12 +129,23 @@ class MLP(nn.Module):
         nf = len(firsts)
         layers = self.layers()
         w, b = layers[0]
-        # first layer: d z / d x_i is the (scaled) weight column, d2 z = 0
-        z = torch.addmm(b, (x - self.shift) * self.scale, w.T)
-        zi = [w[:, i] * self.scale[i] for i in firsts]
-        h, d1, d2 = self.activation(z)
-        hi = [d1 * g for g in zi]
-        hij = [d2 * (zi[a] * zi[c]) for a, c in pairs]
+        s = (x - self.shift) * self.scale
+        if self.embedding is None:
+            # first layer: d z / d x_i is the (scaled) weight column, d2 z = 0
+            z = torch.addmm(b, s, w.T)
+            zi = [w[:, i] * self.scale[i] for i in firsts]
+            h, d1, d2 = self.activation(z)
+            hi = [d1 * g for g in zi]
+            hij = [d2 * (zi[a] * zi[c]) for a, c in pairs]
+        else:
+            # the features' derivatives in s, times ds_i/dx_i = scale_i
+            feat, f1, f2 = self.embedding.jet(s, firsts, seconds)
+            z = torch.addmm(b, feat, w.T)
+            zi = [(g @ w.T) * self.scale[i] for g, i in zip(f1, firsts)]
+            zij = [(g @ w.T) * (self.scale[i] * self.scale[j]) for g, (i, j) in zip(f2, seconds)]
+            h, d1, d2 = self.activation(z)
+            hi = [d1 * g for g in zi]
+            hij = [d1 * g + d2 * zi[a] * zi[c] for g, (a, c) in zip(zij, pairs)]
         for depth, (w, b) in enumerate(layers[1:], start=2):
             channels = torch.stack([h, *hi, *hij])
             k, n, width = channels.shape

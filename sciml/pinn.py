@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-import shutil
-import time
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from equations import Equation, create
-from equations.errors import InvalidDataError, InvalidParameterError
-from sciml.base import Learner
-from sciml.callbacks import Callback, ProgressBar
-from sciml.checkpoint import load_bundle, save_bundle
+from equations import Equation
+from equations.errors import InvalidParameterError
+from sciml.field_learner import FieldLearner
 from sciml.networks import MLP
-from sciml.pinn_objective import PINNObjective, check_points
-from sciml.runtime import dtype_name, numpy_rng, resolve_device, resolve_dtype, torch_generator
+from sciml.pinn_objective import PINNObjective
+from sciml.runtime import numpy_rng, resolve_device, resolve_dtype, torch_generator
 from sciml.sampling import METHODS, PointCounts
-from sciml.training import LBFGS, Adam, History, Trainer
+from sciml.training import History, Objective
 
 CONSTRAINTS = ("auto", "soft", "hard")
 
 
-class PINN(Learner):
+class PINN(FieldLearner):
     """Physics-informed neural network for one PDE instance.
 
     The default recipe is what the Burgers benchmark in ``BENCHMARKS.md``
@@ -77,7 +72,6 @@ class PINN(Learner):
     """
 
     name = "pinn"
-    kind = "field"
 
     def __init__(
         self,
@@ -130,7 +124,8 @@ class PINN(Learner):
         self.resume = resume
 
     # -- fitting ------------------------------------------------------------------
-    def _validate(self, equation: Equation) -> tuple[bool, list]:
+    def _hard(self, equation: Equation) -> bool:
+        """Validate the settings; whether the conditions are imposed by the equation's ansatz."""
         if self.constraints not in CONSTRAINTS:
             raise InvalidParameterError(f"constraints must be one of {CONSTRAINTS}, got {self.constraints!r}")
         if self.adaptive not in (None, "rad"):
@@ -144,19 +139,7 @@ class PINN(Learner):
             raise InvalidParameterError(
                 f"equation {equation.name!r} has no hard-constraint ansatz; use constraints='soft'"
             )
-        stages: list = []
-        if self.adam_steps:
-            stages.append(Adam(self.adam_steps, self.lr, self.final_lr))
-        if self.lbfgs_iter:
-            stages.append(LBFGS(self.lbfgs_iter, self.lbfgs_dtype, resample=self.lbfgs_resample))
-        return self.constraints == "hard" or (self.constraints == "auto" and has_ansatz), stages
-
-    def _use_compile(self) -> bool:
-        if self.compile == "auto":
-            return self.adam_steps + self.lbfgs_iter >= 5000 and shutil.which("c++") is not None
-        if not isinstance(self.compile, bool):
-            raise InvalidParameterError(f"compile must be True, False or 'auto', got {self.compile!r}")
-        return self.compile
+        return self.constraints == "hard" or (self.constraints == "auto" and has_ansatz)
 
     def _build_net(self, equation: Equation) -> MLP:
         domain = equation.domain
@@ -167,109 +150,46 @@ class PINN(Learner):
             generator=torch_generator(self.seed, dev), device=dev, dtype=resolve_dtype(self.dtype),
         )
 
-    def fit(
-        self,
-        equation: Equation,
-        points: Mapping[str, np.ndarray] | None = None,
-        callbacks: Sequence[Callback] = (),
-    ) -> PINN:
-        """Train on ``equation``; ``points`` fixes the collocation sets instead of sampling.
-
-        Returns ``self`` with ``equation_``, ``model_``, ``history_``,
-        ``n_parameters_`` and ``fit_time_`` set.
-        """
-        hard, stages = self._validate(equation)
-        counts = PointCounts(self.n_residual, self.n_boundary, self.n_initial)
-        net = self._build_net(equation)
-        objective = PINNObjective(
-            equation, net, hard=hard, weights=self.weights or {}, counts=counts,
-            sampling=self.sampling, rng=numpy_rng(self.seed), points=points,
-            resample_every=self.resample_every, adaptive=self.adaptive, compile=self._use_compile(),
+    def _objective(self, equation: Equation, points: Mapping[str, np.ndarray] | None,
+                   fitted: Mapping[str, Any] | None = None) -> PINNObjective:
+        if fitted is not None:  # a saved model: the network only, no training points
+            hard = bool(fitted["hard_constraints"])
+            return PINNObjective(
+                equation, self._build_net(equation), hard=hard, weights={}, counts=PointCounts(1, 0, 0),
+                sampling="uniform", rng=numpy_rng(0),
+                points={"residual": np.zeros((1, len(equation.domain.names)))},
+            )
+        hard = self._hard(equation)
+        return PINNObjective(
+            equation, self._build_net(equation), hard=hard, weights=self.weights or {},
+            counts=PointCounts(self.n_residual, self.n_boundary, self.n_initial), sampling=self.sampling,
+            rng=numpy_rng(self.seed), points=points, resample_every=self.resample_every,
+            adaptive=self.adaptive, compile=self._use_compile(),
         )
-        cbs = list(callbacks) + ([ProgressBar(desc=f"pinn {equation.name}")] if self.progress else [])
-        trainer = Trainer(stages, cbs, checkpoint_dir=self.checkpoint_dir, resume=self.resume)
-        t0 = time.perf_counter()
-        try:
-            trainer.fit(objective)
-        finally:
-            self._set_fitted(equation, objective, trainer.history, time.perf_counter() - t0, hard)
-        return self
 
-    def _set_fitted(self, eq: Equation, objective: PINNObjective, history: History, seconds: float,
-                    hard: bool) -> None:
-        objective.net.to(resolve_dtype(self.dtype))
-        objective.hard = hard
-        self.equation_ = eq
+    def _networks(self, objective: Objective) -> dict[str, MLP]:
+        assert isinstance(objective, PINNObjective)
+        return {"flat": objective.net}
+
+    def _fitted_meta(self) -> dict[str, Any]:
+        return {"hard_constraints": self.hard_constraints_}
+
+    def _set_fitted(self, eq: Equation, objective: Objective, history: History, seconds: float) -> None:
+        super()._set_fitted(eq, objective, history, seconds)
+        assert isinstance(objective, PINNObjective)
         self.model_ = objective.net
-        self.objective_ = objective
-        self.hard_constraints_ = hard
-        self.history_ = history
-        self.fit_time_ = seconds
-        self.n_parameters_ = objective.net.n_parameters
+        self.hard_constraints_ = objective.hard
 
     # -- prediction ---------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise InvalidParameterError("this PINN is not fitted yet: call fit(equation) first")
-
     def predict(self, points: np.ndarray, batch_size: int = 65536) -> np.ndarray:
         """The solution at ``points`` (shape ``(n, d)``, coordinates in ``equation.domain.names`` order)."""
-        self._check_fitted()
-        x = check_points("prediction", points, len(self.equation_.domain.names))
+        x = self._checked_points(points)
+        objective = self.objective_
+        assert isinstance(objective, PINNObjective)
         out = []
         with torch.no_grad():
             for k in range(0, len(x), batch_size):
                 xt = torch.as_tensor(x[k : k + batch_size], dtype=self.model_.flat.dtype,
                                      device=self.model_.flat.device)
-                out.append(self.objective_.value(xt).cpu().numpy())
+                out.append(objective.value(xt).cpu().numpy())
         return np.concatenate(out) if out else np.zeros(0)
-
-    # -- persistence ----------------------------------------------------------------
-    def save(self, directory: str | Path) -> None:
-        """Weights to safetensors, config/equation/history to JSON (no pickle)."""
-        self._check_fitted()
-        meta: dict[str, Any] = {
-            "learner": self.name,
-            "params": _jsonable(self.get_params()),
-            "equation": {"name": self.equation_.name, "parameters": self.equation_.parameters()},
-            "hard_constraints": self.hard_constraints_,
-            "dtype": dtype_name(self.model_.flat.dtype),
-            "fit_time_s": self.fit_time_,
-            "history": self.history_.to_dict(),
-        }
-        save_bundle(directory, {"flat": self.model_.flat}, meta)
-
-    @classmethod
-    def load(cls, directory: str | Path) -> PINN:
-        """Rebuild a saved PINN; raises InvalidDataError for files that do not match."""
-        tensors, meta = load_bundle(directory)
-        if meta.get("learner") != cls.name or "flat" not in tensors:
-            raise InvalidDataError(f"{directory} does not hold a saved {cls.name} model")
-        try:
-            learner = cls(**meta["params"])
-            eq = create(meta["equation"]["name"], **meta["equation"]["parameters"])
-            hard = bool(meta["hard_constraints"])
-            h = meta["history"]
-            history = History(h["step"], h["loss"], h["parts"], h["stages"])
-            fit_time = float(meta["fit_time_s"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidDataError(f"{directory}: malformed model config ({type(exc).__name__}: {exc})") from None
-        net = learner._build_net(eq)
-        if net.flat.shape != tensors["flat"].shape:
-            raise InvalidDataError(
-                f"{directory}: weights have shape {tuple(tensors['flat'].shape)}, the config expects "
-                f"{tuple(net.flat.shape)}"
-            )
-        with torch.no_grad():
-            net.flat.copy_(tensors["flat"])
-        objective = PINNObjective(
-            eq, net, hard=hard, weights={}, counts=PointCounts(1, 0, 0), sampling="uniform",
-            rng=numpy_rng(0), points={"residual": np.zeros((1, len(eq.domain.names)))},
-        )
-        learner._set_fitted(eq, objective, history, fit_time, hard)
-        return learner
-
-
-def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: (list(v) if isinstance(v, tuple) else dict(v) if isinstance(v, Mapping) else v)
-            for k, v in params.items()}

@@ -26,7 +26,7 @@ def test_registry_round_trip():
     assert {"burgers", "convection", "poisson", "poisson_lshape"} <= set(equations.available())
     eq = create("convection", beta=50.0, nu=0.01)
     assert eq == Convection(beta=50.0, nu=0.01) and eq.parameters() == {"beta": 50.0, "nu": 0.01}
-    with pytest.raises(UnknownNameError, match="registered equations: allen_cahn, burgers"):
+    with pytest.raises(UnknownNameError, match="registered equations: allen_cahn, antiderivative, burgers"):
         create("navier")
     with pytest.raises(InvalidParameterError, match="unknown parameter"):
         create("burgers", viscosity=0.1)
