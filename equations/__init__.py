@@ -27,14 +27,14 @@ from equations.errors import (
     TrainingDivergedError,
     UnknownNameError,
 )
-from equations.evolution import AllenCahn, Heat, ReactionDiffusion
+from equations.evolution import AllenCahn, Heat, Reaction, ReactionDiffusion
 from equations.flow_mixing import FlowMixing
 from equations.geometry import Box, Geometry, Polygon
 from equations.helmholtz import Helmholtz
 from equations.klein_gordon import KleinGordon
 from equations.nonlinear_diffusion import NonlinearDiffusion
 from equations.odes import Antiderivative, Hypergeometric, Legendre, Pendulum
-from equations.poisson import LShapePoisson, Poisson2D, Poisson3D
+from equations.poisson import LShapePoisson, PeakPoisson, Poisson2D, Poisson3D
 from equations.wave import Wave
 
 available = register_names
@@ -62,11 +62,13 @@ __all__ = [
     "LShapePoisson",
     "Legendre",
     "NonlinearDiffusion",
+    "PeakPoisson",
     "Pendulum",
     "PeriodicCondition",
     "Poisson2D",
     "Poisson3D",
     "Polygon",
+    "Reaction",
     "ReactionDiffusion",
     "TimeInterval",
     "ToolkitError",

@@ -154,6 +154,40 @@ class ReactionDiffusion(_DiffusionReaction):
 
 
 @dataclass(frozen=True)
+class Reaction(ReactionDiffusion):
+    r"""``u_t = rho u (1 - u)``: the logistic reaction alone, ``u = h e^{rho t} / (h e^{rho t} + 1 - h)``.
+
+    The "reaction" PINN failure mode of Krishnapriyan et al. (2021): the
+    Gaussian initial value of :class:`ReactionDiffusion` on ``[0, 2 pi)``
+    (periodic), no diffusion, a closed-form solution.
+
+    Parameters
+    ----------
+    nu : float
+        Diffusion coefficient; 0 (the default) for the closed form.
+    rho : float
+        Reaction rate (finite).
+    """
+
+    nu: float = 0.0
+    rho: float = 5.0
+
+    name = "reaction"
+    title = "1D logistic reaction"
+
+    @property
+    def has_exact(self) -> bool:  # type: ignore[override]
+        return self.nu == 0.0
+
+    def exact(self, coords: Coords) -> Array:
+        if self.nu != 0.0:
+            raise InvalidParameterError("reaction: the closed form holds for nu = 0 only")
+        h = self.initial_value(coords)
+        g = h * namespace(h).exp(self.rho * coords["t"])
+        return g / (g + 1.0 - h)
+
+
+@dataclass(frozen=True)
 class AllenCahn(_DiffusionReaction):
     r"""``u_t = d u_xx + a (u - u^3)`` on ``x in [-1, 1)`` (periodic), ``t in [0, 1]``.
 

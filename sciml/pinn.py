@@ -10,6 +10,7 @@ import torch
 
 from equations import Equation
 from equations.errors import InvalidParameterError
+from sciml.embeddings import Embedding, FourierFeatures, PeriodicEmbedding
 from sciml.field_learner import FieldLearner
 from sciml.networks import MLP
 from sciml.pinn_objective import PINNObjective
@@ -35,6 +36,14 @@ class PINN(FieldLearner):
         Hidden layer widths.
     activation : str
         ``"tanh"``, ``"sin"`` or ``"sigmoid"``.
+    embedding : {None, "periodic", "fourier"}
+        Input features (:mod:`sciml.embeddings`): ``"periodic"`` feeds
+        ``(cos, sin)`` of each periodic coordinate, which makes the network
+        exactly periodic there (the periodic penalty is then dropped);
+        ``"fourier"`` appends ``fourier_features`` random Fourier features of
+        scale ``fourier_sigma``.
+    fourier_features, fourier_sigma
+        Size and scale of the Fourier feature embedding.
     constraints : {"auto", "soft", "hard"}
         How conditions are imposed: penalty terms (soft), the equation's ansatz
         ``u = g + d * N`` (hard), or hard when the equation has an ansatz (auto).
@@ -77,6 +86,9 @@ class PINN(FieldLearner):
         self,
         hidden: Sequence[int] = (20, 20, 20, 20, 20, 20),
         activation: str = "tanh",
+        embedding: str | None = None,
+        fourier_features: int = 64,
+        fourier_sigma: float = 1.0,
         constraints: str = "auto",
         n_residual: int = 2540,
         n_boundary: int = 80,
@@ -101,6 +113,9 @@ class PINN(FieldLearner):
     ):
         self.hidden = hidden
         self.activation = activation
+        self.embedding = embedding
+        self.fourier_features = fourier_features
+        self.fourier_sigma = fourier_sigma
         self.constraints = constraints
         self.n_residual = n_residual
         self.n_boundary = n_boundary
@@ -144,11 +159,21 @@ class PINN(FieldLearner):
     def _build_net(self, equation: Equation) -> MLP:
         domain = equation.domain
         lower, upper = zip(*domain.bounds)
-        dev = resolve_device(self.device)
-        return MLP(
-            [len(domain.names), *self.hidden, 1], self.activation, lower, upper,
-            generator=torch_generator(self.seed, dev), device=dev, dtype=resolve_dtype(self.dtype),
-        )
+        dev, dtype = resolve_device(self.device), resolve_dtype(self.dtype)
+        gen = torch_generator(self.seed, dev)
+        embedding: Embedding | None = None
+        if self.embedding == "periodic":
+            periodic = [domain.periodic(n) for n in domain.names]
+            if not any(periodic):
+                raise InvalidParameterError(f"embedding='periodic': equation {equation.name!r} has no periodic axis")
+            embedding = PeriodicEmbedding(periodic)
+        elif self.embedding == "fourier":
+            embedding = FourierFeatures(len(domain.names), self.fourier_features, self.fourier_sigma,
+                                        generator=gen, device=dev, dtype=dtype)
+        elif self.embedding is not None:
+            raise InvalidParameterError(f"embedding must be None, 'periodic' or 'fourier', got {self.embedding!r}")
+        return MLP([len(domain.names), *self.hidden, 1], self.activation, lower, upper,
+                   generator=gen, device=dev, dtype=dtype, embedding=embedding)
 
     def _objective(self, equation: Equation, points: Mapping[str, np.ndarray] | None,
                    fitted: Mapping[str, Any] | None = None) -> PINNObjective:

@@ -13,6 +13,7 @@ from equations import Equation
 from equations.core import DirichletCondition, InitialCondition, Jet
 from equations.errors import InvalidDataError
 from sciml.derivatives import DerivativePlan, autodiff_jet, compose_ansatz, network_jet
+from sciml.embeddings import PeriodicEmbedding
 from sciml.networks import MLP
 from sciml.sampling import PointCounts, collocation_points
 
@@ -121,7 +122,9 @@ class PINNObjective:
         # every soft-condition point goes through the network in one batch
         self.slices: dict[str, slice] = {}
         chunks, start = [], 0
-        for key in ("initial", "boundary", "periodic_lo", "periodic_hi"):
+        # a periodic embedding makes the network periodic exactly: no penalty needed
+        periodic_keys = () if isinstance(self.net.embedding, PeriodicEmbedding) else ("periodic_lo", "periodic_hi")
+        for key in ("initial", "boundary", *periodic_keys):
             if key in self.x and (key in self.targets or key.startswith("periodic")):
                 n = self.x[key].shape[0]
                 self.slices[key] = slice(start, start + n)

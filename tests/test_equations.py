@@ -14,8 +14,10 @@ from equations import (
     InvalidParameterError,
     Jet,
     LShapePoisson,
+    PeakPoisson,
     Poisson2D,
     Polygon,
+    Reaction,
     UnknownNameError,
     create,
 )
@@ -41,6 +43,9 @@ def test_registry_round_trip():
         (lambda: Convection(beta=math.inf), "beta must be a finite"),
         (lambda: Poisson2D(kx=0), "kx must be a positive integer"),
         (lambda: LShapePoisson(f=math.nan), "f must be a finite"),
+        (lambda: PeakPoisson(k=2.0), "k must be a finite number >= 16"),
+        (lambda: Reaction(rho=math.nan).exact({}), "rho"),
+        (lambda: Reaction(nu=0.1).exact({"x": 0.0, "t": 0.0}), "closed form holds for nu = 0"),
         (lambda: Box(("x",), (1.0,), (1.0,), (False,)), "empty"),
         (lambda: Polygon.from_vertices([(0, 0), (1, 1)]), "at least 3 vertices"),
         (lambda: Burgers().domain.grid((10,)), "resolution needs 2 entries"),
@@ -79,7 +84,9 @@ def test_jet_keys_are_order_free():
         jet["xx"]
 
 
-@pytest.mark.parametrize("eq", [Convection(beta=30.0, nu=0.05), Poisson2D(kx=2, ky=3)])
+@pytest.mark.parametrize(
+    "eq", [Convection(beta=30.0, nu=0.05), Poisson2D(kx=2, ky=3), Reaction(rho=5.0), PeakPoisson(k=100.0)]
+)
 def test_exact_solutions_satisfy_the_residual(eq):
     """The residual written once in the spec vanishes on the closed form (torch autodiff, float64)."""
     names = eq.domain.names

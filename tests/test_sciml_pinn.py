@@ -88,3 +88,21 @@ def test_resampling_uniform_and_residual_adaptive():
     obj.adaptive = "rad"
     obj.resample()
     assert _abs_residual(obj, obj.points["residual"]) > 1.1 * _abs_residual(obj, uniform)
+
+
+def test_embeddings_periodic_exact_and_fourier_runs():
+    from equations import Convection
+
+    eq = Convection(beta=5.0)
+    pinn = _tiny(embedding="periodic", adam_steps=5, lbfgs_iter=0).fit(eq)
+    assert "periodic" not in pinn.history_.parts  # no penalty: periodic by construction
+    t = np.linspace(0, 1, 5)
+    lo = pinn.predict(np.column_stack([np.zeros(5), t]))
+    hi = pinn.predict(np.column_stack([np.full(5, 2 * np.pi), t]))
+    np.testing.assert_allclose(lo, hi, atol=1e-6)
+    fourier = _tiny(embedding="fourier", fourier_features=4, adam_steps=5, lbfgs_iter=0).fit(eq)
+    assert fourier.n_parameters_ == (2 + 8) * 8 + 8 + 8 * 8 + 8 + 8 + 1
+    with pytest.raises(InvalidParameterError, match="no periodic axis"):
+        _tiny(embedding="periodic").fit(Burgers())
+    with pytest.raises(InvalidParameterError, match="embedding must be"):
+        _tiny(embedding="wavelet").fit(Burgers())
