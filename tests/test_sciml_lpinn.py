@@ -20,7 +20,7 @@ def _tiny(**kw):
 def test_fits_convection_diffusion_at_large_beta():
     # the state branch must learn the decay exp(-nu t): without learning the error is ~1e-2
     eq = Convection(beta=40.0, nu=0.01)
-    lp = _tiny(seed=1).fit(eq)
+    lp = _tiny(seed=1, n_points=256, adam_steps=150, lbfgs_iter=120).fit(eq)
     x, t = np.meshgrid(np.linspace(0, 2 * np.pi, 64, endpoint=False), np.linspace(0, 1, 21), indexing="ij")
     pts = np.column_stack([x.ravel(), t.ravel()])
     exact = eq.exact({"x": pts[:, 0], "t": pts[:, 1]})
