@@ -30,6 +30,7 @@ from solvers import wave as _wave  # noqa: F401
 from solvers.burgers import cole_hopf
 from solvers.convection import convection_diffusion_periodic
 from solvers.darcy import DarcyInfo, darcy_matrix, darcy_multigrid, darcy_system
+from solvers.darcy3d import darcy3d_matrix, darcy3d_multigrid, darcy3d_system
 from solvers.facade import solve
 from solvers.fd import interior_of, laplacian_matrix
 from solvers.krylov import KrylovInfo, cg, poisson_operator
@@ -53,6 +54,9 @@ __all__ = [
     "cg",
     "cole_hopf",
     "convection_diffusion_periodic",
+    "darcy3d_matrix",
+    "darcy3d_multigrid",
+    "darcy3d_system",
     "darcy_matrix",
     "darcy_multigrid",
     "darcy_system",
