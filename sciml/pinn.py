@@ -65,6 +65,35 @@ class PINN(FieldLearner):
         Precision of the L-BFGS stage (None keeps ``dtype``).
     weights : mapping, optional
         Loss weights per part (``residual``, ``initial``, ``boundary``, ``periodic``).
+    causal : float, optional
+        Causal training for evolution equations (Wang, Sankaran & Perdikaris
+        2022): the residual points are split into ``causal_slabs`` equal time
+        slabs and the residual loss is ``mean_i(w_i L_i)`` with ``L_i`` the mean
+        squared residual of slab ``i`` and ``w_i = exp(-causal * sum_{k<i} L_k)``
+        (computed without gradient), so later times are fitted once earlier
+        ones are. None (default) is off; the value is ``eps`` (> 0). The
+        smallest weight is recorded in the history as ``causal_min_weight``
+        (near 1: causality is respected everywhere).
+    causal_slabs : int
+        Number of time slabs for ``causal`` (recomputed when points are redrawn).
+    balancing : {None, "gradnorm", "loss_change"}
+        Adaptive weights ``lambda_i`` of the loss parts, updated every
+        ``balance_every`` Adam steps (from step 0) and frozen during L-BFGS,
+        which needs a fixed objective. ``"gradnorm"`` (learning-rate annealing,
+        Wang, Teng & Perdikaris 2021): the residual keeps weight 1 and each
+        other part gets ``lambda_hat = max|grad L_residual| / mean|grad L_i|``
+        (gradients over all network parameters), smoothed as
+        ``lambda <- 0.9 lambda + 0.1 lambda_hat``. ``"loss_change"`` (the
+        singular-ODE weighting): every part gets
+        ``lambda_i = n exp(c dL_i) / sum_j exp(c dL_j)`` with
+        ``dL_i = L_i / L_i(previous update) - 1`` and ``c = balance_c``, so the
+        lambdas sum to the number of parts ``n`` and the slowest-falling part
+        weighs most. The total is ``sum_i weights_i lambda_i L_i``; the lambdas
+        are recorded in the history as ``lambda_<part>``.
+    balance_every : int
+        Steps between balancing updates.
+    balance_c : float
+        Sharpness ``c`` of ``"loss_change"``.
     seed : int
         Seeds the weights and the point sampling.
     device, dtype
@@ -103,6 +132,11 @@ class PINN(FieldLearner):
         lbfgs_iter: int = 15000,
         lbfgs_dtype: str | None = "float64",
         weights: Mapping[str, float] | None = None,
+        causal: float | None = None,
+        causal_slabs: int = 32,
+        balancing: str | None = None,
+        balance_every: int = 100,
+        balance_c: float = 1.0,
         seed: int = 0,
         device: str = "cpu",
         dtype: str = "float32",
@@ -130,6 +164,11 @@ class PINN(FieldLearner):
         self.lbfgs_iter = lbfgs_iter
         self.lbfgs_dtype = lbfgs_dtype
         self.weights = weights
+        self.causal = causal
+        self.causal_slabs = causal_slabs
+        self.balancing = balancing
+        self.balance_every = balance_every
+        self.balance_c = balance_c
         self.seed = seed
         self.device = device
         self.dtype = dtype
@@ -189,7 +228,9 @@ class PINN(FieldLearner):
             equation, self._build_net(equation), hard=hard, weights=self.weights or {},
             counts=PointCounts(self.n_residual, self.n_boundary, self.n_initial), sampling=self.sampling,
             rng=numpy_rng(self.seed), points=points, resample_every=self.resample_every,
-            adaptive=self.adaptive, compile=self._use_compile(),
+            adaptive=self.adaptive, compile=self._use_compile(), causal=self.causal,
+            causal_slabs=self.causal_slabs, balancing=self.balancing, balance_every=self.balance_every,
+            balance_c=self.balance_c,
         )
 
     def _networks(self, objective: Objective) -> dict[str, MLP]:

@@ -14,6 +14,7 @@ from equations.core import DirichletCondition, InitialCondition, Jet
 from equations.errors import InvalidDataError
 from sciml.derivatives import DerivativePlan, autodiff_jet, compose_ansatz, network_jet
 from sciml.embeddings import PeriodicEmbedding
+from sciml.loss_balancing import CausalSlabs, LossBalancer
 from sciml.networks import MLP
 from sciml.sampling import PointCounts, collocation_points
 
@@ -52,6 +53,24 @@ class PINNObjective:
         residual-based adaptive distribution (``"rad"``, Wu et al. 2023): from a
         pool ``pool_factor`` times larger, with probability
         ``|r|^k / mean(|r|^k) + c`` (k = c = 1), which crowds points into fronts.
+    causal : float, optional
+        Causal training (evolution equations only): the residual loss becomes
+        ``mean_i(w_i L_i)`` over ``causal_slabs`` time slabs with
+        ``w_i = exp(-causal * sum_{k<i} L_k)`` (:class:`~sciml.loss_balancing.CausalSlabs`);
+        the smallest weight is recorded as the part ``causal_min_weight``.
+    causal_slabs : int
+        Number of time slabs (recomputed whenever the points change).
+    balancing : {None, "gradnorm", "loss_change"}
+        Adaptive weights ``lambda_i`` of the loss parts
+        (:class:`~sciml.loss_balancing.LossBalancer`), updated in :meth:`on_step`
+        every ``balance_every`` Adam steps and frozen during L-BFGS (which needs
+        a fixed objective); the total is ``sum_i weights_i lambda_i L_i`` and the
+        lambdas are recorded as the parts ``lambda_<part>``.
+    balance_every, balance_alpha, balance_c
+        Update period, gradnorm smoothing and loss-change sharpness.
+
+    Parts that only report (``causal_min_weight``, ``lambda_*``) are never
+    added to the total.
     """
 
     def __init__(
@@ -69,6 +88,12 @@ class PINNObjective:
         adaptive: str | None = None,
         pool_factor: int = 10,
         compile: bool = False,
+        causal: float | None = None,
+        causal_slabs: int = 32,
+        balancing: str | None = None,
+        balance_every: int = 100,
+        balance_alpha: float = 0.1,
+        balance_c: float = 1.0,
     ):
         self.eq = equation
         self.net = net
@@ -79,6 +104,9 @@ class PINNObjective:
         self.adaptive = adaptive
         self.pool_factor = pool_factor
         self._last_resample = 0
+        self.causal = CausalSlabs(equation, causal, causal_slabs) if causal is not None else None
+        self.balancer: LossBalancer | None = None
+        self._frozen = False  # balancing weights are frozen during L-BFGS
         # torch.compile fuses the many small element-wise ops of a step into a few
         # kernels; it recompiles once per dtype (float32 Adam, float64 L-BFGS)
         self._compiled = torch.compile(self._eager_loss, dynamic=False) if compile else None
@@ -95,6 +123,9 @@ class PINNObjective:
             raw.update(points)
         self.points = {k: check_points(k, v, dim) for k, v in raw.items()}
         self._prepare()
+        if balancing is not None:
+            self.balancer = LossBalancer(balancing, self.loss_names(), balance_every, balance_alpha, balance_c)
+            self._prepare_weights()
 
     # -- set-up -------------------------------------------------------------------
     @property
@@ -132,6 +163,22 @@ class PINNObjective:
                 start += n
         self.x_conditions = torch.cat(chunks) if chunks else None
         self.ansatz_jets = self._ansatz_jets(self.x["residual"]) if self.hard else None
+        self._prepare_weights()
+
+    def _prepare_weights(self) -> None:
+        """Causal slabs of the current residual points; balancing weights in the current dtype."""
+        if self.causal is not None:
+            self.causal.prepare(self.points["residual"][:, self.names.index("t")], self.x["residual"])
+        if self.balancer is not None:
+            self._lambdas = self._tensor(self.balancer.lambdas.numpy())
+
+    def loss_names(self) -> list[str]:
+        """The parts that make up the total (in the order :meth:`loss` reports them)."""
+        names = ["residual"]
+        if not self.hard and self.x_conditions is not None:
+            names += [k for k in ("initial", "boundary") if k in self.slices]
+            names += ["periodic"] if "periodic_lo" in self.slices else []
+        return names
 
     def _ansatz_jets(self, x: torch.Tensor) -> tuple[Jet, Jet]:
         def part(k: int):
@@ -179,7 +226,12 @@ class PINNObjective:
     def _eager_loss(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         u = self.u_jet(self.x["residual"], self.ansatz_jets)
         r = self.eq.residual(self.coords, u)
-        parts = {"residual": (r * r).mean()}
+        report: dict[str, torch.Tensor] = {}  # recorded, never added to the total
+        if self.causal is None:
+            parts = {"residual": (r * r).mean()}
+        else:
+            residual, report["causal_min_weight"] = self.causal.loss(r * r)
+            parts = {"residual": residual}
         if not self.hard and self.x_conditions is not None:
             v = self.value(self.x_conditions)
             for key in ("initial", "boundary"):
@@ -189,15 +241,38 @@ class PINNObjective:
             if "periodic_lo" in self.slices:
                 e = v[self.slices["periodic_lo"]] - v[self.slices["periodic_hi"]]
                 parts["periodic"] = (e * e).mean()
-        total = sum(self.weights.get(k, 1.0) * v for k, v in parts.items())
-        return total, parts
+        lam: dict[str, torch.Tensor] = {}
+        if self.balancer is not None:
+            lam = {k: self._lambdas[i] for i, k in enumerate(self.balancer.names)}
+            report.update({f"lambda_{k}": v.detach().clone() for k, v in lam.items()})
+        total = sum(self.weights.get(k, 1.0) * (lam[k] * v if k in lam else v) for k, v in parts.items())
+        return total, {**parts, **report}
 
     def cast(self, dtype: torch.dtype) -> None:
         self.net.to(dtype)
         self._prepare()
 
+    def on_stage(self, stage: object) -> None:
+        """Called by the trainer as a stage starts: balancing weights are frozen during L-BFGS."""
+        self._frozen = type(stage).__name__ == "LBFGS"
+
+    def rebalance(self) -> None:
+        """Update the balancing weights from the loss parts at the current parameters and points."""
+        assert self.balancer is not None
+        with torch.set_grad_enabled(self.balancer.method == "gradnorm"):
+            _, parts = self._eager_loss()
+            self.balancer.update(parts, self.parameters())
+        with torch.no_grad():
+            self._lambdas.copy_(self._tensor(self.balancer.lambdas.numpy()))
+
     def on_step(self, step: int) -> bool:
-        """Resample once ``resample_every`` steps have passed; True if the points changed."""
+        """Resample once ``resample_every`` steps have passed; True if the points changed.
+
+        Before that, every ``balance_every`` steps (not during L-BFGS), the
+        balancing weights are updated.
+        """
+        if self.balancer is not None and not self._frozen and self.balancer.due(step):
+            self.rebalance()
         if not self.resample_every or step - self._last_resample < self.resample_every:
             return False
         self._last_resample = step
@@ -224,6 +299,8 @@ class PINNObjective:
         out["last_resample"] = torch.tensor(self._last_resample)
         rng_state = json.dumps(self.rng.bit_generator.state).encode()
         out["rng_state"] = torch.tensor(list(rng_state), dtype=torch.uint8)
+        if self.balancer is not None:
+            out.update({f"balance.{k}": v for k, v in self.balancer.state_tensors().items()})
         return out
 
     def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
@@ -233,6 +310,9 @@ class PINNObjective:
                        if k.startswith("points.")}
         self._last_resample = int(tensors["last_resample"])
         self.rng.bit_generator.state = json.loads(bytes(tensors["rng_state"].tolist()).decode())
+        if self.balancer is not None:
+            self.balancer.load_state_tensors(
+                {k.removeprefix("balance."): v for k, v in tensors.items() if k.startswith("balance.")})
         self._prepare()
 
 

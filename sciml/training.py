@@ -43,6 +43,9 @@ class Objective(Protocol):
 
     def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None: ...
 
+    # optional: ``on_stage(stage)``, called as each stage starts (e.g. to freeze
+    # adaptive loss weights during L-BFGS, which needs a fixed objective)
+
 
 @dataclass(frozen=True)
 class Adam:
@@ -156,6 +159,9 @@ class Trainer:
                 stage = self.stages[index]
                 t0, step0 = time.perf_counter(), self.step
                 self._first_step_s = math.nan
+                on_stage = getattr(objective, "on_stage", None)  # optional hook (frozen loss weights...)
+                if on_stage is not None:
+                    on_stage(stage)
                 if isinstance(stage, Adam):
                     self._run_adam(objective, stage, start_in_stage, adam_state)
                 else:

@@ -109,3 +109,29 @@ def test_progress_bar_reports_steps_and_loss():
         Poisson2D(), callbacks=[ProgressBar(every=10, desc="unit", file=out, leave=True, mininterval=0)])
     text = out.getvalue()
     assert "unit" in text and "40/40" in text and "loss=" in text
+
+
+class _KillAfter(Callback):
+    def __init__(self, at):
+        self.at = at
+
+    def on_step(self, trainer, loss):
+        if trainer.step >= self.at:
+            raise KeyboardInterrupt
+
+
+def test_resume_after_kill_matches_uninterrupted_with_balancing(tmp_path):
+    def make(**kw):
+        return PINN(hidden=(8, 8), n_residual=100, n_boundary=10, n_initial=10, constraints="soft",
+                    adam_steps=60, lbfgs_iter=60, seed=3, resample_every=0, balancing="gradnorm",
+                    balance_every=20, compile=False, **kw)
+
+    full = make().fit(Burgers())
+    ck = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):  # killed in L-BFGS, after the end-of-Adam checkpoint
+        make(checkpoint_dir=str(ck)).fit(Burgers(), callbacks=[_KillAfter(61)])
+    resumed = make(checkpoint_dir=str(ck), resume=True).fit(Burgers())
+    torch.testing.assert_close(resumed.model_.flat, full.model_.flat, rtol=0, atol=0)
+    assert resumed.history_.loss == full.history_.loss
+    assert resumed.history_.parts == full.history_.parts
+    assert resumed.objective_.balancer.lambdas.tolist() == full.objective_.balancer.lambdas.tolist()
