@@ -10,6 +10,7 @@ import torch
 
 from equations import Equation
 from equations.errors import InvalidParameterError
+from sciml.adaptive import STRATEGIES, check_settings
 from sciml.embeddings import Embedding, FourierFeatures, PeriodicEmbedding
 from sciml.field_learner import FieldLearner
 from sciml.networks import MLP
@@ -54,9 +55,22 @@ class PINN(FieldLearner):
         Redraw residual points every this many Adam steps (0: never).
     lbfgs_resample : bool
         Keep redrawing during L-BFGS too (restarting it each time).
-    adaptive : {None, "rad"}
-        Placement of redrawn points: uniform (None) or residual-based adaptive
-        distribution (``"rad"``), which concentrates points at fronts.
+    adaptive : {None, "rad", "rar", "aas"}
+        Placement of redrawn points (:mod:`sciml.adaptive`): uniform (None);
+        residual-based adaptive distribution (``"rad"``), which concentrates
+        points at fronts; residual-based adaptive refinement (``"rar"``), which
+        adds the ``rar_points`` points of largest residual from a 10x pool at
+        every resample (the set grows, up to 4 x ``n_residual``, then the oldest
+        added points are replaced); or adversarial adaptive sampling
+        (``"aas"``), where a small normalizing flow trained to follow the
+        density ``~ r^2`` draws the points, mixed with a uniform share.
+    rar_points : int, optional
+        Points added per resample by ``"rar"`` (None: ``n_residual // 20``).
+    aas_steps : int
+        Training steps of the ``"aas"`` sampler at each resample.
+    aas_uniform : float
+        Share of the ``"aas"`` points drawn uniformly (in ``[0, 1]``), so that
+        coverage of the domain never collapses.
     adam_steps, lr, final_lr
         Adam stage; the learning rate decays geometrically to ``final_lr`` if given.
     lbfgs_iter : int
@@ -126,6 +140,9 @@ class PINN(FieldLearner):
         resample_every: int = 2000,
         adaptive: str | None = "rad",
         lbfgs_resample: bool = False,
+        rar_points: int | None = None,
+        aas_steps: int = 300,
+        aas_uniform: float = 0.2,
         adam_steps: int = 15000,
         lr: float = 1e-3,
         final_lr: float | None = 1e-4,
@@ -158,6 +175,9 @@ class PINN(FieldLearner):
         self.resample_every = resample_every
         self.adaptive = adaptive
         self.lbfgs_resample = lbfgs_resample
+        self.rar_points = rar_points
+        self.aas_steps = aas_steps
+        self.aas_uniform = aas_uniform
         self.adam_steps = adam_steps
         self.lr = lr
         self.final_lr = final_lr
@@ -182,8 +202,9 @@ class PINN(FieldLearner):
         """Validate the settings; whether the conditions are imposed by the equation's ansatz."""
         if self.constraints not in CONSTRAINTS:
             raise InvalidParameterError(f"constraints must be one of {CONSTRAINTS}, got {self.constraints!r}")
-        if self.adaptive not in (None, "rad"):
-            raise InvalidParameterError(f"adaptive must be None or 'rad', got {self.adaptive!r}")
+        if self.adaptive not in STRATEGIES:
+            raise InvalidParameterError(f"adaptive must be one of {STRATEGIES}, got {self.adaptive!r}")
+        check_settings(self.rar_points, self.aas_steps, self.aas_uniform)
         if self.sampling not in METHODS:
             raise InvalidParameterError(f"sampling must be one of {METHODS}, got {self.sampling!r}")
         has_ansatz = equation.ansatz(
@@ -228,7 +249,8 @@ class PINN(FieldLearner):
             equation, self._build_net(equation), hard=hard, weights=self.weights or {},
             counts=PointCounts(self.n_residual, self.n_boundary, self.n_initial), sampling=self.sampling,
             rng=numpy_rng(self.seed), points=points, resample_every=self.resample_every,
-            adaptive=self.adaptive, compile=self._use_compile(), causal=self.causal,
+            adaptive=self.adaptive, rar_points=self.rar_points, aas_steps=self.aas_steps,
+            aas_uniform=self.aas_uniform, compile=self._use_compile(), causal=self.causal,
             causal_slabs=self.causal_slabs, balancing=self.balancing, balance_every=self.balance_every,
             balance_c=self.balance_c,
         )

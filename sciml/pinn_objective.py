@@ -12,6 +12,7 @@ import torch
 from equations import Equation
 from equations.core import DirichletCondition, InitialCondition, Jet
 from equations.errors import InvalidDataError
+from sciml.adaptive import PointSampler, Strategy, make_strategy, spawned_children, with_spawned_children
 from sciml.derivatives import DerivativePlan, autodiff_jet, compose_ansatz, network_jet
 from sciml.embeddings import PeriodicEmbedding
 from sciml.loss_balancing import CausalSlabs, LossBalancer
@@ -48,11 +49,19 @@ class PINNObjective:
     resample_every : int
         Redraw the residual points every this many steps, Adam and L-BFGS
         iterations alike (0: never).
-    adaptive : {None, "rad"}
-        How redrawn points are placed: uniformly by ``sampling`` (None), or by
-        residual-based adaptive distribution (``"rad"``, Wu et al. 2023): from a
-        pool ``pool_factor`` times larger, with probability
-        ``|r|^k / mean(|r|^k) + c`` (k = c = 1), which crowds points into fronts.
+    adaptive : {None, "rad", "rar", "aas"}
+        How redrawn points are placed (:mod:`sciml.adaptive`): uniformly by
+        ``sampling`` (None); by residual-based adaptive distribution (``"rad"``,
+        Wu et al. 2023): from a pool ``pool_factor`` times larger, with
+        probability ``|r|^k / mean(|r|^k) + c`` (k = c = 1), which crowds points
+        into fronts; by residual-based adaptive refinement (``"rar"``, Lu et al.
+        2021): the ``rar_points`` pool points of largest ``|r|`` are added to the
+        current set (capped at 4x ``counts.residual``); or by adversarial
+        adaptive sampling (``"aas"``): a small normalizing flow, trained for
+        ``aas_steps`` steps per resample towards the density ``~ r^2``, mixed
+        with a uniform share ``aas_uniform``.
+    rar_points, aas_steps, aas_uniform
+        Settings of ``"rar"`` (None: ``counts.residual // 20``) and ``"aas"``.
     causal : float, optional
         Causal training (evolution equations only): the residual loss becomes
         ``mean_i(w_i L_i)`` over ``causal_slabs`` time slabs with
@@ -87,6 +96,9 @@ class PINNObjective:
         resample_every: int = 0,
         adaptive: str | None = None,
         pool_factor: int = 10,
+        rar_points: int | None = None,
+        aas_steps: int = 300,
+        aas_uniform: float = 0.2,
         compile: bool = False,
         causal: float | None = None,
         causal_slabs: int = 32,
@@ -103,6 +115,9 @@ class PINNObjective:
         self.resample_every = resample_every
         self.adaptive = adaptive
         self.pool_factor = pool_factor
+        self.rar_points, self.aas_steps, self.aas_uniform = rar_points, aas_steps, aas_uniform
+        self._strategy: Strategy | None = None
+        self.strategy  # noqa: B018 (validates the settings now)
         self._last_resample = 0
         self.causal = CausalSlabs(equation, causal, causal_slabs) if causal is not None else None
         self.balancer: LossBalancer | None = None
@@ -279,18 +294,29 @@ class PINNObjective:
         self.resample()
         return True
 
+    @property
+    def strategy(self) -> Strategy:
+        """The placement strategy of ``adaptive`` (rebuilt if ``adaptive`` was changed)."""
+        if self._strategy is None or self._strategy.name != self.adaptive:
+            self._strategy = make_strategy(
+                self.adaptive, dim=len(self.eq.domain.names), n=self.counts.residual, pool_factor=self.pool_factor,
+                rar_points=self.rar_points, aas_steps=self.aas_steps, aas_uniform=self.aas_uniform,
+                device=self.net.flat.device, dtype=self.net.flat.dtype,
+            )
+        return self._strategy
+
+    def residual_at(self, points: np.ndarray) -> np.ndarray:
+        """``|r|`` of the current solution at ``points`` (float64, no gradients)."""
+        x = self._tensor(points)
+        with torch.no_grad():
+            return self.eq.residual(self._coords(x), self.u_jet(x)).abs().double().cpu().numpy()
+
     def resample(self) -> None:
-        """Redraw the residual points (uniformly, or by residual density with ``"rad"``)."""
-        n = self.counts.residual
-        pool_counts = PointCounts(n * (self.pool_factor if self.adaptive else 1), 0, 0)
-        pool = collocation_points(self.eq, pool_counts, self.sampling, self.rng)["residual"]
-        if self.adaptive == "rad":
-            x = self._tensor(pool)
-            with torch.no_grad():
-                r = self.eq.residual(self._coords(x), self.u_jet(x)).abs().double().cpu().numpy()
-            density = r / r.mean() + 1.0
-            pool = pool[self.rng.choice(len(pool), n, replace=False, p=density / density.sum())]
-        self.points["residual"] = pool
+        """Place new residual points by the ``adaptive`` strategy (:mod:`sciml.adaptive`)."""
+        strategy = self.strategy
+        strategy.to(self.net.flat.device, self.dtype)
+        sampler = PointSampler(self.eq, self.sampling, self.rng, self.counts.residual)
+        self.points["residual"] = strategy.resample(self.residual_at, sampler, self.points["residual"])
         self._prepare()
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
@@ -299,6 +325,8 @@ class PINNObjective:
         out["last_resample"] = torch.tensor(self._last_resample)
         rng_state = json.dumps(self.rng.bit_generator.state).encode()
         out["rng_state"] = torch.tensor(list(rng_state), dtype=torch.uint8)
+        out["rng_spawned"] = torch.tensor(spawned_children(self.rng))  # scipy's QMC engines spawn children
+        out.update({f"sampler.{k}": v for k, v in self.strategy.state_tensors().items()})
         if self.balancer is not None:
             out.update({f"balance.{k}": v for k, v in self.balancer.state_tensors().items()})
         return out
@@ -309,7 +337,11 @@ class PINNObjective:
         self.points = {k.removeprefix("points."): v.double().numpy() for k, v in tensors.items()
                        if k.startswith("points.")}
         self._last_resample = int(tensors["last_resample"])
+        if "rng_spawned" in tensors:
+            self.rng = with_spawned_children(self.rng, int(tensors["rng_spawned"]))
         self.rng.bit_generator.state = json.loads(bytes(tensors["rng_state"].tolist()).decode())
+        self.strategy.load_state_tensors(
+            {k.removeprefix("sampler."): v for k, v in tensors.items() if k.startswith("sampler.")})
         if self.balancer is not None:
             self.balancer.load_state_tensors(
                 {k.removeprefix("balance."): v for k, v in tensors.items() if k.startswith("balance.")})
