@@ -351,26 +351,6 @@ def make_strategy(name: str | None, *, dim: int, n: int, pool_factor: int = 10, 
     raise InvalidParameterError(f"adaptive must be one of {STRATEGIES}, got {name!r}")
 
 
-def spawned_children(rng: np.random.Generator) -> int:
-    """How many children ``rng``'s seed sequence has spawned (scipy's Sobol and Halton spawn one each).
-
-    ``rng.bit_generator.state`` does not hold this count, so a checkpoint that
-    only saves the state would give a resumed run other QMC points.
-    """
-    seq = rng.bit_generator.seed_seq
-    return int(getattr(seq, "n_children_spawned", 0))
-
-
-def with_spawned_children(rng: np.random.Generator, n: int) -> np.random.Generator:
-    """``rng`` whose seed sequence has spawned ``n`` children (a new Generator if the count differs)."""
-    seq = rng.bit_generator.seed_seq
-    if not isinstance(seq, np.random.SeedSequence) or seq.n_children_spawned == n:
-        return rng
-    new_seq = np.random.SeedSequence(seq.entropy, spawn_key=seq.spawn_key, pool_size=seq.pool_size,
-                                     n_children_spawned=n)
-    return np.random.Generator(type(rng.bit_generator)(new_seq))
-
-
 def check_settings(rar_points: int | None, aas_steps: int, aas_uniform: float) -> None:
     """Raise InvalidParameterError for bad ``rar_points``, ``aas_steps`` or ``aas_uniform``."""
     if rar_points is not None:

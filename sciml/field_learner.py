@@ -36,7 +36,8 @@ class FieldLearner(Learner):
 
     Subclasses keep the optimiser settings as attributes (``adam_steps``,
     ``lr``, ``final_lr``, ``lbfgs_iter``, ``lbfgs_dtype``, ``lbfgs_resample``,
-    ``compile``, ``progress``, ``checkpoint_dir``, ``resume``, ``dtype``) and
+    ``compile``, ``progress``, ``checkpoint_dir``, ``checkpoint_every``, ``resume``,
+    ``dtype``) and
     implement :meth:`_objective`, :meth:`_networks` and :meth:`predict`.
     """
 
@@ -51,6 +52,7 @@ class FieldLearner(Learner):
     compile: bool | str
     progress: bool
     checkpoint_dir: str | None
+    checkpoint_every: int
     resume: bool
     dtype: str
 
@@ -98,7 +100,8 @@ class FieldLearner(Learner):
         stages = self._stages()
         objective = self._objective(equation, points)
         cbs = list(callbacks) + ([ProgressBar(desc=f"{self.name} {equation.name}")] if self.progress else [])
-        trainer = Trainer(stages, cbs, checkpoint_dir=self.checkpoint_dir, resume=self.resume)
+        trainer = Trainer(stages, cbs, checkpoint_dir=self.checkpoint_dir, checkpoint_every=self.checkpoint_every,
+                          resume=self.resume)
         t0 = time.perf_counter()
         try:
             trainer.fit(objective)

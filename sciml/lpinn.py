@@ -56,8 +56,9 @@ class LPINN(FieldLearner):
     compile : bool or "auto"
         Accepted for a uniform interface; the LPINN loss runs eagerly.
     progress : bool
-    checkpoint_dir, resume
-        Checkpoint during training and continue a killed run.
+    checkpoint_dir, checkpoint_every, resume
+        Checkpoint during training (every ``checkpoint_every`` Adam steps and at
+        each stage's end) and continue a killed run.
     """
 
     name = "lpinn"
@@ -82,6 +83,7 @@ class LPINN(FieldLearner):
         compile: bool | str = False,
         progress: bool = False,
         checkpoint_dir: str | None = None,
+        checkpoint_every: int = 1000,
         resume: bool = False,
     ):
         self.hidden = hidden
@@ -102,6 +104,7 @@ class LPINN(FieldLearner):
         self.compile = compile
         self.progress = progress
         self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
         self.resume = resume
 
     def _build_net(self, equation: Equation, branch: int) -> MLP:

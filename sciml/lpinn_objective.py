@@ -22,7 +22,6 @@ with the second derivative in the *physical* coordinate by the chain rule,
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from functools import partial
@@ -36,6 +35,7 @@ from equations.errors import InvalidParameterError
 from equations.lagrangian import LagrangianForm
 from sciml.derivatives import DerivativePlan, autodiff_jet, compose_ansatz, network_jet
 from sciml.networks import MLP
+from sciml.runtime import restore_rng, rng_state_tensors
 from sciml.sampling import PointCounts, collocation_points
 
 
@@ -186,16 +186,15 @@ class LPINNObjective:
         return True
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
-        rng_state = json.dumps(self.rng.bit_generator.state).encode()
         return {"points": torch.as_tensor(self.points), "last_resample": torch.tensor(self._last_resample),
-                "rng_state": torch.tensor(list(rng_state), dtype=torch.uint8)}
+                **rng_state_tensors(self.rng)}
 
     def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
         if not tensors:
             return
         self.points = tensors["points"].double().numpy()
         self._last_resample = int(tensors["last_resample"])
-        self.rng.bit_generator.state = json.loads(bytes(tensors["rng_state"].tolist()).decode())
+        self.rng = restore_rng(self.rng, tensors)
         self._prepare()
 
     # -- back to the Eulerian frame ------------------------------------------------------------

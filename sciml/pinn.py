@@ -121,6 +121,8 @@ class PINN(FieldLearner):
         Show a tqdm progress bar.
     checkpoint_dir : path, optional
         Checkpoint there during training; ``resume=True`` continues a killed run.
+    checkpoint_every : int
+        Adam steps between checkpoints (every stage's end is checkpointed too).
     """
 
     name = "pinn"
@@ -160,6 +162,7 @@ class PINN(FieldLearner):
         compile: bool | str = "auto",
         progress: bool = False,
         checkpoint_dir: str | None = None,
+        checkpoint_every: int = 1000,
         resume: bool = False,
     ):
         self.hidden = hidden
@@ -195,6 +198,7 @@ class PINN(FieldLearner):
         self.compile = compile
         self.progress = progress
         self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
         self.resume = resume
 
     # -- fitting ------------------------------------------------------------------

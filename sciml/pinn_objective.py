@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Mapping
 
@@ -12,11 +11,12 @@ import torch
 from equations import Equation
 from equations.core import DirichletCondition, InitialCondition, Jet
 from equations.errors import InvalidDataError
-from sciml.adaptive import PointSampler, Strategy, make_strategy, spawned_children, with_spawned_children
+from sciml.adaptive import PointSampler, Strategy, make_strategy
 from sciml.derivatives import DerivativePlan, autodiff_jet, compose_ansatz, network_jet
 from sciml.embeddings import PeriodicEmbedding
 from sciml.loss_balancing import CausalSlabs, LossBalancer
 from sciml.networks import MLP
+from sciml.runtime import restore_rng, rng_state_tensors
 from sciml.sampling import PointCounts, collocation_points
 
 
@@ -323,9 +323,7 @@ class PINNObjective:
         """Current points, resampling clock and sampler state, so a resumed run continues exactly."""
         out = {f"points.{k}": torch.as_tensor(v) for k, v in self.points.items()}
         out["last_resample"] = torch.tensor(self._last_resample)
-        rng_state = json.dumps(self.rng.bit_generator.state).encode()
-        out["rng_state"] = torch.tensor(list(rng_state), dtype=torch.uint8)
-        out["rng_spawned"] = torch.tensor(spawned_children(self.rng))  # scipy's QMC engines spawn children
+        out.update(rng_state_tensors(self.rng))
         out.update({f"sampler.{k}": v for k, v in self.strategy.state_tensors().items()})
         if self.balancer is not None:
             out.update({f"balance.{k}": v for k, v in self.balancer.state_tensors().items()})
@@ -337,9 +335,7 @@ class PINNObjective:
         self.points = {k.removeprefix("points."): v.double().numpy() for k, v in tensors.items()
                        if k.startswith("points.")}
         self._last_resample = int(tensors["last_resample"])
-        if "rng_spawned" in tensors:
-            self.rng = with_spawned_children(self.rng, int(tensors["rng_spawned"]))
-        self.rng.bit_generator.state = json.loads(bytes(tensors["rng_state"].tolist()).decode())
+        self.rng = restore_rng(self.rng, tensors)
         self.strategy.load_state_tensors(
             {k.removeprefix("sampler."): v for k, v in tensors.items() if k.startswith("sampler.")})
         if self.balancer is not None:

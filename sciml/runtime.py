@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import torch
 
@@ -47,3 +49,29 @@ def torch_generator(seed: int, device: torch.device) -> torch.Generator:
     gen = torch.Generator(device=device)
     gen.manual_seed(int(seed))
     return gen
+
+
+def rng_state_tensors(rng: np.random.Generator) -> dict[str, torch.Tensor]:
+    """The full state of ``rng`` as tensors (for a checkpoint): bit-generator state and spawn count.
+
+    scipy's Sobol and Halton engines spawn a child of the generator's seed
+    sequence each time; ``bit_generator.state`` does not hold that count, so a
+    checkpoint without it would give a resumed run other QMC points.
+    """
+    state = json.dumps(rng.bit_generator.state).encode()
+    seq = rng.bit_generator.seed_seq
+    return {"rng_state": torch.tensor(list(state), dtype=torch.uint8),
+            "rng_spawned": torch.tensor(int(getattr(seq, "n_children_spawned", 0)))}
+
+
+def restore_rng(rng: np.random.Generator, tensors: dict[str, torch.Tensor]) -> np.random.Generator:
+    """A generator in the state saved by :func:`rng_state_tensors` (``rng`` itself when it can be)."""
+    seq = rng.bit_generator.seed_seq
+    spawned = int(tensors["rng_spawned"]) if "rng_spawned" in tensors else None
+    if spawned is not None and isinstance(seq, np.random.SeedSequence) and seq.n_children_spawned != spawned:
+        # the spawn count is read-only: rebuild the same seed sequence with the saved count
+        seq = np.random.SeedSequence(seq.entropy, spawn_key=seq.spawn_key, pool_size=seq.pool_size,
+                                     n_children_spawned=spawned)
+        rng = np.random.Generator(type(rng.bit_generator)(seq))
+    rng.bit_generator.state = json.loads(bytes(tensors["rng_state"].tolist()).decode())
+    return rng

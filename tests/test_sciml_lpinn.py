@@ -80,3 +80,22 @@ def test_save_load_and_clear_errors(tmp_path):
         _tiny().fit(LShapePoisson())
     with pytest.raises(InvalidParameterError, match="not fitted"):
         LPINN().predict(np.zeros((1, 2)))
+
+
+def test_resume_after_kill_is_exact(tmp_path):
+    from sciml import Callback
+
+    class Kill(Callback):
+        def on_step(self, trainer, loss):
+            if trainer.step >= 35:
+                raise KeyboardInterrupt
+
+    def make(**kw):
+        return _tiny(n_points=128, adam_steps=50, lbfgs_iter=0, resample_every=20, checkpoint_every=10,
+                     dtype="float32", **kw)
+
+    full = make().fit(Convection(beta=20.0))
+    with pytest.raises(KeyboardInterrupt):
+        make(checkpoint_dir=str(tmp_path / "ck")).fit(Convection(beta=20.0), callbacks=[Kill()])
+    resumed = make(checkpoint_dir=str(tmp_path / "ck"), resume=True).fit(Convection(beta=20.0))
+    assert resumed.history_.loss == full.history_.loss

@@ -78,10 +78,13 @@ class _Kill(Callback):
             raise KeyboardInterrupt
 
 
-def test_resume_after_kill_matches_uninterrupted(tmp_path):
+@pytest.mark.parametrize("sampling", ["sobol", "uniform"])
+def test_resume_after_kill_matches_uninterrupted(tmp_path, sampling):
+    # killed at step 75, resumed from the step-50 checkpoint: the redraws at 80 and 120 must match
     def make(**kw):
         return PINN(hidden=(8, 8), n_residual=100, n_boundary=10, n_initial=10, constraints="soft",
-                    adam_steps=120, lbfgs_iter=0, seed=3, resample_every=40, adaptive="rad", **kw)
+                    adam_steps=120, lbfgs_iter=0, seed=3, resample_every=40, adaptive="rad",
+                    sampling=sampling, checkpoint_every=25, compile=False, **kw)
 
     full = make().fit(Burgers())
     ck = tmp_path / "run"
