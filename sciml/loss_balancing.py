@@ -67,6 +67,9 @@ class CausalSlabs:
         self.start, self.stop = float(time.start), float(time.stop)
         self.index: torch.Tensor | None = None
         self.counts: torch.Tensor | None = None
+        # weights held fixed during L-BFGS, whose line search needs a fixed objective
+        self.frozen: np.ndarray | None = None
+        self._frozen: torch.Tensor | None = None
 
     def prepare(self, t: np.ndarray, like: torch.Tensor) -> None:
         """Assign each residual point (time ``t``) to its slab; tensors on ``like``'s device and dtype."""
@@ -75,6 +78,17 @@ class CausalSlabs:
         _, index, counts = np.unique(raw, return_inverse=True, return_counts=True)  # drops empty slabs
         self.index = torch.as_tensor(index.reshape(-1), device=like.device)
         self.counts = torch.as_tensor(counts, dtype=like.dtype, device=like.device)
+        self._frozen = (None if self.frozen is None
+                        else torch.as_tensor(self.frozen, dtype=like.dtype, device=like.device))
+
+    def freeze(self, r2: torch.Tensor | None) -> None:
+        """Hold the weights of the squared residuals ``r2`` fixed (None: let them follow the losses again)."""
+        if r2 is None:
+            self.frozen, self._frozen = None, None
+            return
+        w = self.weights(self.slab_losses(r2))
+        self.frozen = w.double().cpu().numpy()
+        self._frozen = w
 
     def slab_losses(self, r2: torch.Tensor) -> torch.Tensor:
         """Mean of ``r2`` (squared residuals, one per point) in each slab, in time order."""
@@ -91,7 +105,8 @@ class CausalSlabs:
     def loss(self, r2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The causal residual loss ``mean_i(w_i L_i)`` and the smallest weight."""
         losses = self.slab_losses(r2)
-        w = self.weights(losses)
+        frozen = self._frozen
+        w = frozen if frozen is not None and frozen.shape == losses.shape else self.weights(losses)
         return (w * losses).mean(), w.min()
 
 

@@ -268,8 +268,23 @@ class PINNObjective:
         self._prepare()
 
     def on_stage(self, stage: object) -> None:
-        """Called by the trainer as a stage starts: balancing weights are frozen during L-BFGS."""
+        """Called by the trainer as a stage starts: loss weights are frozen during L-BFGS.
+
+        Its strong-Wolfe line search needs one fixed function: the balancing
+        weights stop updating and the causal weights are held at their values
+        at the start of the stage (weights that move with the parameters but
+        carry no gradient make the line search fail after one iteration). An
+        L-BFGS stage is checkpointed only at its end, so a resumed run freezes
+        the same weights again.
+        """
         self._frozen = type(stage).__name__ == "LBFGS"
+        if self.causal is not None:
+            r2 = None
+            if self._frozen:
+                with torch.no_grad():
+                    r = self.eq.residual(self.coords, self.u_jet(self.x["residual"], self.ansatz_jets))
+                r2 = r * r
+            self.causal.freeze(r2)
 
     def rebalance(self) -> None:
         """Update the balancing weights from the loss parts at the current parameters and points."""
@@ -327,6 +342,7 @@ class PINNObjective:
         out.update({f"sampler.{k}": v for k, v in self.strategy.state_tensors().items()})
         if self.balancer is not None:
             out.update({f"balance.{k}": v for k, v in self.balancer.state_tensors().items()})
+
         return out
 
     def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
