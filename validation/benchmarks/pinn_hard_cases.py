@@ -37,7 +37,7 @@ import numpy as np
 VANILLA: dict[str, Any] = {
     "hidden": (50, 50, 50, 50), "constraints": "soft", "adaptive": None, "resample_every": 0,
     "n_residual": 2560, "n_boundary": 128, "n_initial": 256, "adam_steps": 5000, "lr": 1e-3,
-    "final_lr": None, "lbfgs_iter": 1000,
+    "final_lr": None, "lbfgs_iter": 500,
 }
 
 
@@ -94,6 +94,8 @@ def _rows() -> list[Row]:
                          "resample_every": 1000},
              "rar": {**VANILLA, "constraints": "hard", "n_residual": 1000, "adam_steps": 10000,
                      "adaptive": "rar", "rar_points": 100, "resample_every": 1000},
+             "rad": {**VANILLA, "constraints": "hard", "n_residual": 2000, "adam_steps": 10000,
+                     "adaptive": "rad", "resample_every": 1000},
              "aas": {**VANILLA, "constraints": "hard", "n_residual": 2000, "adam_steps": 10000,
                      "adaptive": "aas", "resample_every": 1000}},
             "adaptive sampling must beat uniform at equal points"),
@@ -101,21 +103,23 @@ def _rows() -> list[Row]:
     return rows
 
 
-def _learner(recipe: dict[str, Any], seed: int) -> Any:
+def _learner(recipe: dict[str, Any], seed: int, smoke: bool = False) -> Any:
     from sciml import LPINN, PINN
 
     settings = {k: v for k, v in recipe.items() if k != "learner"}
+    if smoke:  # a few steps of everything: checks that every cell runs, measures nothing
+        settings.update(adam_steps=30, lbfgs_iter=5, resample_every=10)
     if recipe.get("learner") == "lpinn":
         return LPINN(seed=seed, **settings)
     return PINN(seed=seed, **settings)
 
 
-def run_cell(row: Row, column: str, seed: int) -> dict[str, Any]:
+def run_cell(row: Row, column: str, seed: int, smoke: bool = False) -> dict[str, Any]:
     """Fit one recipe on one problem; the result record (with the error message if it failed)."""
     from validation.compare import compare
 
     eq = row.equation()
-    learner = _learner(row.recipes[column], seed)
+    learner = _learner(row.recipes[column], seed, smoke)
     t0 = time.perf_counter()
     try:
         ds = compare(eq, {column: learner}, resolution=eq.default_resolution)
@@ -164,7 +168,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--columns", nargs="+", default=None, help="recipe names (default: all)")
     p.add_argument("--out", default="benchmarks/results/pinn_hard_cases.json")
     p.add_argument("--fresh", action="store_true", help="ignore earlier results in --out")
+    p.add_argument("--smoke", action="store_true", help="tiny budgets: check that every cell runs")
+    p.add_argument("--merge", nargs="+", default=None,
+                   help="only merge these result files (runs of parallel groups) into --out and its table")
     args = p.parse_args(argv)
+    if args.merge:
+        merged = [json.loads(Path(f).read_text()) for f in args.merge]
+        runs_all = [r for m in merged for r in m["runs"]]
+        write_results(args.out, {**merged[0], "runs": runs_all, "merged_from": args.merge})
+        table = markdown(_rows(), runs_all)
+        atomic_write_bytes(Path(args.out).with_suffix(".md"), table.encode())
+        print(table)
+        return 0
 
     rows = [r for r in _rows() if args.rows is None or r.key in args.rows]
     out = Path(args.out)
@@ -180,9 +195,9 @@ def main(argv: list[str] | None = None) -> int:
             for seed in args.seeds:
                 if (r.key, column, seed) in done:
                     continue
-                rec = run_cell(r, column, seed)
+                rec = run_cell(r, column, seed, args.smoke)
                 runs.append(rec)
-                print(json.dumps({k: v for k, v in rec.items() if k not in ("stages", "trace")}), flush=True)
+                print(json.dumps({k: v for k, v in rec.items() if k not in ("stages",)}), flush=True)
                 write_results(out, {"benchmark": "pinn_hard_cases", "machine": info, "runs": runs,
                                     "recipes": {x.key: x.recipes for x in _rows()}})
     table = markdown(_rows(), runs)
