@@ -57,7 +57,7 @@ def _rows() -> list[Row]:
     from equations import AllenCahn, Burgers, Convection, Hypergeometric, Legendre, PeakPoisson, Reaction
 
     periodic_causal = {**VANILLA, "embedding": "periodic", "causal": 1.0, "adaptive": "rad",
-                       "resample_every": 1000}
+                       "resample_every": 600}
     lpinn = {"learner": "lpinn"}
     rows = [
         Row("convection_b10", "convection β=10", lambda: Convection(beta=10.0),
@@ -73,8 +73,8 @@ def _rows() -> list[Row]:
             {"vanilla": VANILLA, "best": periodic_causal}, "vanilla 0.98; best 3e-2"),
         Row("allen_cahn", "Allen–Cahn", AllenCahn,
             {"vanilla": VANILLA,
-             "best": {**periodic_causal, "causal": 10.0, "adam_steps": 20000, "final_lr": 1e-4,
-                      "lbfgs_iter": 5000}},
+             "best": {**periodic_causal, "causal": 10.0, "adam_steps": 12000, "final_lr": 1e-4,
+                      "lbfgs_iter": 3000}},
             "vanilla 0.52; best 2.2e-5 .. 1e-4 (causal, PIG)"),
         Row("burgers", "Burgers ν=0.01/π", Burgers,
             {"vanilla": VANILLA, "lpinn": lpinn}, "vanilla ~1e-2 .. 1e-3; best ~1e-3",
@@ -90,14 +90,14 @@ def _rows() -> list[Row]:
                       "balancing": "loss_change"}},
             "1.0e-2 (sPINN code)"),
         Row("peak_poisson", "peak Poisson k=1000 (2000 points)", PeakPoisson,
-            {"uniform": {**VANILLA, "constraints": "hard", "n_residual": 2000, "adam_steps": 10000,
-                         "resample_every": 1000},
-             "rar": {**VANILLA, "constraints": "hard", "n_residual": 1000, "adam_steps": 10000,
-                     "adaptive": "rar", "rar_points": 100, "resample_every": 1000},
-             "rad": {**VANILLA, "constraints": "hard", "n_residual": 2000, "adam_steps": 10000,
-                     "adaptive": "rad", "resample_every": 1000},
-             "aas": {**VANILLA, "constraints": "hard", "n_residual": 2000, "adam_steps": 10000,
-                     "adaptive": "aas", "resample_every": 1000}},
+            {"uniform": {**VANILLA, "constraints": "hard", "n_residual": 2000, "adam_steps": 6000,
+                         "resample_every": 600},
+             "rar": {**VANILLA, "constraints": "hard", "n_residual": 1000, "adam_steps": 6000,
+                     "adaptive": "rar", "rar_points": 100, "resample_every": 600},
+             "rad": {**VANILLA, "constraints": "hard", "n_residual": 2000, "adam_steps": 6000,
+                     "adaptive": "rad", "resample_every": 600},
+             "aas": {**VANILLA, "constraints": "hard", "n_residual": 2000, "adam_steps": 6000,
+                     "adaptive": "aas", "resample_every": 600}},
             "adaptive sampling must beat uniform at equal points"),
     ]
     return rows
