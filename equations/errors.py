@@ -6,6 +6,8 @@ Every failure caused by bad user input is raised as one of these, so callers
 
 from __future__ import annotations
 
+from numbers import Integral
+
 
 class ToolkitError(Exception):
     """Base class of every error the toolkit raises on purpose."""
@@ -28,3 +30,21 @@ class InvalidDataError(ToolkitError, ValueError):
 
 class TrainingDivergedError(ToolkitError, RuntimeError):
     """Training produced a non-finite loss; the last good weights were kept."""
+
+
+def check_integer(name: str, value: object, minimum: int) -> int:
+    """``value`` as an ``int``; :class:`InvalidParameterError` unless it is an integer ``>= minimum``.
+
+    Booleans are refused (``True`` is an ``int`` to Python, never a count here);
+    NumPy integers are accepted.
+    """
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        raise InvalidParameterError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_choice(name: str, value: object, valid: tuple[str, ...]) -> str:
+    """``value`` itself; :class:`InvalidParameterError` naming the choices unless it is one of ``valid``."""
+    if not isinstance(value, str) or value not in valid:
+        raise InvalidParameterError(f"{name} must be one of {', '.join(map(repr, valid))}, got {value!r}")
+    return value

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from equations import Equation
-from equations.errors import InvalidParameterError
+from equations.errors import InvalidParameterError, check_integer
 from sciml.sampling import PointCounts, collocation_points
 
 ResidualFn = Callable[[np.ndarray], np.ndarray]
@@ -87,7 +87,7 @@ class RAD(Strategy):
     name = "rad"
 
     def __init__(self, pool_factor: int = 10):
-        _check_int("pool_factor", pool_factor, 1)
+        check_integer("pool_factor", pool_factor, 1)
         self.pool_factor = pool_factor
 
     def resample(self, residual: ResidualFn, sampler: PointSampler, points: np.ndarray) -> np.ndarray:
@@ -111,10 +111,10 @@ class RAR(Strategy):
     name = "rar"
 
     def __init__(self, points: int, pool_factor: int = 10, max_points: int | None = None):
-        _check_int("rar_points", points, 1)
-        _check_int("pool_factor", pool_factor, 1)
+        check_integer("rar_points", points, 1)
+        check_integer("pool_factor", pool_factor, 1)
         if max_points is not None:
-            _check_int("max_points", max_points, 1)
+            check_integer("max_points", max_points, 1)
         self.points, self.pool_factor, self.max_points = points, pool_factor, max_points
 
     def resample(self, residual: ResidualFn, sampler: PointSampler, points: np.ndarray) -> np.ndarray:
@@ -161,9 +161,9 @@ class AAS(Strategy):
                  layers: int = 6, width: int = 32, lr: float = 5e-3,
                  device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32):
         check_settings(None, steps, uniform)
-        _check_int("pool_factor", pool_factor, 1)
-        _check_int("layers", layers, 1)
-        _check_int("width", width, 1)
+        check_integer("pool_factor", pool_factor, 1)
+        check_integer("layers", layers, 1)
+        check_integer("width", width, 1)
         self.dim, self.steps, self.uniform, self.pool_factor = dim, steps, float(uniform), pool_factor
         self.lr = lr
         self.flow = _Flow(dim, layers, width, torch.Generator().manual_seed(0))
@@ -354,12 +354,7 @@ def make_strategy(name: str | None, *, dim: int, n: int, pool_factor: int = 10, 
 def check_settings(rar_points: int | None, aas_steps: int, aas_uniform: float) -> None:
     """Raise InvalidParameterError for bad ``rar_points``, ``aas_steps`` or ``aas_uniform``."""
     if rar_points is not None:
-        _check_int("rar_points", rar_points, 1)
-    _check_int("aas_steps", aas_steps, 1)
+        check_integer("rar_points", rar_points, 1)
+    check_integer("aas_steps", aas_steps, 1)
     if isinstance(aas_uniform, bool) or not isinstance(aas_uniform, (int, float)) or not 0.0 <= aas_uniform <= 1.0:
         raise InvalidParameterError(f"aas_uniform must be a number in [0, 1], got {aas_uniform!r}")
-
-
-def _check_int(name: str, v: object, lowest: int) -> None:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lowest:
-        raise InvalidParameterError(f"{name} must be an integer >= {lowest}, got {v!r}")

@@ -25,15 +25,9 @@ import numpy as np
 import torch
 
 from equations import Equation
-from equations.errors import InvalidParameterError
+from equations.errors import InvalidParameterError, check_integer
 
 BALANCING = (None, "gradnorm", "loss_change")
-
-
-def _check_int(what: str, v: object, minimum: int) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
-        raise InvalidParameterError(f"{what} must be an integer >= {minimum}, got {v!r}")
-    return int(v)
 
 
 def _check_positive(what: str, v: object) -> float:
@@ -63,7 +57,7 @@ class CausalSlabs:
                 f"causal training needs an evolution equation; {equation.name!r} has no time axis"
             )
         self.eps = _check_positive("causal (eps)", eps)
-        self.slabs = _check_int("causal_slabs", slabs, 1)
+        self.slabs = check_integer("causal_slabs", slabs, 1)
         self.start, self.stop = float(time.start), float(time.stop)
         self.index: torch.Tensor | None = None
         self.counts: torch.Tensor | None = None
@@ -143,7 +137,7 @@ class LossBalancer:
         if method not in BALANCING[1:]:
             raise InvalidParameterError(f"balancing must be one of {BALANCING}, got {method!r}")
         self.method = method
-        self.every = _check_int("balance_every", every, 1)
+        self.every = check_integer("balance_every", every, 1)
         self.alpha = _check_positive("balance alpha", alpha)
         if self.alpha > 1:
             raise InvalidParameterError(f"balance alpha must be in (0, 1], got {alpha!r}")

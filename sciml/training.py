@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import torch
 
-from equations.errors import InvalidParameterError, TrainingDivergedError
+from equations.errors import InvalidParameterError, TrainingDivergedError, check_integer
 from sciml.callbacks import Callback
 from sciml.checkpoint import load_bundle, save_bundle
 from sciml.runtime import resolve_dtype
@@ -56,7 +56,7 @@ class Adam:
     final_lr: float | None = None
 
     def __post_init__(self) -> None:
-        _check_count("Adam steps", self.steps)
+        check_integer("Adam steps", self.steps, 0)
         for key in ("lr", "final_lr"):
             v = getattr(self, key)
             if v is not None and (not math.isfinite(v) or v <= 0):
@@ -82,17 +82,12 @@ class LBFGS:
     resample: bool = False
 
     def __post_init__(self) -> None:
-        _check_count("L-BFGS max_iter", self.max_iter)
+        check_integer("L-BFGS max_iter", self.max_iter, 0)
         if self.dtype is not None:
             resolve_dtype(self.dtype)
 
 
 Stage = Adam | LBFGS
-
-
-def _check_count(what: str, v: Any) -> None:
-    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-        raise InvalidParameterError(f"{what} must be an integer >= 0, got {v!r}")
 
 
 @dataclass

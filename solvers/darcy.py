@@ -66,7 +66,7 @@ from scipy import ndimage
 from scipy.sparse.linalg import splu
 
 from equations.darcy import Darcy
-from equations.errors import InvalidDataError, InvalidParameterError
+from equations.errors import InvalidDataError, InvalidParameterError, check_choice, check_integer
 from solvers import _darcy_kernels as dk
 from solvers import _galerkin_kernels as gk
 from solvers import _mg_kernels as k
@@ -496,18 +496,6 @@ def _gcycle(
 DarcyInfo = MultigridInfo
 
 
-def _count(name: str, v: object, low: int) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
-        raise InvalidParameterError(f"{name} must be an integer >= {low}, got {v!r}")
-    return int(v)
-
-
-def _choice(name: str, v: object, valid: tuple[str, ...]) -> str:
-    if not isinstance(v, str) or v not in valid:
-        raise InvalidParameterError(f"{name} must be one of {', '.join(map(repr, valid))}, got {v!r}")
-    return v
-
-
 def darcy_multigrid(
     a: np.ndarray,
     f: np.ndarray,
@@ -578,16 +566,16 @@ def darcy_multigrid(
     a = _check_coefficient(a)
     f = _check_source(f, a.shape)
     sides, solid_mask = _sides(neumann), _check_solid(solid, a.shape)
-    coarse = _choice("coarse", coarse, COARSE)
-    cycle = _choice("cycle", cycle, CYCLES)
+    coarse = check_choice("coarse", coarse, COARSE)
+    cycle = check_choice("cycle", cycle, CYCLES)
     if not (isinstance(tol, (int, float)) and not isinstance(tol, bool) and math.isfinite(tol) and tol > 0):
         raise InvalidParameterError(f"tol must be a positive finite number, got {tol!r}")
-    pre, post = _count("pre", pre, 0), _count("post", post, 0)
+    pre, post = check_integer("pre", pre, 0), check_integer("post", post, 0)
     if pre + post < 1:
         raise InvalidParameterError("at least one smoothing sweep (pre + post >= 1) is needed")
-    max_cycles = _count("max_cycles", max_cycles, 1)
+    max_cycles = check_integer("max_cycles", max_cycles, 1)
     if threads is not None:
-        threads = min(_count("threads", threads, 1), numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+        threads = min(check_integer("threads", threads, 1), numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
     if coarse == "rediscretize":
         if sides or solid_mask is not None:
             raise InvalidParameterError(

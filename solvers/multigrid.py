@@ -28,7 +28,7 @@ import numba
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-from equations.errors import InvalidDataError, InvalidParameterError
+from equations.errors import InvalidDataError, InvalidParameterError, check_choice, check_integer
 from solvers import _mg_kernels as k
 from solvers.fd import unknowns_mask
 from solvers.mg_hierarchy import Hierarchy, Level
@@ -54,28 +54,16 @@ class _Plan:
     smoother: str = "rbgs"
 
 
-def _count(name: str, v: object, low: int) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
-        raise InvalidParameterError(f"{name} must be an integer >= {low}, got {v!r}")
-    return int(v)
-
-
-def _choice(name: str, v: object, valid: tuple[str, ...]) -> str:
-    if not isinstance(v, str) or v not in valid:
-        raise InvalidParameterError(f"{name} must be one of {', '.join(map(repr, valid))}, got {v!r}")
-    return v
-
-
 def _plan(
     pre: int, post: int, local_sweeps: int, symmetric: bool, cycle: str = "V", smoother: str = "rbgs"
 ) -> _Plan:
     plan = _Plan(
-        _count("pre", pre, 0),
-        _count("post", post, 0),
-        _count("local_sweeps", local_sweeps, 0),
+        check_integer("pre", pre, 0),
+        check_integer("post", post, 0),
+        check_integer("local_sweeps", local_sweeps, 0),
         symmetric,
-        _choice("cycle", cycle, CYCLES),
-        _choice("smoother", smoother, SMOOTHERS),
+        check_choice("cycle", cycle, CYCLES),
+        check_choice("smoother", smoother, SMOOTHERS),
     )
     if plan.pre + plan.post < 1:
         raise InvalidParameterError("at least one smoothing sweep (pre + post >= 1) is needed")
@@ -367,9 +355,9 @@ def solve_with(
         raise InvalidDataError(f"mask shape {mask.shape} does not match f shape {f.shape}")
     if not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol > 0):
         raise InvalidParameterError(f"tol must be a positive finite number, got {tol!r}")
-    max_cycles = _count("max_cycles", max_cycles, 1)
+    max_cycles = check_integer("max_cycles", max_cycles, 1)
     if threads is not None:
-        threads = min(_count("threads", threads, 1), numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+        threads = min(check_integer("threads", threads, 1), numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
     start = time.perf_counter()
     if hierarchy is None:
         hierarchy = build(mask)
