@@ -22,6 +22,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+# the masked norm and the 1D full-weighting line are those of the constant-coefficient kernels
+from solvers._mg3d_kernels import _line, masked_sumsq  # noqa: F401  (masked_sumsq is re-exported)
+
 
 @njit(inline="always", fastmath=True, cache=True)
 def _point_residual(
@@ -108,25 +111,6 @@ def residual_sumsq(
                     v = _point_residual(u, b, cx, cy, cz, i, j, k)
                     total += v * v
     return total
-
-
-@njit(parallel=True, fastmath=True, cache=True)
-def masked_sumsq(b: np.ndarray, mask: np.ndarray) -> float:
-    """``sum(b**2)`` over unknowns."""
-    nx, ny, nz = b.shape
-    total = 0.0
-    for i in prange(nx):
-        for j in range(ny):
-            for k in range(nz):
-                if mask[i, j, k]:
-                    total += b[i, j, k] * b[i, j, k]
-    return total
-
-
-@njit(inline="always", fastmath=True, cache=True)
-def _line(r: np.ndarray, i: int, j: int, k: int) -> float:
-    """The 1D full-weighting sum ``r[k-1] + 2 r[k] + r[k+1]`` along z."""
-    return r[i, j, k - 1] + 2.0 * r[i, j, k] + r[i, j, k + 1]
 
 
 @njit(parallel=True, fastmath=True, cache=True)
