@@ -30,9 +30,21 @@ class Learner:
             _LEARNERS[cls.name] = cls
 
     def get_params(self) -> dict[str, Any]:
-        """Constructor arguments as given."""
-        sig = inspect.signature(type(self).__init__)
-        return {k: getattr(self, k) for k in sig.parameters if k != "self"}
+        """Constructor arguments as given.
+
+        A subclass whose ``__init__`` passes ``**options`` on to its parent's
+        contributes its own arguments and then the parent's.
+        """
+        names: list[str] = []
+        for cls in type(self).__mro__:
+            init = cls.__dict__.get("__init__")
+            if init is None:
+                continue
+            params = list(inspect.signature(init).parameters.values())
+            names += [p.name for p in params if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+            if not any(p.kind is p.VAR_KEYWORD for p in params):
+                break
+        return {k: getattr(self, k) for k in dict.fromkeys(names)}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())

@@ -140,7 +140,7 @@ class FieldLearner(Learner):
             "fit_time_s": self.fit_time_,
             "history": self.history_.to_dict(),
         }
-        save_bundle(directory, {name: net.flat for name, net in nets.items()}, meta)
+        save_bundle(directory, {key: t for name, net in nets.items() for key, t in _tensors(name, net).items()}, meta)
 
     @classmethod
     def load(cls: type[L], directory: str | Path) -> L:
@@ -159,17 +159,23 @@ class FieldLearner(Learner):
             raise InvalidDataError(f"{directory}: malformed model config ({type(exc).__name__}: {exc})") from None
         objective = learner._objective(eq, None, fitted)
         for name, net in learner._networks(objective).items():
-            if name not in tensors:
-                raise InvalidDataError(f"{directory}: the weights file has no tensor {name!r}")
-            if net.flat.shape != tensors[name].shape:
-                raise InvalidDataError(
-                    f"{directory}: weights {name!r} have shape {tuple(tensors[name].shape)}, the config "
-                    f"expects {tuple(net.flat.shape)}"
-                )
-            with torch.no_grad():
-                net.flat.copy_(tensors[name])
+            for key, target in _tensors(name, net).items():
+                if key not in tensors:
+                    raise InvalidDataError(f"{directory}: the weights file has no tensor {key!r}")
+                if target.shape != tensors[key].shape:
+                    raise InvalidDataError(
+                        f"{directory}: weights {key!r} have shape {tuple(tensors[key].shape)}, the config "
+                        f"expects {tuple(target.shape)}"
+                    )
+                with torch.no_grad():
+                    target.copy_(tensors[key])
         learner._set_fitted(eq, objective, history, fit_time)
         return learner
+
+
+def _tensors(name: str, net: MLP) -> dict[str, torch.Tensor]:
+    """A network's parameters by saved name: the flat layer vector as ``name``, others as ``name.param``."""
+    return {name if key == "flat" else f"{name}.{key}": p for key, p in net.named_parameters()}
 
 
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:

@@ -160,4 +160,5 @@ class MLP(nn.Module):
 
     @property
     def n_parameters(self) -> int:
-        return self.flat.numel()
+        """Trainable numbers: the layers' and the embedding's (e.g. Gaussian centres and widths)."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad)

@@ -204,7 +204,8 @@ class PINNObjective:
 
     # -- Objective protocol -----------------------------------------------------------
     def parameters(self) -> list[torch.nn.Parameter]:
-        return [self.net.flat]
+        # the layers' flat vector, and an embedding's own parameters (PIG) when it has trainable ones
+        return [p for p in self.net.parameters() if p.requires_grad]
 
     def u_jet(self, x: torch.Tensor, ansatz_jets: tuple[Jet, Jet] | None = None) -> Jet:
         """Solution jet at ``x``; with hard constraints the ansatz jets are computed unless given."""

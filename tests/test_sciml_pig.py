@@ -1,0 +1,76 @@
+"""PIG: Gaussian-embedding jets against autodiff, truncation, a small Helmholtz fit, the learner contract."""
+
+import numpy as np
+import pytest
+import torch
+
+from equations import Helmholtz, InvalidParameterError
+from sciml import PIG, PINN
+from sciml.derivatives import DerivativePlan, autodiff_jet, network_jet
+from sciml.gaussians import GaussianEmbedding
+from sciml.networks import MLP
+
+CPU, F64 = torch.device("cpu"), torch.float64
+
+
+def _net(neighbours=None, n=40, sigma=0.3):
+    gen = torch.Generator().manual_seed(0)
+    emb = GaussianEmbedding(2, n, 4, sigma, neighbours=neighbours, generator=gen, device=CPU, dtype=F64)
+    return MLP([2, 16, 1], "tanh", [-1.0, 0.0], [1.0, 2.0], generator=gen, device=CPU, dtype=F64, embedding=emb)
+
+
+def test_gaussian_jet_matches_autodiff():
+    net = _net()
+    x = torch.rand(30, 2, dtype=F64, generator=torch.Generator().manual_seed(1)) * torch.tensor([2.0, 2.0]) \
+        - torch.tensor([1.0, 0.0])
+    plan = DerivativePlan(("x", "y"), ("x", "y", "xx", "yy", "xy"))
+    fast = network_jet(net, x, plan)
+    ref = autodiff_jet(lambda p: net(p[None])[0, 0], x, plan)
+    for key in ("x", "y", "xx", "yy", "xy"):
+        torch.testing.assert_close(fast[key], ref[key], rtol=1e-10, atol=1e-10)
+
+
+def test_nearest_gaussians_truncation_is_bounded_and_reported():
+    full, near = _net(None, 200, 0.1), _net(48, 200, 0.1)
+    x = torch.rand(500, 2, dtype=F64, generator=torch.Generator().manual_seed(2)) * 2 - torch.tensor([1.0, 0.0])
+    diff = (full(x) - near(x)).abs().max().item()
+    emb = near.embedding
+    assert 0 < emb.truncation < 1e-4
+    # each of the 152 left-out Gaussians is below the reported factor; the MLP is Lipschitz in its features
+    (w1, _), (w2, _) = near.layers()
+    lipschitz = (w2.abs() @ w1.abs()).sum().item()
+    bound = (200 - 48) * emb.truncation * emb.features.abs().max().item() * lipschitz
+    assert 0 < diff <= bound
+
+
+def test_pig_beats_a_same_budget_pinn_on_helmholtz():
+    eq = Helmholtz(a1=2, a2=1)
+    budget = {"n_residual": 400, "n_boundary": 80, "adam_steps": 300, "lbfgs_iter": 100, "seed": 0,
+              "compile": False, "constraints": "hard"}
+    pig = PIG(n_gaussians=100, sigma=0.2, neighbours=None, **budget).fit(eq)
+    pinn = PINN(hidden=(20, 20), adaptive=None, resample_every=100, lr=1e-2, **budget).fit(eq)
+    x, y = np.meshgrid(np.linspace(-1, 1, 41), np.linspace(-1, 1, 41), indexing="ij")
+    pts = np.column_stack([x.ravel(), y.ravel()])
+    exact = eq.exact({"x": pts[:, 0], "y": pts[:, 1]})
+    err = {m.name: np.linalg.norm(m.predict(pts) - exact) / np.linalg.norm(exact) for m in (pig, pinn)}
+    assert err["pig"] < 0.05
+    assert err["pig"] < err["pinn"]
+    g = pig.gaussians()
+    assert g["centres"].shape == (100, 2) and np.all(g["widths"] > 0)
+
+
+def test_pig_contract(tmp_path):
+    eq = Helmholtz()
+    pig = PIG(n_gaussians=20, adam_steps=5, lbfgs_iter=0, n_residual=50, n_boundary=20, learn_means=False,
+              compile=False).fit(eq)
+    assert pig.get_params()["n_gaussians"] == 20 and pig.get_params()["n_residual"] == 50
+    # fixed means: only widths, features and the MLP are trained
+    assert pig.n_parameters_ == 20 * 2 + 20 * 4 + (4 * 16 + 16 + 16 + 1)
+    pig.save(tmp_path / "m")
+    back = PIG.load(tmp_path / "m")
+    pts = np.random.default_rng(0).uniform(-1, 1, (50, 2))
+    np.testing.assert_array_equal(back.predict(pts), pig.predict(pts))
+    with pytest.raises(InvalidParameterError, match="n_gaussians must be an integer"):
+        PIG(n_gaussians=0, adam_steps=1, lbfgs_iter=0).fit(eq)
+    with pytest.raises(InvalidParameterError, match="embedding"):
+        PIG(embedding="fourier", adam_steps=1, lbfgs_iter=0).fit(eq)
