@@ -74,3 +74,15 @@ def test_pig_contract(tmp_path):
         PIG(n_gaussians=0, adam_steps=1, lbfgs_iter=0).fit(eq)
     with pytest.raises(InvalidParameterError, match="embedding"):
         PIG(embedding="fourier", adam_steps=1, lbfgs_iter=0).fit(eq)
+
+
+def test_compare_keeps_the_gaussians_and_draws_them(tmp_path):
+    from validation import compare, comparison_figure, save_figure
+
+    pig = PIG(n_gaussians=12, adam_steps=3, lbfgs_iter=0, n_residual=30, n_boundary=10, compile=False)
+    ds = compare(Helmholtz(), {"pig": pig}, resolution=(17, 17))
+    assert ds["pig_gaussian_centre"].shape == (12, 2)
+    np.testing.assert_allclose(ds["pig_gaussian_width"].values, pig.gaussians()["widths"])
+    fig = comparison_figure(ds)
+    assert len(fig.axes[1].patches) == 12  # one ellipse per Gaussian over the prediction
+    assert save_figure(fig, tmp_path / "pig.png").stat().st_size > 0

@@ -87,6 +87,15 @@ def compare(
             data[f"{name}_loss"] = xr.DataArray(
                 np.asarray(history.loss), {f"{name}_step": np.asarray(history.step)}, (f"{name}_step",),
                 attrs={"long_name": f"training loss of {name}", "units": "1"})
+        gaussians = getattr(learner, "gaussians", None)
+        if gaussians is not None:  # PIG: its adaptive mesh, for the figure and for users
+            mesh = gaussians()
+            dims = (f"{name}_gaussian", "input")
+            coords_g = {"input": list(equation.domain.names)}
+            data[f"{name}_gaussian_centre"] = xr.DataArray(
+                mesh["centres"], coords_g, dims, attrs={"long_name": f"centres of the Gaussians of {name}"})
+            data[f"{name}_gaussian_width"] = xr.DataArray(
+                mesh["widths"], coords_g, dims, attrs={"long_name": f"widths (sigma) of the Gaussians of {name}"})
         steps_per_s = history.stages[0]["steps_per_second"] if history and history.stages else np.nan
         rows.append([relative_l2(pred, ref), max_error(pred, ref), rmse(pred, ref), wall, steps_per_s,
                      float(getattr(learner, "n_parameters_", np.nan))])

@@ -12,18 +12,24 @@ import numpy as np
 import xarray as xr
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Ellipse
 
 from sciml.atomic import atomic_write
 
 
-def _field_panel(fig: Figure, ax, da: xr.DataArray, title: str, cmap: str, symmetric: bool) -> None:
+def _field_panel(fig: Figure, ax, da: xr.DataArray, title: str, cmap: str, symmetric: bool) -> tuple[str, str]:
+    """Draw ``da`` (a line, a map, or the last time slice of a space-time field); the map's axes."""
+    if da.ndim == 3 and "t" in da.dims:  # (2+1)D: the final time
+        t_end = float(da["t"].values[-1])
+        da = da.isel(t=-1)
+        title = f"{title}, t = {t_end:g}"
     dims = da.dims
     if len(dims) == 1:  # ODEs and other 1D fields: a line
         ax.plot(da[dims[0]].values, da.values, lw=1.0)
         ax.set_xlabel(dims[0])
         ax.set_title(title, fontsize=9)
         ax.grid(alpha=0.3)
-        return
+        return str(dims[0]), ""
     # evolution problems read best with time on the horizontal axis
     horiz, vert = (dims[1], dims[0]) if dims[-1] == "t" else (dims[0], dims[1])
     values = da.transpose(vert, horiz).values
@@ -35,6 +41,23 @@ def _field_panel(fig: Figure, ax, da: xr.DataArray, title: str, cmap: str, symme
     ax.set_ylabel(vert)
     ax.set_title(title, fontsize=9)
     fig.colorbar(mesh, ax=ax)
+    return str(horiz), str(vert)
+
+
+def _gaussian_overlay(ax, ds: xr.Dataset, name: str, horiz: str, vert: str, most: int = 400) -> None:
+    """A PIG's Gaussians over its prediction: centres and 1-sigma ellipses (the adaptive mesh)."""
+    centre, width = ds[f"{name}_gaussian_centre"], ds[f"{name}_gaussian_width"]
+    inputs = list(centre["input"].values)
+    if not vert or horiz not in inputs or vert not in inputs:
+        return
+    limits = ax.get_xlim(), ax.get_ylim()  # Gaussians may sit outside the domain: keep the field's frame
+    cx, cy = centre.sel(input=horiz).values, centre.sel(input=vert).values
+    wx, wy = width.sel(input=horiz).values, width.sel(input=vert).values
+    ax.plot(cx, cy, ".", ms=1.5, color="k", alpha=0.6)
+    for k in range(min(len(cx), most)):  # ellipses for the first ones only: thousands hide the field
+        ax.add_patch(Ellipse((cx[k], cy[k]), 2 * wx[k], 2 * wy[k], fill=False, lw=0.3, color="k", alpha=0.4))
+    ax.set_xlim(*limits[0])
+    ax.set_ylim(*limits[1])
 
 
 def comparison_figure(ds: xr.Dataset) -> Figure:
@@ -46,7 +69,9 @@ def comparison_figure(ds: xr.Dataset) -> Figure:
     for row, name in enumerate(learners):
         l2 = float(ds["metrics"].sel(learner=name, metric="relative_l2"))
         _field_panel(fig, axes[row, 0], ds["reference"], "reference (classical)", "RdBu_r", True)
-        _field_panel(fig, axes[row, 1], ds[name], f"{name} prediction", "RdBu_r", True)
+        horiz, vert = _field_panel(fig, axes[row, 1], ds[name], f"{name} prediction", "RdBu_r", True)
+        if f"{name}_gaussian_centre" in ds:
+            _gaussian_overlay(axes[row, 1], ds, name, horiz, vert)
         _field_panel(fig, axes[row, 2], ds[f"{name}_error"], f"{name} error (rel. L2 {l2:.2e})",
                      "RdBu_r", True)
     loss_ax = axes[-1, 0]
