@@ -66,9 +66,27 @@ def _table(equation_type: type) -> dict[str, SolverFn] | None:
     return None
 
 
+def closed_form(equation: Equation, axes: dict[str, np.ndarray]) -> SolverOutput:
+    """The equation's exact solution on the grid: the ``"exact"`` method of every spec that has one."""
+    names = equation.domain.names
+    mesh = np.meshgrid(*(axes[n] for n in names), indexing="ij")
+    values = np.asarray(equation.exact(dict(zip(names, mesh))), dtype=np.float64)
+    return SolverOutput(np.array(np.broadcast_to(values, mesh[0].shape)))
+
+
+def _has_exact(equation: Equation | type[Equation]) -> bool:
+    flag = getattr(equation, "has_exact", False)
+    return flag is True  # a property on a class (exact only for some instances) does not count
+
+
 def lookup(equation: Equation, method: str | None = None) -> tuple[str, SolverFn]:
-    """The ``(name, function)`` solving ``equation``: ``method`` or the default one."""
+    """The ``(name, function)`` solving ``equation``: ``method`` or the default one.
+
+    ``method="exact"`` evaluates the closed form of any spec that has one.
+    """
     table = _table(type(equation))
+    if method == "exact" and _has_exact(equation) and "exact" not in (table or {}):
+        return "exact", closed_form
     if table is None:
         known = ", ".join(sorted(cls.__name__ for cls in _SOLVERS)) or "none"
         raise UnknownNameError(
@@ -81,7 +99,7 @@ def lookup(equation: Equation, method: str | None = None) -> tuple[str, SolverFn
         return method, table[method]
     except KeyError:
         raise UnknownNameError(
-            f"no solver {method!r} for {type(equation).__name__}; available: {', '.join(table)}"
+            f"no solver {method!r} for {type(equation).__name__}; available: {', '.join(available(equation))}"
         ) from None
 
 
@@ -103,4 +121,7 @@ def available(equation: Equation | type[Equation] | None = None) -> tuple[str, .
     cls = equation if isinstance(equation, type) else type(equation)
     if not issubclass(cls, Equation):
         raise InvalidParameterError(f"expected an Equation or an Equation subclass, got {equation!r}")
-    return tuple(_table(cls) or ())
+    names = tuple(_table(cls) or ())
+    if _has_exact(equation) and "exact" not in names:
+        names += ("exact",)
+    return names

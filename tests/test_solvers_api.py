@@ -31,8 +31,17 @@ def test_available_lists_registered_solvers():
     names = available()
     assert {"cole_hopf", "spectral", "fourier", "multigrid"} <= set(names)
     assert available(Burgers)[0] == "cole_hopf"
-    assert available(Poisson2D()) == ("multigrid",)
+    assert available(Poisson2D()) == ("multigrid", "exact")  # the closed form of any spec that has one
     assert available(_Unsolved) == ()
+
+
+def test_exact_method_evaluates_the_closed_form():
+    u = solve(Poisson2D(kx=2), (9, 5), method="exact")
+    x, y = np.meshgrid(u["x"].values, u["y"].values, indexing="ij")
+    np.testing.assert_array_equal(u.values, np.sin(2 * np.pi * x) * np.sin(np.pi * y))
+    assert u.attrs["solver"] == "exact"
+    with pytest.raises(UnknownNameError, match="available: cole_hopf"):
+        solve(Burgers(), (9, 5), method="exact")  # no closed form
 
 
 def test_dataarray_metadata():
