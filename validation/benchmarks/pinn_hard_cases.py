@@ -14,43 +14,25 @@ each seed; the table shows medians beside the published numbers of
 * **lpinn**: the Lagrangian PINN (transport problems only).
 
 Runs are appended to the JSON results as they finish, and a re-run skips the
-cells already there (``--fresh`` starts over), so a killed run resumes.
+cells already there (``--fresh`` starts over), so a killed run resumes
+(:mod:`validation.benchmarks.learner_table`).
 
     OPENBLAS_NUM_THREADS=1 python -m validation.benchmarks.pinn_hard_cases --seeds 0 1 2
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import math
 import sys
-import time
-import traceback
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import numpy as np
+from validation.benchmarks import learner_table
+from validation.benchmarks.learner_table import Row
 
 VANILLA: dict[str, Any] = {
     "hidden": (50, 50, 50, 50), "constraints": "soft", "adaptive": None, "resample_every": 0,
     "n_residual": 2560, "n_boundary": 128, "n_initial": 256, "adam_steps": 5000, "lr": 1e-3,
     "final_lr": None, "lbfgs_iter": 500,
 }
-
-
-@dataclass(frozen=True)
-class Row:
-    """One problem: how to build it, the recipes to run, and the published numbers."""
-
-    key: str
-    label: str
-    equation: Callable[[], Any]
-    recipes: dict[str, dict[str, Any]]
-    published: str = ""
-    notes: dict[str, str] = field(default_factory=dict)
 
 
 def _rows() -> list[Row]:
@@ -103,107 +85,8 @@ def _rows() -> list[Row]:
     return rows
 
 
-def _learner(recipe: dict[str, Any], seed: int, smoke: bool = False) -> Any:
-    from sciml import LPINN, PINN
-
-    settings = {k: v for k, v in recipe.items() if k != "learner"}
-    if smoke:  # a few steps of everything: checks that every cell runs, measures nothing
-        settings.update(adam_steps=30, lbfgs_iter=5, resample_every=10)
-    if recipe.get("learner") == "lpinn":
-        return LPINN(seed=seed, **settings)
-    return PINN(seed=seed, **settings)
-
-
-def run_cell(row: Row, column: str, seed: int, smoke: bool = False) -> dict[str, Any]:
-    """Fit one recipe on one problem; the result record (with the error message if it failed)."""
-    from validation.compare import compare
-
-    eq = row.equation()
-    learner = _learner(row.recipes[column], seed, smoke)
-    t0 = time.perf_counter()
-    try:
-        ds = compare(eq, {column: learner}, resolution=eq.default_resolution)
-        metrics = ds["metrics"].sel(learner=column)
-        return {"row": row.key, "column": column, "seed": seed,
-                "rel_l2": float(metrics.sel(metric="relative_l2")), "wall_s": float(learner.fit_time_),
-                "stages": learner.history_.stages}
-    except Exception as exc:  # a failed method is a result too: record why
-        return {"row": row.key, "column": column, "seed": seed, "rel_l2": math.nan,
-                "wall_s": time.perf_counter() - t0, "failed": f"{type(exc).__name__}: {exc}",
-                "trace": traceback.format_exc(limit=3)}
-
-
-def _median(values: list[float]) -> float:
-    finite = [v for v in values if math.isfinite(v)]
-    return float(np.median(finite)) if finite else math.nan
-
-
-def markdown(rows: list[Row], runs: list[dict[str, Any]]) -> str:
-    """The summary table: median (and per-seed) relative L2 and wall time per cell."""
-    columns = list(dict.fromkeys(c for r in rows for c in r.recipes))
-    lines = ["| problem | " + " | ".join(f"{c} rel. L2 (seeds) | {c} wall [s]" for c in columns)
-             + " | published |", "|---" * (2 * len(columns) + 2) + "|"]
-    for r in rows:
-        cells = []
-        for c in columns:
-            mine = [x for x in runs if x["row"] == r.key and x["column"] == c]
-            if not mine:
-                cells += [r.notes.get(c, "—"), ""]
-                continue
-            errs = ", ".join("failed" if "failed" in x else f"{x['rel_l2']:.1e}" for x in mine)
-            med = _median([x["rel_l2"] for x in mine])
-            cells += [f"**{med:.1e}** ({errs})" if math.isfinite(med) else f"failed ({len(mine)} runs)",
-                      f"{_median([x['wall_s'] for x in mine]):.0f}"]
-        lines.append(f"| {r.label} | " + " | ".join(cells) + f" | {r.published} |")
-    return "\n".join(lines) + "\n"
-
-
 def main(argv: list[str] | None = None) -> int:
-    from sciml.atomic import atomic_write_bytes
-    from validation.benchmarks.report import machine, write_results
-
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--rows", nargs="+", default=None, help="row keys (default: all)")
-    p.add_argument("--columns", nargs="+", default=None, help="recipe names (default: all)")
-    p.add_argument("--out", default="benchmarks/results/pinn_hard_cases.json")
-    p.add_argument("--fresh", action="store_true", help="ignore earlier results in --out")
-    p.add_argument("--smoke", action="store_true", help="tiny budgets: check that every cell runs")
-    p.add_argument("--merge", nargs="+", default=None,
-                   help="only merge these result files (runs of parallel groups) into --out and its table")
-    args = p.parse_args(argv)
-    if args.merge:
-        merged = [json.loads(Path(f).read_text()) for f in args.merge]
-        runs_all = [r for m in merged for r in m["runs"]]
-        write_results(args.out, {**merged[0], "runs": runs_all, "merged_from": args.merge})
-        table = markdown(_rows(), runs_all)
-        atomic_write_bytes(Path(args.out).with_suffix(".md"), table.encode())
-        print(table)
-        return 0
-
-    rows = [r for r in _rows() if args.rows is None or r.key in args.rows]
-    out = Path(args.out)
-    runs: list[dict[str, Any]] = []
-    if out.exists() and not args.fresh:
-        runs = json.loads(out.read_text())["runs"]
-    done = {(x["row"], x["column"], x["seed"]) for x in runs}
-    info = machine()
-    for r in rows:
-        for column in r.recipes:
-            if args.columns is not None and column not in args.columns:
-                continue
-            for seed in args.seeds:
-                if (r.key, column, seed) in done:
-                    continue
-                rec = run_cell(r, column, seed, args.smoke)
-                runs.append(rec)
-                print(json.dumps({k: v for k, v in rec.items() if k not in ("stages",)}), flush=True)
-                write_results(out, {"benchmark": "pinn_hard_cases", "machine": info, "runs": runs,
-                                    "recipes": {x.key: x.recipes for x in _rows()}})
-    table = markdown(_rows(), runs)
-    atomic_write_bytes(out.with_suffix(".md"), table.encode())
-    print(table)
-    return 0
+    return learner_table.main(argv, _rows, "pinn_hard_cases", __doc__ or "")
 
 
 if __name__ == "__main__":
