@@ -106,6 +106,13 @@ class InitialCondition:
 
 
 @dataclass(frozen=True)
+class InitialVelocityCondition:
+    """``u_t(x, t0) = value(coords)``: the second initial condition of equations second order in time."""
+
+    value: Callable[[Coords], Array]
+
+
+@dataclass(frozen=True)
 class DirichletCondition:
     """``u = value(coords)`` on the spatial boundary (all times)."""
 
@@ -119,7 +126,7 @@ class PeriodicCondition:
     axis: str
 
 
-Condition = InitialCondition | DirichletCondition | PeriodicCondition
+Condition = InitialCondition | InitialVelocityCondition | DirichletCondition | PeriodicCondition
 
 
 class Jet:
@@ -248,6 +255,7 @@ __all__ = [
     "Domain",
     "Equation",
     "InitialCondition",
+    "InitialVelocityCondition",
     "Jet",
     "PeriodicCondition",
     "TimeInterval",

@@ -1,11 +1,10 @@
 r"""2D nonlinear Klein--Gordon equation with a manufactured solution on ``[-1, 1]^2``.
 
-The initial velocity ``u_t(x, y, 0)`` is a condition that the soft-constraint
-machinery of ``sciml`` has no type for (it knows initial values, Dirichlet and
-periodic conditions only), so :meth:`KleinGordon.conditions` lists the initial
-value and the Dirichlet data, and the initial velocity is imposed exactly by
-the hard-constraint :meth:`KleinGordon.ansatz` only. The classical reference
-(``solvers.klein_gordon``) uses it through :meth:`KleinGordon.initial_velocity`.
+Second order in time, it has two initial conditions: the value and the
+velocity ``u_t(x, y, 0)`` (an :class:`~equations.core.InitialVelocityCondition`,
+a soft penalty on ``u_t`` for PINN-type learners), plus Dirichlet data from the
+closed form. The classical reference (``solvers.klein_gordon``) reads the
+velocity from :meth:`KleinGordon.initial_velocity`.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from equations.core import (
     Domain,
     Equation,
     InitialCondition,
+    InitialVelocityCondition,
     Jet,
     TimeInterval,
     Variable,
@@ -82,8 +82,11 @@ class KleinGordon(Equation):
         return 2 * coords["x"] * coords["y"]
 
     def conditions(self) -> tuple:
-        # no condition type exists for u_t(., 0): the initial velocity is met by the ansatz only
-        return (InitialCondition(self.initial_value), DirichletCondition(self.exact))
+        return (
+            InitialCondition(self.initial_value),
+            InitialVelocityCondition(self.initial_velocity),
+            DirichletCondition(self.exact),
+        )
 
     def ansatz(self, coords: Coords) -> None:
         """No hard-constraint form.

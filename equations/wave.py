@@ -1,11 +1,10 @@
 r"""1D wave equation on ``[0, 1]`` with fixed ends: two standing waves in closed form.
 
-Like :mod:`equations.klein_gordon`, the initial velocity ``u_t(x, 0)`` has no
-condition type in ``equations.core`` (it knows initial values, Dirichlet and
-periodic conditions only): :meth:`Wave.conditions` lists the initial value and
-the Dirichlet data, the classical references read
+Its conditions are the initial value, the initial velocity ``u_t(x, 0)`` (an
+:class:`~equations.core.InitialVelocityCondition`: a soft penalty for
+PINN-type learners) and the fixed ends; the classical references read
 :meth:`Wave.initial_velocity`, and the hard-constraint :meth:`Wave.ansatz`
-meets the initial velocity exactly.
+meets both initial conditions exactly.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from equations.core import (
     Domain,
     Equation,
     InitialCondition,
+    InitialVelocityCondition,
     Jet,
     TimeInterval,
     Variable,
@@ -92,8 +92,11 @@ class Wave(Equation):
         return 0.0 * coords["x"]
 
     def conditions(self) -> tuple:
-        # no condition type exists for u_t(., 0): the initial velocity is met by the ansatz
-        return (InitialCondition(self.initial_value), DirichletCondition(lambda c: 0.0 * c["x"]))
+        return (
+            InitialCondition(self.initial_value),
+            InitialVelocityCondition(self.initial_velocity),
+            DirichletCondition(lambda c: 0.0 * c["x"]),
+        )
 
     def ansatz(self, coords: Coords) -> tuple[Array, Array]:
         """``u = u0(x) + 4 x (1 - x) (t / t_max)^2 N``: initial value, zero velocity and fixed ends, exactly.

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from equations import Equation
-from equations.core import DirichletCondition, InitialCondition, Jet
+from equations.core import DirichletCondition, InitialCondition, InitialVelocityCondition, Jet
 from equations.errors import InvalidDataError
 from sciml.adaptive import PointSampler, Strategy, make_strategy
 from sciml.derivatives import DerivativePlan, autodiff_jet, compose_ansatz, network_jet
@@ -127,6 +127,7 @@ class PINNObjective:
         self._compiled = torch.compile(self._eager_loss, dynamic=False) if compile else None
         self.names = equation.domain.names
         self.plan = DerivativePlan(self.names, equation.derivatives)
+        self._t_plan = DerivativePlan(self.names, ("t",)) if "t" in self.names else self.plan
         dim = len(self.names)
         raw = collocation_points(equation, counts, sampling, rng)
         if points is not None:  # given sets replace sampled ones; sets not given are still sampled
@@ -161,6 +162,10 @@ class PINNObjective:
         for cond in self.eq.conditions():
             if isinstance(cond, InitialCondition) and "initial" in self.x:
                 self.targets["initial"] = _as_vector(cond.value(self._coords(self.x["initial"])), self.x["initial"])
+            if isinstance(cond, InitialVelocityCondition) and "initial" in self.x:
+                self.targets["initial_velocity"] = _as_vector(
+                    cond.value(self._coords(self.x["initial"])), self.x["initial"]
+                )
             if isinstance(cond, DirichletCondition) and "boundary" in self.x:
                 self.targets["boundary"] = _as_vector(
                     cond.value(self._coords(self.x["boundary"])), self.x["boundary"]
@@ -257,6 +262,9 @@ class PINNObjective:
             if "periodic_lo" in self.slices:
                 e = v[self.slices["periodic_lo"]] - v[self.slices["periodic_hi"]]
                 parts["periodic"] = (e * e).mean()
+        if not self.hard and "initial_velocity" in self.targets:  # an ansatz meets it exactly
+            e = network_jet(self.net, self.x["initial"], self._t_plan)["t"] - self.targets["initial_velocity"]
+            parts["initial_velocity"] = (e * e).mean()
         lam: dict[str, torch.Tensor] = {}
         if self.balancer is not None:
             lam = {k: self._lambdas[i] for i, k in enumerate(self.balancer.names)}

@@ -14,7 +14,13 @@ import numpy as np
 from scipy.stats import qmc
 
 from equations import Equation
-from equations.core import DirichletCondition, InitialCondition, PeriodicCondition, TimeInterval
+from equations.core import (
+    DirichletCondition,
+    InitialCondition,
+    InitialVelocityCondition,
+    PeriodicCondition,
+    TimeInterval,
+)
 from equations.errors import InvalidParameterError
 
 METHODS = ("uniform", "sobol", "halton", "lhs")
@@ -77,7 +83,8 @@ def collocation_points(
     domain, time = eq.domain, eq.domain.time
     pts = {"residual": _interior(eq, counts.residual, method, rng, time)}
     for cond in eq.conditions():
-        if isinstance(cond, InitialCondition) and counts.initial:
+        # an initial velocity is imposed at the same points as the initial value
+        if isinstance(cond, (InitialCondition, InitialVelocityCondition)) and counts.initial and "initial" not in pts:
             if time is None:
                 raise InvalidParameterError(f"{eq.name}: an initial condition needs a time interval")
             x = _interior(eq, counts.initial, method, rng, None)

@@ -106,3 +106,22 @@ def test_embeddings_periodic_exact_and_fourier_runs():
         _tiny(embedding="periodic").fit(Burgers())
     with pytest.raises(InvalidParameterError, match="embedding must be"):
         _tiny(embedding="wavelet").fit(Burgers())
+
+
+def test_initial_velocity_is_a_soft_condition():
+    from equations import Wave
+
+    import torch
+
+    eq = Wave()
+    pinn = _tiny(constraints="soft", adam_steps=20, lbfgs_iter=0, seed=1, dtype="float64").fit(eq)
+    obj = pinn.objective_
+    _, parts = obj.loss()
+    # the penalty is mean (u_t - v0)^2 at the initial points, u_t by autograd here
+    x = obj.x["initial"].clone().requires_grad_(True)
+    (u_t,) = torch.autograd.grad(pinn.model_(x).sum(), x)
+    v0 = eq.initial_velocity({"x": x[:, 0], "t": x[:, 1]})
+    expected = ((u_t[:, 1] - v0) ** 2).mean()
+    torch.testing.assert_close(parts["initial_velocity"], expected, rtol=1e-10, atol=1e-14)
+    hard = _tiny(constraints="hard", adam_steps=5, lbfgs_iter=0).fit(Wave())
+    assert "initial_velocity" not in hard.history_.parts  # the ansatz meets it exactly

@@ -58,15 +58,17 @@ def test_klein_gordon_leapfrog_samples_steps_and_keeps_data():
     t = np.broadcast_to(u.t.values, u.shape)
     exact = eq.exact({"x": x[..., None], "y": y[..., None], "t": t})
     np.testing.assert_allclose(u.values[frame], exact[frame], atol=1e-14)  # Dirichlet data
-    assert available(eq) == ("leapfrog",)
+    assert available(eq) == ("leapfrog", "exact")
 
 
 def test_klein_gordon_conditions_and_no_ansatz():
     eq = KleinGordon()
-    initial, boundary = eq.conditions()
+    initial, velocity, boundary = eq.conditions()
     rng = np.random.default_rng(2)
     x, y = rng.uniform(-1, 1, (2, 50))
     np.testing.assert_allclose(initial.value({"x": x, "y": y, "t": 0 * x}), eq.exact({"x": x, "y": y, "t": 0 * x}))
+    # u_t(x, y, 0) of (x + y) cos 2t + x y sin 2t is 2 x y
+    np.testing.assert_allclose(velocity.value({"x": x, "y": y, "t": 0 * x}), 2 * x * y)
     b = eq.domain.space.boundary_from_unit(rng.uniform(0, 1, 40))
     c = {"x": b[:, 0], "y": b[:, 1], "t": rng.uniform(0, 10, 40)}
     np.testing.assert_allclose(boundary.value(c), eq.exact(c))

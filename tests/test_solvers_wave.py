@@ -28,7 +28,7 @@ def test_exact_solution_satisfies_residual_and_conditions(eq):
     # initial value, initial velocity and fixed ends
     x = np.linspace(0, 1, 41)
     c0 = {"x": x, "t": 0 * x}
-    initial, boundary = eq.conditions()
+    initial, _, boundary = eq.conditions()  # value, velocity (checked below), ends
     np.testing.assert_allclose(initial.value(c0), eq.exact(c0), atol=1e-14)
     p0 = torch.as_tensor(np.stack([x, 0 * x], axis=1))
     jet0 = autodiff_jet(lambda q: eq.exact({"x": q[0], "t": q[1]}), p0, DerivativePlan(("x", "t"), ("t",)))
@@ -53,7 +53,8 @@ def test_ansatz_meets_initial_value_velocity_and_ends():
 def test_spectral_default_is_exact_to_round_off():
     eq = Wave()
     u = solve(eq, (65, 33))
-    assert u.dims == ("x", "t") and u.attrs["solver"] == "spectral" and available(eq) == ("spectral", "leapfrog")
+    assert u.dims == ("x", "t") and u.attrs["solver"] == "spectral"
+    assert available(eq) == ("spectral", "leapfrog", "exact")
     assert u.attrs["modes"] == 63 and grid_error(eq, u) < 1e-13
     v = solve(Wave(c=0.7, k=2, t_max=3.0), (33, 17))
     assert grid_error(Wave(c=0.7, k=2, t_max=3.0), v) < 1e-13
