@@ -109,9 +109,9 @@ def test_embeddings_periodic_exact_and_fourier_runs():
 
 
 def test_initial_velocity_is_a_soft_condition():
-    from equations import Wave
-
     import torch
+
+    from equations import Wave
 
     eq = Wave()
     pinn = _tiny(constraints="soft", adam_steps=20, lbfgs_iter=0, seed=1, dtype="float64").fit(eq)
