@@ -23,6 +23,7 @@ with the second derivative in the *physical* coordinate by the chain rule,
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from functools import partial
 
@@ -206,6 +207,8 @@ class LPINNObjective:
         characteristics do not cross; on a periodic interval it shifts by one
         period per period); linear interpolation in the bracket, then Newton
         steps with ``X_x0`` from the position branch, kept inside the bracket.
+        Where learned characteristics cross (a steep front) the map is made
+        monotone by a running maximum, with a RuntimeWarning.
         """
         length = self.hi - self.lo
         grid = (self.lo + length * np.arange(n_labels) / n_labels if self.periodic
@@ -213,25 +216,33 @@ class LPINNObjective:
         guess, lower, upper = np.empty_like(x), np.empty_like(x), np.empty_like(x)
         target = x.copy()
         times, inverse = np.unique(t, return_inverse=True)
+        crossed: list[float] = []
         for k, tk in enumerate(times):
             pos = self._positions(grid, tk)
             lab = grid
             if self.periodic:  # one period of labels beyond, and targets moved into [pos[0], pos[0] + L)
                 pos, lab = np.append(pos, pos[0] + length), np.append(grid, grid[0] + length)
             if np.any(np.diff(pos) <= 0):
-                raise InvalidParameterError(
-                    f"the learned characteristics cross at t = {tk:g}: the map from labels to positions "
-                    "is not invertible there (train longer or with more points)"
-                )
+                # crossing characteristics (a shock the network resolved too sharply): keep, as a shock
+                # does, the particles that are furthest along -- the running maximum of the positions
+                crossed.append(tk)
+                pos = np.maximum.accumulate(pos)
             sel = inverse == k
             xs = target[sel]
             if self.periodic:
                 xs = pos[0] + np.mod(xs - pos[0], length)
                 target[sel] = xs
             j = np.clip(np.searchsorted(pos, xs, side="right") - 1, 0, len(pos) - 2)
-            frac = (xs - pos[j]) / (pos[j + 1] - pos[j])
+            gap = pos[j + 1] - pos[j]
+            frac = np.where(gap > 0, (xs - pos[j]) / np.where(gap > 0, gap, 1.0), 0.0)
             lower[sel], upper[sel] = lab[j], lab[j + 1]
             guess[sel] = lab[j] + frac * (lab[j + 1] - lab[j])
+        if crossed:
+            warnings.warn(
+                f"the learned characteristics cross at {len(crossed)} of {len(times)} times (first t = "
+                f"{crossed[0]:g}): the Eulerian prediction there follows the front-most particles",
+                RuntimeWarning, stacklevel=3,
+            )
         x0 = guess
         plan = DerivativePlan(("x", "t"), ("x",))
         for _ in range(newton):

@@ -1,6 +1,7 @@
 """LPINN: the chain rule, the Eulerian mapping, a small fit against the exact solution, the contract."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -99,3 +100,15 @@ def test_resume_after_kill_is_exact(tmp_path):
         make(checkpoint_dir=str(tmp_path / "ck")).fit(Convection(beta=20.0), callbacks=[Kill()])
     resumed = make(checkpoint_dir=str(tmp_path / "ck"), resume=True).fit(Convection(beta=20.0))
     assert resumed.history_.loss == full.history_.loss
+
+
+def test_crossing_characteristics_warn_and_keep_the_front_most_particles():
+    # untrained, X = x0 - t sin(pi x0): the characteristics of inviscid Burgers, crossing after t = 1/pi
+    lp = _tiny(adam_steps=0, lbfgs_iter=0).fit(Burgers())
+    x = np.linspace(-0.9, 0.9, 37)
+    with pytest.warns(RuntimeWarning, match="characteristics cross"):
+        u = lp.predict(np.column_stack([x, np.full_like(x, 0.6)]))
+    assert np.all(np.isfinite(u))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no crossing before 1/pi: no warning
+        lp.predict(np.column_stack([x, np.full_like(x, 0.2)]))
