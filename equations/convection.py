@@ -65,7 +65,7 @@ class Convection(Equation):
 
     def lagrangian(self) -> LagrangianForm:
         """Characteristics ``dx/dt = beta``, diffusion ``nu`` along them."""
-        return LagrangianForm(speed=lambda coords, u: self.beta + 0.0 * u, diffusion=self.nu)
+        return LagrangianForm(speed=lambda coords, u: self.beta + 0.0 * u, diffusion=self.nu, linear=True)
 
     def conditions(self) -> tuple:
         return (InitialCondition(self.initial_value), PeriodicCondition("x"))

@@ -29,8 +29,12 @@ class LagrangianForm:
         ``D >= 0``.
     source : callable, optional
         ``s(u)``, pointwise (None: no source).
+    linear : bool
+        Whether the speed is independent of ``u`` (linear transport): the
+        characteristics are then known before the state is.
     """
 
     speed: Callable[[Coords, Array], Array]
     diffusion: float = 0.0
     source: Callable[[Array], Array] | None = None
+    linear: bool = False

@@ -7,7 +7,8 @@ start ``x0``. Two networks of ``(x0, t)`` give its position ``X`` and state ``U`
     X = x0 + t (c0(x0) + w(x0) N_X(x0, t)),      U = u0(x0) + t w(x0) N_U(x0, t),
 
 so the initial condition holds exactly; ``c0 = c(x0, 0, u0(x0))`` is the initial
-speed (the whole answer for linear convection), and ``w`` is 1 on a periodic
+speed for linear transport (the whole answer for linear convection) and 0 for a
+speed that depends on ``u`` (see :meth:`LPINNObjective._initial_speed`), and ``w`` is 1 on a periodic
 interval (where the networks see ``(cos, sin)`` of ``x0``: exactly periodic) and
 ``(x0 - a)(b - x0) / ((b - a) / 2)^2`` on ``[a, b]``, which pins the wall
 particles (valid when the speed and the state vanish at the walls, as for the
@@ -126,8 +127,17 @@ class LPINNObjective:
         x0, t = p[0], p[1]
         coords = {"x": x0, "t": 0.0 * t}
         u0 = self.initial_value(coords)
-        c0 = self.form.speed(coords, u0)
-        return x0 + t * c0, u0, t * self._window(x0)
+        return x0 + t * self._initial_speed(coords, u0), u0, t * self._window(x0)
+
+    def _initial_speed(self, coords: dict, u0: torch.Tensor) -> torch.Tensor:
+        """``c0 = c(x0, 0, u0(x0))`` for linear transport; 0 when the speed depends on ``u``.
+
+        For a nonlinear speed (Burgers) the straight characteristics
+        ``x0 + t c0`` cross after a finite time (``1 / pi`` for ``u0 = -sin pi x``),
+        where ``X_x0`` vanishes and the chain-rule ``U_xx`` blows up: the
+        position branch then starts from ``X = x0`` and learns the speed.
+        """
+        return self.form.speed(coords, u0) if self.form.linear else 0.0 * u0
 
     def _known_jets(self, x: torch.Tensor, plan: DerivativePlan | None = None) -> tuple[Jet, Jet, Jet]:
         plan = plan or self.plan
@@ -149,9 +159,9 @@ class LPINNObjective:
         with torch.no_grad():
             coords = {"x": x0, "t": 0.0 * t}
             u0 = self.initial_value(coords)
-            c0 = self.form.speed(coords, u0)
             d = t * self._window(x0)
-            return x0 + t * c0 + d * self.position_net(x)[:, 0], u0 + d * self.state_net(x)[:, 0]
+            return (x0 + t * self._initial_speed(coords, u0) + d * self.position_net(x)[:, 0],
+                    u0 + d * self.state_net(x)[:, 0])
 
     # -- Objective protocol -----------------------------------------------------------------
     def parameters(self) -> list[torch.nn.Parameter]:
