@@ -93,11 +93,12 @@ def face_coefficients(a: np.ndarray, hx: float, hy: float) -> tuple[np.ndarray, 
     return cx, cy
 
 
-def _check_coefficient(a: np.ndarray) -> np.ndarray:
+def check_coefficient(a: object, ndim: int = 2) -> np.ndarray:
+    """The nodal coefficient as a contiguous float64 array, or InvalidDataError (shape, NaN, a <= 0)."""
     a = np.asarray(a)
-    if a.ndim != 2 or min(a.shape) < 3 or not np.issubdtype(a.dtype, np.number) or np.iscomplexobj(a):
+    if a.ndim != ndim or min(a.shape) < 3 or not np.issubdtype(a.dtype, np.number) or np.iscomplexobj(a):
         raise InvalidDataError(
-            f"a must be a real 2D array with at least 3 points per axis, got shape {a.shape} and dtype {a.dtype}"
+            f"a must be a real {ndim}D array with at least 3 points per axis, got shape {a.shape} and dtype {a.dtype}"
         )
     if not np.all(np.isfinite(a)):
         raise InvalidDataError("the coefficient a contains NaN or Inf")
@@ -256,9 +257,9 @@ def darcy_system(
     Dirichlet node remains (pure Neumann; ``b`` is then *not* projected).
     """
     check_spacing(hx, hy)
-    a = _check_coefficient(a)
+    a = check_coefficient(a)
     sides, solid_mask = _sides(neumann), _check_solid(solid, a.shape)
-    f = _check_source(f, a.shape)
+    f = check_source(f, a.shape)
     d = _discretize(a, hx, hy, sides, solid_mask)
     index = np.full(a.shape, -1)
     index[d.unknown] = np.arange(int(d.unknown.sum()))
@@ -287,10 +288,11 @@ def darcy_matrix(
     return darcy_system(a, np.zeros(np.shape(a)), hx, hy, neumann=neumann, solid=solid)[0]
 
 
-def _check_source(f: object, shape: tuple[int, ...]) -> np.ndarray:
+def check_source(f: object, shape: tuple[int, ...]) -> np.ndarray:
+    """The right-hand side as float64, or InvalidDataError unless it is real with ``a``'s shape."""
     f = np.asarray(f)
-    if f.ndim != 2 or not np.issubdtype(f.dtype, np.number) or np.iscomplexobj(f):
-        raise InvalidDataError(f"f must be a real 2D array, got shape {f.shape} and dtype {f.dtype}")
+    if f.ndim != len(shape) or not np.issubdtype(f.dtype, np.number) or np.iscomplexobj(f):
+        raise InvalidDataError(f"f must be a real {len(shape)}D array, got shape {f.shape} and dtype {f.dtype}")
     if f.shape != shape:
         raise InvalidDataError(f"f shape {f.shape} does not match a shape {shape}")
     return np.asarray(f, dtype=np.float64)
@@ -314,7 +316,7 @@ class DarcyHierarchy:
 
     def __init__(self, a: np.ndarray, hx: float, hy: float):
         check_spacing(hx, hy)
-        a = _check_coefficient(a)
+        a = check_coefficient(a)
         self.levels: list[_Level] = []
         hx, hy = float(hx), float(hy)
         while True:
@@ -563,8 +565,8 @@ def darcy_multigrid(
         (``|sum(w f)| > 1e-2 sum(w |f|)`` over the unknowns, ``w`` the control volumes).
     """
     check_spacing(hx, hy)
-    a = _check_coefficient(a)
-    f = _check_source(f, a.shape)
+    a = check_coefficient(a)
+    f = check_source(f, a.shape)
     sides, solid_mask = _sides(neumann), _check_solid(solid, a.shape)
     coarse = check_choice("coarse", coarse, COARSE)
     cycle = check_choice("cycle", cycle, CYCLES)

@@ -50,6 +50,7 @@ from scipy.sparse.linalg import splu
 
 from equations.errors import InvalidDataError, InvalidParameterError
 from solvers import _darcy3d_kernels as k
+from solvers.darcy import check_coefficient, check_source
 from solvers.multigrid import MultigridInfo, _Plan, _plan, solve_with
 from solvers.multigrid3d import check_spacings
 
@@ -75,28 +76,6 @@ def _sides(neumann: object) -> frozenset[str]:
             "pure Neumann (all six sides zero flux) is singular and not supported; keep at least one Dirichlet side"
         )
     return sides
-
-
-def _check_coefficient(a: object) -> np.ndarray:
-    a = np.asarray(a)
-    if a.ndim != 3 or min(a.shape) < 3 or not np.issubdtype(a.dtype, np.number) or np.iscomplexobj(a):
-        raise InvalidDataError(
-            f"a must be a real 3D array with at least 3 points per axis, got shape {a.shape} and dtype {a.dtype}"
-        )
-    if not np.all(np.isfinite(a)):
-        raise InvalidDataError("the coefficient a contains NaN or Inf")
-    if not np.all(a > 0):
-        raise InvalidDataError(f"the coefficient a must be positive everywhere, min is {a.min():g}")
-    return np.ascontiguousarray(a, dtype=np.float64)
-
-
-def _check_source(f: object, shape: tuple[int, ...]) -> np.ndarray:
-    f = np.asarray(f)
-    if f.ndim != 3 or not np.issubdtype(f.dtype, np.number) or np.iscomplexobj(f):
-        raise InvalidDataError(f"f must be a real 3D array, got shape {f.shape} and dtype {f.dtype}")
-    if f.shape != shape:
-        raise InvalidDataError(f"f shape {f.shape} does not match a shape {shape}")
-    return np.asarray(f, dtype=np.float64)
 
 
 def _side_weights(n: int, lo: bool, hi: bool) -> np.ndarray:
@@ -194,9 +173,9 @@ def darcy3d_system(
     Neumann sides, 1/4 on their edges and 1/8 at their corners.
     """
     check_spacings(hx, hy, hz)
-    a = _check_coefficient(a)
+    a = check_coefficient(a, 3)
     sides = _sides(neumann)
-    f = _check_source(f, a.shape)
+    f = check_source(f, a.shape)
     g = _discretize(a, float(hx), float(hy), float(hz), sides)
     mat, index = _matrix(g)
     b = (g.volume * f)[index >= 0]
@@ -356,8 +335,8 @@ def darcy3d_multigrid(
         not supported), bad ``tol`` / ``pre`` / ``post`` / ``max_cycles`` / ``cycle``.
     """
     check_spacings(hx, hy, hz)
-    a = _check_coefficient(a)
-    f = _check_source(f, a.shape)
+    a = check_coefficient(a, 3)
+    f = check_source(f, a.shape)
     sides = _sides(neumann)
     plan = _plan(pre, post, 0, False, cycle, "rbgs")
     g = _discretize(a, float(hx), float(hy), float(hz), sides)
