@@ -116,16 +116,17 @@ COMPATIBILITY_TOL = 1e-2
 _OFFSETS = tuple((di, dj) for di in (-1, 0, 1) for dj in (-1, 0, 1))
 
 
-def _sides(neumann: object) -> frozenset[str]:
+def neumann_sides(neumann: object, valid: tuple[str, ...] = SIDES) -> frozenset[str]:
+    """The zero-flux sides named in ``neumann`` (a name or a collection of names out of ``valid``)."""
     if isinstance(neumann, str):
         neumann = (neumann,)
     try:
         names: tuple[object, ...] = tuple(neumann)  # type: ignore[arg-type]
     except TypeError:
-        raise InvalidParameterError(f"neumann must be a collection of side names {SIDES}, got {neumann!r}") from None
+        raise InvalidParameterError(f"neumann must be a collection of side names {valid}, got {neumann!r}") from None
     for name in names:
-        if name not in SIDES:
-            raise InvalidParameterError(f"unknown side {name!r} in neumann; the sides are {', '.join(SIDES)}")
+        if name not in valid:
+            raise InvalidParameterError(f"unknown side {name!r} in neumann; the sides are {', '.join(valid)}")
     return frozenset(str(name) for name in names)
 
 
@@ -258,7 +259,7 @@ def darcy_system(
     """
     check_spacing(hx, hy)
     a = check_coefficient(a)
-    sides, solid_mask = _sides(neumann), _check_solid(solid, a.shape)
+    sides, solid_mask = neumann_sides(neumann), _check_solid(solid, a.shape)
     f = check_source(f, a.shape)
     d = _discretize(a, hx, hy, sides, solid_mask)
     index = np.full(a.shape, -1)
@@ -567,7 +568,7 @@ def darcy_multigrid(
     check_spacing(hx, hy)
     a = check_coefficient(a)
     f = check_source(f, a.shape)
-    sides, solid_mask = _sides(neumann), _check_solid(solid, a.shape)
+    sides, solid_mask = neumann_sides(neumann), _check_solid(solid, a.shape)
     coarse = check_choice("coarse", coarse, COARSE)
     cycle = check_choice("cycle", cycle, CYCLES)
     if not (isinstance(tol, (int, float)) and not isinstance(tol, bool) and math.isfinite(tol) and tol > 0):

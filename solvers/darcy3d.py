@@ -50,7 +50,7 @@ from scipy.sparse.linalg import splu
 
 from equations.errors import InvalidDataError, InvalidParameterError
 from solvers import _darcy3d_kernels as k
-from solvers.darcy import check_coefficient, check_source
+from solvers.darcy import check_coefficient, check_source, neumann_sides
 from solvers.multigrid import MultigridInfo, _Plan, _plan, solve_with
 from solvers.multigrid3d import check_spacings
 
@@ -61,16 +61,7 @@ RB_OMEGA = 1.2
 
 
 def _sides(neumann: object) -> frozenset[str]:
-    if isinstance(neumann, str):
-        neumann = (neumann,)
-    try:
-        names: tuple[object, ...] = tuple(neumann)  # type: ignore[arg-type]
-    except TypeError:
-        raise InvalidParameterError(f"neumann must be a collection of side names {SIDES}, got {neumann!r}") from None
-    for name in names:
-        if name not in SIDES:
-            raise InvalidParameterError(f"unknown side {name!r} in neumann; the sides are {', '.join(SIDES)}")
-    sides = frozenset(str(name) for name in names)
+    sides = neumann_sides(neumann, SIDES)
     if sides == frozenset(SIDES):
         raise InvalidParameterError(
             "pure Neumann (all six sides zero flux) is singular and not supported; keep at least one Dirichlet side"

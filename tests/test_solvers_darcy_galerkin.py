@@ -10,7 +10,7 @@ from scipy import ndimage
 
 from equations import Darcy, InvalidDataError, InvalidParameterError
 from solvers import darcy_matrix, darcy_multigrid, darcy_system
-from solvers.darcy import GalerkinHierarchy, _discretize, _sides, _stencil_matrix
+from solvers.darcy import GalerkinHierarchy, _discretize, _stencil_matrix, neumann_sides
 
 ALL = ("x0", "x1", "y0", "y1")
 
@@ -90,7 +90,7 @@ def test_galerkin_stencil_equals_sparse_triple_product(n, neumann, with_solid):
     rng = np.random.default_rng(1)
     a = rng.uniform(1.0, 10.0, (n, n))
     solid = disk(n, 0.25) if with_solid else None
-    h = GalerkinHierarchy(_discretize(a, 1 / (n - 1), 1 / (n - 1), _sides(neumann), solid))
+    h = GalerkinHierarchy(_discretize(a, 1 / (n - 1), 1 / (n - 1), neumann_sides(neumann), solid))
     assert len(h.levels) >= 2
     fine_matrix = _stencil_matrix(h.levels[0].s, h.levels[0].mask)
     assert abs(fine_matrix - darcy_matrix(a, 1 / (n - 1), 1 / (n - 1), neumann=neumann, solid=solid)).max() == 0
