@@ -28,6 +28,10 @@ class InvalidDataError(ToolkitError, ValueError):
     """Input data is malformed: NaN/Inf values, wrong shape, mismatched grids."""
 
 
+class DatasetError(ToolkitError, ValueError):
+    """A stored dataset is missing, truncated, corrupt, or disagrees with its manifest."""
+
+
 class TrainingDivergedError(ToolkitError, RuntimeError):
     """Training produced a non-finite loss; the last good weights were kept."""
 

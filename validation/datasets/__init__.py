@@ -1,0 +1,20 @@
+"""Operator-learning datasets made by the toolkit's own samplers and classical solvers.
+
+    ds = make("antiderivative", 100, seed=0)                   # in memory
+    path = generate("darcy", 1000, "data/generated/darcy.nc", resolution=85, workers=4)
+    ds = load(path)                                            # manifest and checksum checked
+
+Every dataset holds ``input`` (dims ``("sample", *input_dims)``) and ``output``
+(dims ``("sample", *output_dims)``), float64, with coordinates, CF attributes
+and a JSON manifest in ``attrs["manifest"]``. Sample ``i`` depends only on
+``(seed, i)``, so chunked, resumed and parallel runs give identical data.
+"""
+
+from validation.datasets.registry import DatasetSpec, Field, get, names, register  # noqa: I001  (registry first)
+from validation.datasets import antiderivative, burgers, darcy, diffusion_reaction, pendulum  # noqa: F401
+from validation.datasets.build import compute_samples, make
+from validation.datasets.generate import generate
+from validation.datasets.store import load, validate
+
+__all__ = ["DatasetSpec", "Field", "compute_samples", "generate", "get", "load", "make", "names", "register",
+           "validate"]

@@ -1,0 +1,61 @@
+"""Antiderivative dataset: ``s(x) = integral_0^x u``, ``u`` a GRF with the RBF kernel (DeepONet).
+
+``u`` is sampled jointly on a fine grid (the sensors refined ``refine`` times,
+plus the output points), stored at the sensors, and integrated by cumulative
+Simpson quadrature on the fine grid: the output is the antiderivative of the
+smooth random function itself, not of an interpolant of the sensor values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from equations.random_fields import rbf_grf_1d
+from solvers.odes import antiderivatives
+from validation.datasets.registry import Coords, DatasetSpec, Field, coord, register, unit_grid
+
+DEFAULTS = {"sensors": 100, "length_scale": 0.2, "variance": 1.0, "refine": 10}
+
+
+def fine_grid(resolution: int, params: Mapping[str, Any]) -> np.ndarray:
+    """Quadrature grid: sensors refined ``refine`` times, joined with the output points."""
+    sensors = unit_grid(params["sensors"])
+    refined = np.linspace(0.0, 1.0, (sensors.size - 1) * params["refine"] + 1)
+    return np.union1d(np.union1d(refined, sensors), unit_grid(resolution))
+
+
+def _coords(resolution: int, params: Mapping[str, Any]) -> Coords:
+    return {"sensor": coord(unit_grid(params["sensors"]), "sensor location"),
+            "x": coord(unit_grid(resolution), "x")}
+
+
+def _draw(rng: np.random.Generator, resolution: int, params: Mapping[str, Any]) -> np.ndarray:
+    return rbf_grf_1d(fine_grid(resolution, params), 1, params["length_scale"], rng, params["variance"])[0]
+
+
+def integrate(u_fine: np.ndarray, resolution: int, params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """``(u at the sensors, s at the output points)`` for inputs sampled on :func:`fine_grid`."""
+    grid = fine_grid(resolution, params)
+    s = antiderivatives(u_fine, grid, method="simpson")
+    at_sensors = np.searchsorted(grid, unit_grid(params["sensors"]))
+    at_x = np.searchsorted(grid, unit_grid(resolution))
+    return u_fine[:, at_sensors], s[:, at_x]
+
+
+SPEC = register(DatasetSpec(
+    name="antiderivative",
+    title="Antiderivative ds/dx = u(x), s(0) = 0 on [0, 1], u ~ GRF (RBF kernel)",
+    solver="solvers.odes.antiderivatives (cumulative Simpson on the refined grid)",
+    input=Field(("sensor",), "input function u at the sensors"),
+    output=Field(("x",), "antiderivative s"),
+    default_resolution=100,
+    defaults=DEFAULTS,
+    coords=_coords,
+    draw=_draw,
+    solve=integrate,
+    positive=("length_scale", "variance"),
+    int_minimum={"sensors": 2},
+))
