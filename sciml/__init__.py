@@ -7,10 +7,11 @@
 
 from sciml.base import Learner, create_learner, learner_names
 from sciml.callbacks import Callback, ProgressBar
+from sciml.deeponet import DeepONet
 from sciml.lpinn import LPINN
 from sciml.pig import PIG
 from sciml.pinn import PINN
 from sciml.training import LBFGS, Adam, Trainer
 
-__all__ = ["LBFGS", "LPINN", "PIG", "PINN", "Adam", "Callback", "Learner", "ProgressBar", "Trainer", "create_learner",
-           "learner_names"]
+__all__ = ["LBFGS", "LPINN", "PIG", "PINN", "Adam", "Callback", "DeepONet", "Learner", "ProgressBar", "Trainer",
+           "create_learner", "learner_names"]

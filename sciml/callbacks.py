@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from tqdm.auto import tqdm
 
-if TYPE_CHECKING:
-    from sciml.training import Trainer
+
+class Trainer(Protocol):
+    """What the hooks may read: :class:`sciml.training.Trainer` and the operator trainer both have it."""
+
+    step: int
+    total_steps: int
+    stage_index: int
 
 
 class Callback:

@@ -1,0 +1,205 @@
+"""The minibatch training loop of the operator learners (DeepONet, MgNO, FNO).
+
+An operator learner hands :func:`train_operator` its parameters and a loss
+closure ``loss(batch)`` over a batch of sample indices (``None`` for the
+whole training set); the loop runs Adam with an optional learning-rate
+schedule, draws the batches from its own seeded generator, records the loss
+and the elapsed time per step, checkpoints to safetensors + JSON every
+``checkpoint_every`` steps (parameters, Adam moments, generator state, the
+current epoch's permutation) so that a resumed run is bit-identical to an
+uninterrupted one, and stops with :class:`~equations.errors.TrainingDivergedError`
+on a non-finite loss, restoring the last good weights and leaving the last
+good checkpoint untouched.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from equations.errors import InvalidDataError, InvalidParameterError, TrainingDivergedError, check_choice, check_integer
+from sciml.callbacks import Callback
+from sciml.checkpoint import load_bundle, save_bundle
+from sciml.training import History
+
+SCHEDULES = ("constant", "exponential", "cosine")
+LossFn = Callable[[torch.Tensor | None], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class OperatorTraining:
+    """Settings of one Adam run.
+
+    Parameters
+    ----------
+    steps : int
+        Optimiser steps (one batch each).
+    lr : float
+        Initial learning rate.
+    schedule : {"constant", "exponential", "cosine"}
+        Learning-rate decay from ``lr`` to ``final_lr`` over ``steps``.
+    final_lr : float, optional
+        Last learning rate of a decaying schedule (``lr / 100`` if not given).
+    batch_size : int, optional
+        Samples per step, drawn without replacement epoch by epoch; ``None``
+        trains on the whole set every step (no indexing at all).
+    seed : int
+        Seed of the batch order.
+    """
+
+    steps: int
+    lr: float = 1e-3
+    schedule: str = "constant"
+    final_lr: float | None = None
+    batch_size: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_integer("steps", self.steps, 0)
+        check_choice("schedule", self.schedule, SCHEDULES)
+        if self.batch_size is not None:
+            check_integer("batch_size", self.batch_size, 1)
+        for key in ("lr", "final_lr"):
+            v = getattr(self, key)
+            if v is not None and (not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0):
+                raise InvalidParameterError(f"{key} must be a positive number, got {v!r}")
+
+    def lr_at(self, step: int) -> float:
+        """Learning rate of step ``step`` (0-based)."""
+        if self.schedule == "constant":
+            return self.lr
+        final = self.final_lr if self.final_lr is not None else self.lr / 100
+        frac = step / max(self.steps, 1)
+        if self.schedule == "exponential":
+            return self.lr * (final / self.lr) ** frac
+        return final + 0.5 * (self.lr - final) * (1.0 + math.cos(math.pi * frac))
+
+
+class OperatorTrainer:
+    """Runs :class:`OperatorTraining` on a loss closure; exposes ``step``, ``total_steps`` and
+    ``stage_index`` for the :class:`~sciml.callbacks.Callback` hooks (e.g. the progress bar)."""
+
+    def __init__(self, config: OperatorTraining, callbacks: Sequence[Callback] = (),
+                 checkpoint_dir: str | Path | None = None, checkpoint_every: int = 1000, resume: bool = False):
+        self.config = config
+        self.callbacks = list(callbacks)
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
+        self.checkpoint_every = check_integer("checkpoint_every", checkpoint_every, 0)
+        self.resume = resume
+        self.history = History()
+        self.step = 0
+        self.stage_index = 0
+        self.total_steps = config.steps
+
+    def fit(self, params: Sequence[torch.nn.Parameter], loss_fn: LossFn, n_samples: int) -> History:
+        """Minimise ``loss_fn`` over ``params``; ``n_samples`` is the size of the training set."""
+        cfg, params = self.config, list(params)
+        device = params[0].device
+        full = cfg.batch_size is None or cfg.batch_size >= n_samples
+        gen = torch.Generator(device="cpu").manual_seed(int(cfg.seed))
+        opt = torch.optim.Adam(params, lr=cfg.lr, fused=device.type in ("cpu", "cuda") or None)
+        perm, pos, elapsed0 = torch.empty(0, dtype=torch.long), 0, 0.0
+        if self.resume and self.checkpoint_dir and (self.checkpoint_dir / "meta.json").exists():
+            perm, pos, elapsed0 = self._load(params, opt, gen)
+        good = [p.detach().clone() for p in params]
+        for cb in self.callbacks:
+            cb.on_train_begin(self)
+        t0, step0 = time.perf_counter(), self.step
+        first_step_s = math.nan
+        try:
+            while self.step < cfg.steps:
+                if full:
+                    batch = None
+                else:
+                    if pos + cfg.batch_size > perm.numel():  # type: ignore[operator]
+                        perm, pos = torch.randperm(n_samples, generator=gen), 0
+                    batch = perm[pos : pos + cfg.batch_size].to(device)  # type: ignore[operator]
+                    pos += cfg.batch_size  # type: ignore[operator]
+                if cfg.schedule != "constant":
+                    for group in opt.param_groups:
+                        group["lr"] = cfg.lr_at(self.step)
+                opt.zero_grad(set_to_none=True)
+                loss = loss_fn(batch)
+                value = loss.item()
+                if not math.isfinite(value):
+                    with torch.no_grad():
+                        for g, p in zip(good, params):
+                            p.copy_(g)
+                    raise TrainingDivergedError(
+                        f"the loss became {value} at step {self.step}; training stopped, the last good weights "
+                        "were restored" + (" and the last good checkpoint was kept" if self.checkpoint_dir else "")
+                        + ". Try a smaller learning rate, normalised data or float64.")
+                for g, p in zip(good, params):
+                    g.copy_(p.detach())
+                loss.backward()
+                opt.step()
+                self.step += 1
+                now = time.perf_counter() - t0
+                if self.step == step0 + 1:
+                    first_step_s = now
+                self.history.record(self.step, value, {"wall_s": elapsed0 + now})
+                for cb in self.callbacks:
+                    cb.on_step(self, value)
+                if self.checkpoint_dir and self.checkpoint_every and self.step % self.checkpoint_every == 0:
+                    self._save(params, opt, gen, perm, pos, elapsed0 + now)
+        finally:
+            for cb in self.callbacks:
+                cb.on_train_end(self)
+        elapsed, n = time.perf_counter() - t0, self.step - step0
+        rest = elapsed - first_step_s
+        self.history.stages.append({
+            "stage": "Adam", "steps": n, "seconds": elapsed,
+            "steps_per_second": n / elapsed if elapsed > 0 else math.nan,
+            "first_step_seconds": first_step_s,
+            "steady_steps_per_second": (n - 1) / rest if n > 1 and rest > 0 else math.nan})
+        if self.checkpoint_dir and n:
+            self._save(params, opt, gen, perm, pos, elapsed0 + elapsed)
+        return self.history
+
+    # -- checkpoint ---------------------------------------------------------------
+    def _save(self, params: list[torch.nn.Parameter], opt: torch.optim.Optimizer, gen: torch.Generator,
+              perm: torch.Tensor, pos: int, elapsed: float) -> None:
+        assert self.checkpoint_dir is not None
+        tensors: dict[str, torch.Tensor] = {f"param.{i}": p for i, p in enumerate(params)}
+        for i, st in opt.state_dict()["state"].items():
+            for k, v in st.items():
+                tensors[f"adam.{i}.{k}"] = torch.as_tensor(v)
+        tensors["generator"] = gen.get_state()
+        tensors["permutation"] = perm
+        meta = {"step": self.step, "position": pos, "elapsed_s": elapsed, "config": self.config.__dict__,
+                "history": self.history.to_dict()}
+        save_bundle(self.checkpoint_dir, tensors, meta)
+
+    def _load(self, params: list[torch.nn.Parameter], opt: torch.optim.Optimizer,
+              gen: torch.Generator) -> tuple[torch.Tensor, int, float]:
+        assert self.checkpoint_dir is not None
+        tensors, meta = load_bundle(self.checkpoint_dir)
+        try:
+            with torch.no_grad():
+                for i, p in enumerate(params):
+                    saved = tensors[f"param.{i}"]
+                    if saved.shape != p.shape:
+                        raise InvalidDataError(f"parameter {i} has shape {tuple(saved.shape)} in the checkpoint, "
+                                               f"{tuple(p.shape)} in the model")
+                    p.copy_(saved)
+            state: dict[int, dict[str, torch.Tensor]] = {}
+            for key, v in tensors.items():
+                if key.startswith("adam."):
+                    _, index, name = key.split(".", 2)
+                    state.setdefault(int(index), {})[name] = v
+            if state:
+                saved_opt = opt.state_dict()
+                saved_opt["state"] = state
+                opt.load_state_dict(saved_opt)
+            gen.set_state(tensors["generator"])
+            self.step = int(meta["step"])
+            h = meta["history"]
+            self.history = History(h["step"], h["loss"], h["parts"], h["stages"])
+            return tensors["permutation"], int(meta["position"]), float(meta["elapsed_s"])
+        except KeyError as exc:
+            raise InvalidDataError(f"{self.checkpoint_dir}: incomplete checkpoint (missing {exc})") from None
