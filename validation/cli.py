@@ -3,6 +3,7 @@
     sciml list
     sciml compare burgers --learner pinn --out results/
     sciml compare burgers --param nu=0.005 --set adam_steps=2000 --resolution 256 100
+    sciml data darcy --n 1000 --resolution 85 --seed 0 --out data/generated/darcy_85.nc --workers 4
 
 Bad input (unknown names, invalid parameters) prints one line and exits 2.
 """
@@ -22,6 +23,7 @@ import equations
 import solvers
 from equations.errors import InvalidParameterError, ToolkitError
 from sciml import create_learner, learner_names
+from validation import datasets
 from validation.compare import compare
 from validation.export import to_netcdf, to_vtu
 from validation.plots import comparison_figure, save_figure
@@ -55,6 +57,17 @@ def _parser() -> argparse.ArgumentParser:
     cmp.add_argument("--seed", type=int, default=None, help="learner seed")
     cmp.add_argument("--out", default="results", help="output folder (default: results/)")
     cmp.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    data = sub.add_parser("data", help="generate an operator-learning dataset (resumable netCDF with a manifest)")
+    data.add_argument("dataset", help="dataset name (see `sciml list`)")
+    data.add_argument("--n", type=int, required=True, help="number of samples")
+    data.add_argument("--resolution", type=int, default=None, help="grid points per output axis")
+    data.add_argument("--seed", type=int, default=0, help="seed (sample i depends on (seed, i) only)")
+    data.add_argument("--out", default=None, help="netCDF file (default: data/generated/<dataset>.nc)")
+    data.add_argument("--workers", type=int, default=None, help="Dask LocalCluster workers (default: serial)")
+    data.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
+    data.add_argument("--chunk", type=int, default=100, help="samples per part file (unit of resumption)")
+    data.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="generator parameter")
+    data.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
 
 
@@ -62,6 +75,21 @@ def _list() -> None:
     print("equations:", ", ".join(equations.available()))
     print("learners: ", ", ".join(learner_names()))
     print("solvers:  ", ", ".join(solvers.available()))
+    print("datasets: ", ", ".join(datasets.names()))
+
+
+def _data(args: argparse.Namespace) -> None:
+    out = Path(args.out) if args.out else Path("data/generated") / f"{args.dataset}.nc"
+    params = _key_values(args.param, "--param")
+    taken = sorted(set(params) & {"resolution", "seed", "workers", "scheduler", "chunk", "progress", "processes"})
+    if taken:  # these are options of the command, not generator parameters
+        raise InvalidParameterError(f"--param {taken[0]}: use the --{taken[0]} option instead")
+    path = datasets.generate(args.dataset, args.n, out, resolution=args.resolution, seed=args.seed,
+                             workers=args.workers, scheduler=args.scheduler, chunk=args.chunk,
+                             progress=not args.no_progress, **params)
+    ds = datasets.load(path)
+    shapes = ", ".join(f"{v} {dict(ds[v].sizes)}" for v in ("input", "output"))
+    print(f"wrote {path}: {shapes}")
 
 
 def _table(ds: Any) -> str:
@@ -108,6 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "list":
             _list()
+        elif args.command == "data":
+            _data(args)
         else:
             _compare(args)
     except ToolkitError as exc:
