@@ -37,8 +37,9 @@ class PIG(PINN):
     channels : int
         Features per Gaussian (4 in the paper).
     neighbours : int, optional
-        Sum only the nearest Gaussians at each point (bounded memory for many
-        points x many Gaussians); None sums all of them.
+        Sum only the nearest Gaussians at each point (memory ``n K`` instead of
+        ``n N`` for many points x many Gaussians); None (the default, as in the
+        paper) sums all of them.
     learn_means, learn_sigmas : bool
         Adapt the centres and widths (the paper's point); False keeps a fixed mesh.
     hidden : sequence of int
@@ -46,6 +47,10 @@ class PIG(PINN):
     lr, final_lr, adam_steps, lbfgs_iter, resample_every, adaptive
         As for :class:`PINN`, with PIG defaults (Adam from 1e-2, uniform redraws
         every 100 steps).
+    compile : bool or "auto"
+        Off by default: the Gaussian jet is already a few matmuls and one
+        ``exp``, so there is little to fuse, and torch 2.13's inductor crashed
+        (segmentation fault) compiling the Helmholtz loss on CPU.
     **options
         Any other :class:`PINN` argument (constraints, points, causal, seed...).
     """
@@ -57,7 +62,7 @@ class PIG(PINN):
         n_gaussians: int = 800,
         sigma: float = 0.1,
         channels: int = 4,
-        neighbours: int | None = 64,
+        neighbours: int | None = None,
         learn_means: bool = True,
         learn_sigmas: bool = True,
         hidden: Sequence[int] = (16,),
@@ -67,10 +72,11 @@ class PIG(PINN):
         lbfgs_iter: int = 1000,
         resample_every: int = 100,
         adaptive: str | None = None,
+        compile: bool | str = False,
         **options: Any,
     ):
         super().__init__(hidden=hidden, lr=lr, final_lr=final_lr, adam_steps=adam_steps, lbfgs_iter=lbfgs_iter,
-                         resample_every=resample_every, adaptive=adaptive, **options)
+                         resample_every=resample_every, adaptive=adaptive, compile=compile, **options)
         self.n_gaussians = n_gaussians
         self.sigma = sigma
         self.channels = channels

@@ -23,7 +23,7 @@ PINN_BASE: dict[str, Any] = {
     "final_lr": 1e-4, "lbfgs_iter": 1000,
 }
 PIG_BASE: dict[str, Any] = {
-    "learner": "pig", "n_gaussians": 800, "sigma": 0.1, "neighbours": 64, "resample_every": 100,
+    "learner": "pig", "n_gaussians": 800, "sigma": 0.1, "neighbours": None, "resample_every": 100,
     "n_residual": 4096, "n_boundary": 400, "n_initial": 400, "adam_steps": 3000, "lr": 1e-2,
     "final_lr": 1e-3, "lbfgs_iter": 1000,
 }
