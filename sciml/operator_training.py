@@ -1,8 +1,9 @@
 """The minibatch training loop of the operator learners (DeepONet, MgNO, FNO).
 
-An operator learner hands :func:`train_operator` its parameters and a loss
+An operator learner hands :class:`OperatorTrainer` its parameters and a loss
 closure ``loss(batch)`` over a batch of sample indices (``None`` for the
-whole training set); the loop runs Adam with an optional learning-rate
+whole training set) that returns the loss with its graph, or without one
+after setting the parameters' ``.grad`` itself; the loop runs Adam with an optional learning-rate
 schedule, draws the batches from its own seeded generator, records the loss
 and the elapsed time per step, checkpoints to safetensors + JSON every
 ``checkpoint_every`` steps (parameters, Adam moments, generator state, the
@@ -99,6 +100,7 @@ class OperatorTrainer:
     def fit(self, params: Sequence[torch.nn.Parameter], loss_fn: LossFn, n_samples: int) -> History:
         """Minimise ``loss_fn`` over ``params``; ``n_samples`` is the size of the training set."""
         cfg, params = self.config, list(params)
+        tensors: list[torch.Tensor] = list(params)
         device = params[0].device
         full = cfg.batch_size is None or cfg.batch_size >= n_samples
         gen = torch.Generator(device="cpu").manual_seed(int(cfg.seed))
@@ -134,9 +136,10 @@ class OperatorTrainer:
                         f"the loss became {value} at step {self.step}; training stopped, the last good weights "
                         "were restored" + (" and the last good checkpoint was kept" if self.checkpoint_dir else "")
                         + ". Try a smaller learning rate, normalised data or float64.")
-                for g, p in zip(good, params):
-                    g.copy_(p.detach())
-                loss.backward()
+                with torch.no_grad():
+                    torch._foreach_copy_(good, tensors)  # one call: the weights that gave a finite loss
+                if loss.requires_grad:  # a closure may set the gradients itself (DeepONet's fast path)
+                    loss.backward()
                 opt.step()
                 self.step += 1
                 now = time.perf_counter() - t0

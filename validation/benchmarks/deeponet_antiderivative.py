@@ -1,0 +1,259 @@
+"""DeepONet on the antiderivative operator: this toolkit vs DeepXDE, the paper's network, one run.
+
+The paper's network (Lu et al., 2021): 100 sensors, branch [100, 40, 40],
+trunk [1, 40, 40], ReLU, Adam lr 1e-3. Data from ``validation.datasets.make``
+(RBF Gaussian random field, length scale 0.2; cumulative quadrature).
+
+(a) aligned: 150 training and 1000 test functions on a shared 100-point grid.
+    For each seed, in fresh subprocesses one after the other (one torch thread):
+    ``deepxde``  ``deepxde.nn.DeepONetCartesianProd`` + ``TripleCartesianProd``,
+                 MSE loss, full batch (DeepXDE's standard setup);
+    ``same``     this toolkit with DeepXDE's settings (MSE, no normalisation,
+                 constant lr): the iterations/s comparison at equal work;
+    ``recipe``   this toolkit's recipe on the same network and data: normalised
+                 data, relative-L2 loss, cosine learning-rate decay, full batch.
+    Each reports iterations/s and the test relative L2 (mean over functions).
+(b) unaligned (the paper's setup): 10k training triplets (one random point per
+    function), test on 1000 functions x 100 points = 100k points: test MSE.
+(c) training-set-size curve (aligned, recipe): mean test relative L2 vs the
+    number of training functions (PNG).
+
+    python -m validation.benchmarks.deeponet_antiderivative            # full run
+    python -m validation.benchmarks.deeponet_antiderivative --smoke    # seconds
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+KINDS = ("deepxde", "same", "recipe")
+RECIPE: dict[str, Any] = {"lr": 1e-3, "schedule": "cosine", "final_lr": 1e-5}
+
+
+def _data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from validation.datasets import make
+
+    ds = make("antiderivative", n, seed=seed)
+    return ds["input"].values, ds["output"].values, ds["x"].values
+
+
+def _rel_l2(pred: np.ndarray, ref: np.ndarray) -> float:
+    return float(np.mean(np.linalg.norm(pred - ref, axis=1) / np.linalg.norm(ref, axis=1)))
+
+
+def run_deepxde(data_file: str, seed: int, steps: int) -> dict:
+    os.environ["DDE_BACKEND"] = "pytorch"
+    import time
+
+    import deepxde as dde
+    import torch
+
+    d = np.load(data_file)
+    dde.config.set_random_seed(seed)
+    x = d["x"][:, None].astype(np.float32)
+    data = dde.data.TripleCartesianProd((d["u"].astype(np.float32), x), d["s"].astype(np.float32),
+                                        (d["ut"].astype(np.float32), x), d["st"].astype(np.float32))
+    net = dde.nn.DeepONetCartesianProd([100, 40, 40], [1, 40, 40], "relu", "Glorot normal")
+    model = dde.Model(data, net)
+    model.compile("adam", lr=1e-3)
+    t0 = time.perf_counter()
+    model.train(iterations=steps, display_every=10**9, verbose=0)
+    wall = time.perf_counter() - t0
+    pred = model.predict((d["ut"].astype(np.float32), x))
+    return {"iters_per_s": steps / wall, "wall_s": wall, "rel_l2": _rel_l2(pred, d["st"]),
+            "torch_threads": torch.get_num_threads()}
+
+
+def run_toolkit(data_file: str, seed: int, steps: int, recipe: bool) -> dict:
+    import torch
+
+    from sciml import DeepONet
+    from validation import compare_operator
+
+    d = np.load(data_file)
+    same = {"lr": 1e-3, "loss": "mse", "normalize": False}  # DeepXDE's settings
+    opts: dict[str, Any] = {**RECIPE, "loss": "relative_l2"} if recipe else same
+    model = DeepONet(branch=(40, 40), trunk=(40, 40), activation="relu", steps=steps, seed=seed, **opts)
+    model.fit(d["u"], d["s"], d["x"])
+    ds = compare_operator(model, inputs=d["ut"], outputs=d["st"], points=d["x"])
+    stage = model.history_.stages[0]
+    return {"iters_per_s": stage["steps_per_second"], "steady_iters_per_s": stage["steady_steps_per_second"],
+            "wall_s": model.fit_time_, "rel_l2": ds.attrs["relative_l2_mean"],
+            "rel_l2_median": ds.attrs["relative_l2_median"], "torch_threads": torch.get_num_threads(),
+            "params": {k: v for k, v in model.get_params().items() if k in ("lr", "schedule", "final_lr", "loss",
+                                                                              "normalize", "batch_size")}}
+
+
+def run_unaligned(seed: int, steps: int, n_train: int, n_test: int, batch_size: int | None) -> dict:
+    from sciml import DeepONet
+
+    u, s, x = _data(n_train, seed)
+    rng = np.random.default_rng(seed)
+    j = rng.integers(0, x.size, n_train)  # one random output point per training function (triplets)
+    model = DeepONet(steps=steps, seed=seed, batch_size=batch_size, **RECIPE)
+    model.fit(u, s[np.arange(n_train), j][:, None], x[j][:, None, None])
+    ut, st, _ = _data(n_test, 10_000 + seed)
+    pred = model.predict(ut, x)
+    stage = model.history_.stages[0]
+    return {"n_train_points": n_train, "n_test_points": int(st.size), "steps": steps, "batch_size": batch_size,
+            "test_mse": float(np.mean((pred - st) ** 2)), "rel_l2": _rel_l2(pred, st),
+            "iters_per_s": stage["steps_per_second"], "wall_s": model.fit_time_}
+
+
+def run_size_curve(seed: int, steps: int, sizes: list[int], n_test: int) -> list[dict]:
+    from sciml import DeepONet
+
+    ut, st, x = _data(n_test, 20_000 + seed)
+    rows = []
+    for n in sizes:
+        u, s, _ = _data(n, seed)
+        model = DeepONet(steps=steps, seed=seed, **RECIPE).fit(u, s, x)
+        rows.append({"n_train": n, "rel_l2": _rel_l2(model.predict(ut, x), st)})
+    return rows
+
+
+def _worker(kind: str, data_file: str, seed: int, steps: int) -> dict:
+    cmd = [sys.executable, "-m", "validation.benchmarks.deeponet_antiderivative", "--worker", kind,
+           "--data", data_file, "--seed", str(seed), "--steps", str(steps)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "DDE_BACKEND": "pytorch"}
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def render_markdown(r: dict) -> str:
+    """Tables of (a), (b), (c) with the medians over seeds."""
+    lines = [f"DeepONet antiderivative, {r['steps']} iterations, paper's network; machine: {r['machine']['cpu']} "
+             f"({r['machine']['cores']} cores, shared with other jobs: wall times are indicative), "
+             f"torch {r['machine']['versions']['torch']}, deepxde {r['machine']['versions']['deepxde']}.", "",
+             "(a) aligned, 150 training / 1000 test functions, 100 points", "",
+             "| seed | DeepXDE it/s | toolkit it/s (same setup) | ratio | toolkit it/s (recipe) | ratio | "
+             "DeepXDE rel. L2 | same-setup rel. L2 | recipe rel. L2 |", "|---|---|---|---|---|---|---|---|---|"]
+    for row in r["aligned"]:
+        d, s, c = row["deepxde"], row["same"], row["recipe"]
+        lines.append(f"| {row['seed']} | {d['iters_per_s']:.0f} | {s['iters_per_s']:.0f} | "
+                     f"{s['iters_per_s'] / d['iters_per_s']:.2f} | {c['iters_per_s']:.0f} | "
+                     f"{c['iters_per_s'] / d['iters_per_s']:.2f} | {d['rel_l2']:.2e} | {s['rel_l2']:.2e} | "
+                     f"{c['rel_l2']:.2e} |")
+    m = r["summary"]
+    lines += ["", f"Medians: it/s ratio recipe / DeepXDE {m['ratio_recipe']:.2f}, same-setup / DeepXDE "
+              f"{m['ratio_same']:.2f}; rel. L2 DeepXDE {m['rel_l2_deepxde']:.2e}, recipe {m['rel_l2_recipe']:.2e} "
+              "(targets: ratio >= 2, recipe rel. L2 <= 5e-3).", ""]
+    if r.get("unaligned"):
+        lines += ["(b) unaligned (paper: 10k training triplets, test MSE 9.3e-7 after 50k iterations)", "",
+                  "| seed | training points | test points | iterations | batch | test MSE | rel. L2 | it/s |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for u in r["unaligned"]:
+            lines.append(f"| {u['seed']} | {u['n_train_points']} | {u['n_test_points']} | {u['steps']} | "
+                         f"{u['batch_size'] or 'full'} | "
+                         f"{u['test_mse']:.2e} | {u['rel_l2']:.2e} | {u['iters_per_s']:.0f} |")
+        lines.append("")
+    if r.get("size_curve"):
+        lines += ["(c) mean test relative L2 vs training functions (aligned, recipe)", "",
+                  "| training functions | rel. L2 |", "|---|---|"]
+        lines += [f"| {c['n_train']} | {c['rel_l2']:.2e} |" for c in r["size_curve"]]
+    return "\n".join(lines) + "\n"
+
+
+def _plot(curve: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.5, 3.2))
+    ax.loglog([c["n_train"] for c in curve], [c["rel_l2"] for c in curve], "o-")
+    ax.set_xlabel("training functions")
+    ax.set_ylabel("mean test relative L2")
+    ax.set_title("DeepONet, antiderivative")
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--steps", type=int, default=10000)
+    p.add_argument("--unaligned-steps", type=int, default=50000)
+    p.add_argument("--unaligned-batch", type=int, default=1000, help="0: full batch")
+    p.add_argument("--unaligned-seeds", type=int, nargs="*", default=[0])
+    p.add_argument("--curve-steps", type=int, default=5000)
+    p.add_argument("--curve-sizes", type=int, nargs="*", default=[25, 50, 100, 200, 400, 800])
+    p.add_argument("--smoke", action="store_true", help="tiny run (seconds) that writes under /tmp")
+    p.add_argument("--out", default="benchmarks/results/deeponet_antiderivative.json")
+    p.add_argument("--worker", choices=[*KINDS, "unaligned", "curve"], help=argparse.SUPPRESS)
+    p.add_argument("--data", help=argparse.SUPPRESS)
+    p.add_argument("--seed", type=int, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker:
+        import torch
+
+        torch.set_num_threads(1)
+        if args.worker == "deepxde":
+            res: object = run_deepxde(args.data, args.seed, args.steps)
+        elif args.worker in ("same", "recipe"):
+            res = run_toolkit(args.data, args.seed, args.steps, args.worker == "recipe")
+        elif args.worker == "unaligned":
+            res = run_unaligned(args.seed, args.steps, 10_000, 1000, int(args.data) or None)
+        else:
+            res = run_size_curve(args.seed, args.steps, json.loads(args.data), 1000)
+        print(json.dumps(res))
+        return 0
+    from sciml.atomic import atomic_write_bytes
+    from validation.benchmarks.report import machine, write_results
+
+    if args.smoke:
+        args.seeds, args.steps, args.unaligned_steps, args.curve_steps = args.seeds[:1], 50, 50, 50
+        args.curve_sizes, args.out = [25, 50], str(Path(tempfile.gettempdir()) / "deeponet_antiderivative.json")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in args.seeds:
+            u, s, x = _data(150, seed)
+            ut, st, _ = _data(1000, 1000 + seed)
+            f = str(Path(tmp) / f"data_{seed}.npz")
+            np.savez(f, u=u, s=s, ut=ut, st=st, x=x)
+            row: dict = {"seed": seed}
+            for kind in KINDS:
+                row[kind] = _worker(kind, f, seed, args.steps)
+                print(f"seed {seed} {kind}: {json.dumps(row[kind])}", flush=True)
+            rows.append(row)
+    unaligned = []
+    for seed in args.unaligned_seeds:
+        unaligned.append({"seed": seed, **_worker("unaligned", str(args.unaligned_batch), seed, args.unaligned_steps)})
+        print(f"unaligned seed {seed}: {json.dumps(unaligned[-1])}", flush=True)
+    curve: Any = []
+    if args.curve_sizes:
+        curve = _worker("curve", json.dumps(args.curve_sizes), args.seeds[0], args.curve_steps)
+
+    def med(kind: str, key: str) -> float:
+        return float(np.median([row[kind][key] for row in rows]))
+
+    summary = {
+        "ratio_recipe": float(np.median([r["recipe"]["iters_per_s"] / r["deepxde"]["iters_per_s"] for r in rows])),
+        "ratio_same": float(np.median([r["same"]["iters_per_s"] / r["deepxde"]["iters_per_s"] for r in rows])),
+        "rel_l2_deepxde": med("deepxde", "rel_l2"), "rel_l2_recipe": med("recipe", "rel_l2"),
+        "rel_l2_same": med("same", "rel_l2")}
+    results = {"benchmark": "deeponet_antiderivative", "machine": machine(), "shared_machine": True,
+               "steps": args.steps, "recipe": RECIPE, "aligned": rows, "unaligned": unaligned,
+               "curve_steps": args.curve_steps, "size_curve": curve, "summary": summary,
+               "command": "python -m validation.benchmarks.deeponet_antiderivative " + " ".join(argv or sys.argv[1:])}
+    out = write_results(args.out, results)
+    atomic_write_bytes(out.with_suffix(".md"), render_markdown(results).encode())
+    if curve:
+        _plot(curve, out.with_name(out.stem + "_size.png"))
+    print(render_markdown(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
