@@ -8,10 +8,12 @@
 from sciml.base import Learner, create_learner, learner_names
 from sciml.callbacks import Callback, ProgressBar
 from sciml.deeponet import DeepONet
+from sciml.fno import FNO
 from sciml.lpinn import LPINN
+from sciml.mgno import MgNO
 from sciml.pig import PIG
 from sciml.pinn import PINN
 from sciml.training import LBFGS, Adam, Trainer
 
-__all__ = ["LBFGS", "LPINN", "PIG", "PINN", "Adam", "Callback", "DeepONet", "Learner", "ProgressBar", "Trainer",
-           "create_learner", "learner_names"]
+__all__ = ["FNO", "LBFGS", "LPINN", "PIG", "PINN", "Adam", "Callback", "DeepONet", "Learner", "MgNO", "ProgressBar",
+           "Trainer", "create_learner", "learner_names"]

@@ -11,6 +11,11 @@ current epoch's permutation) so that a resumed run is bit-identical to an
 uninterrupted one, and stops with :class:`~equations.errors.TrainingDivergedError`
 on a non-finite loss, restoring the last good weights and leaving the last
 good checkpoint untouched.
+
+Under ``torchrun`` (an initialised process group, see :mod:`sciml.distributed`)
+every rank draws the same global batch, computes the loss on its own slice,
+and the gradients are averaged with the slices' weights, so the run follows
+the single-process one on the same global batches; rank 0 alone writes checkpoints.
 """
 
 from __future__ import annotations
@@ -24,11 +29,12 @@ from pathlib import Path
 import torch
 
 from equations.errors import InvalidDataError, InvalidParameterError, TrainingDivergedError, check_choice, check_integer
+from sciml import distributed
 from sciml.callbacks import Callback
 from sciml.checkpoint import load_bundle, save_bundle
 from sciml.training import History
 
-SCHEDULES = ("constant", "exponential", "cosine")
+SCHEDULES = ("constant", "exponential", "cosine", "one_cycle")
 LossFn = Callable[[torch.Tensor | None], torch.Tensor]
 
 
@@ -42,8 +48,11 @@ class OperatorTraining:
         Optimiser steps (one batch each).
     lr : float
         Initial learning rate.
-    schedule : {"constant", "exponential", "cosine"}
-        Learning-rate decay from ``lr`` to ``final_lr`` over ``steps``.
+    schedule : {"constant", "exponential", "cosine", "one_cycle"}
+        Learning-rate decay from ``lr`` to ``final_lr`` over ``steps``;
+        ``one_cycle`` is :class:`torch.optim.lr_scheduler.OneCycleLR` with its
+        defaults (cosine warm-up from ``lr / 25`` to ``lr`` over 30 % of the
+        steps, then cosine annealing to ``final_lr``, default ``lr / 25 / 1e4``).
     final_lr : float, optional
         Last learning rate of a decaying schedule (``lr / 100`` if not given).
     batch_size : int, optional
@@ -51,6 +60,8 @@ class OperatorTraining:
         trains on the whole set every step (no indexing at all).
     seed : int
         Seed of the batch order.
+    weight_decay : float
+        Decoupled weight decay (AdamW) when positive.
     """
 
     steps: int
@@ -59,6 +70,7 @@ class OperatorTraining:
     final_lr: float | None = None
     batch_size: int | None = None
     seed: int = 0
+    weight_decay: float = 0.0
 
     def __post_init__(self) -> None:
         check_integer("steps", self.steps, 0)
@@ -69,11 +81,16 @@ class OperatorTraining:
             v = getattr(self, key)
             if v is not None and (not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0):
                 raise InvalidParameterError(f"{key} must be a positive number, got {v!r}")
+        wd = self.weight_decay
+        if not isinstance(wd, (int, float)) or not math.isfinite(wd) or wd < 0:
+            raise InvalidParameterError(f"weight_decay must be a number >= 0, got {wd!r}")
 
     def lr_at(self, step: int) -> float:
         """Learning rate of step ``step`` (0-based)."""
         if self.schedule == "constant":
             return self.lr
+        if self.schedule == "one_cycle":
+            return _one_cycle(step, self.steps, self.lr, self.final_lr)
         final = self.final_lr if self.final_lr is not None else self.lr / 100
         frac = step / max(self.steps, 1)
         if self.schedule == "exponential":
@@ -104,10 +121,19 @@ class OperatorTrainer:
         device = params[0].device
         full = cfg.batch_size is None or cfg.batch_size >= n_samples
         gen = torch.Generator(device="cpu").manual_seed(int(cfg.seed))
-        opt = torch.optim.Adam(params, lr=cfg.lr, fused=device.type in ("cpu", "cuda") or None)
+        fused = device.type in ("cpu", "cuda") or None
+        opt = (torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused) if cfg.weight_decay
+               else torch.optim.Adam(params, lr=cfg.lr, fused=fused))
         perm, pos, elapsed0 = torch.empty(0, dtype=torch.long), 0, 0.0
         if self.resume and self.checkpoint_dir and (self.checkpoint_dir / "meta.json").exists():
             perm, pos, elapsed0 = self._load(params, opt, gen)
+        parallel = distributed.is_distributed()
+        if parallel:
+            if not full and cfg.batch_size < distributed.world_size():  # type: ignore[operator]
+                raise InvalidParameterError(f"batch_size={cfg.batch_size} is smaller than the "
+                                            f"{distributed.world_size()} processes: some would get no samples")
+            distributed.broadcast_parameters(params)
+        writer = distributed.rank() == 0
         good = [p.detach().clone() for p in params]
         for cb in self.callbacks:
             cb.on_train_begin(self)
@@ -126,8 +152,16 @@ class OperatorTrainer:
                     for group in opt.param_groups:
                         group["lr"] = cfg.lr_at(self.step)
                 opt.zero_grad(set_to_none=True)
-                loss = loss_fn(batch)
-                value = loss.item()
+                if parallel:  # this rank's slice; gradients averaged with the slices' weights
+                    whole = batch if batch is not None else torch.arange(n_samples, device=device)
+                    local = distributed.shard(whole)
+                    loss = loss_fn(local)
+                    if loss.requires_grad:
+                        loss.backward()
+                    value = distributed.reduce_gradients(params, loss, local.numel() / whole.numel())
+                else:
+                    loss = loss_fn(batch)
+                    value = loss.item()
                 if not math.isfinite(value):
                     with torch.no_grad():
                         for g, p in zip(good, params):
@@ -138,7 +172,7 @@ class OperatorTrainer:
                         + ". Try a smaller learning rate, normalised data or float64.")
                 with torch.no_grad():
                     torch._foreach_copy_(good, tensors)  # one call: the weights that gave a finite loss
-                if loss.requires_grad:  # a closure may set the gradients itself (DeepONet's fast path)
+                if loss.requires_grad and not parallel:  # a closure may set the gradients itself (DeepONet)
                     loss.backward()
                 opt.step()
                 self.step += 1
@@ -148,7 +182,7 @@ class OperatorTrainer:
                 self.history.record(self.step, value, {"wall_s": elapsed0 + now})
                 for cb in self.callbacks:
                     cb.on_step(self, value)
-                if self.checkpoint_dir and self.checkpoint_every and self.step % self.checkpoint_every == 0:
+                if writer and self.checkpoint_dir and self.checkpoint_every and self.step % self.checkpoint_every == 0:
                     self._save(params, opt, gen, perm, pos, elapsed0 + now)
         finally:
             for cb in self.callbacks:
@@ -160,7 +194,7 @@ class OperatorTrainer:
             "steps_per_second": n / elapsed if elapsed > 0 else math.nan,
             "first_step_seconds": first_step_s,
             "steady_steps_per_second": (n - 1) / rest if n > 1 and rest > 0 else math.nan})
-        if self.checkpoint_dir and n:
+        if writer and self.checkpoint_dir and n:
             self._save(params, opt, gen, perm, pos, elapsed0 + elapsed)
         return self.history
 
@@ -206,3 +240,17 @@ class OperatorTrainer:
             return tensors["permutation"], int(meta["position"]), float(meta["elapsed_s"])
         except KeyError as exc:
             raise InvalidDataError(f"{self.checkpoint_dir}: incomplete checkpoint (missing {exc})") from None
+
+
+def _one_cycle(step: int, steps: int, lr: float, final_lr: float | None) -> float:
+    """OneCycleLR (cosine, ``pct_start=0.3``, ``div_factor=25``, ``final_div_factor=1e4``) at ``step``."""
+    start = lr / 25.0
+    low = final_lr if final_lr is not None else start / 1e4
+    end1, end2 = 0.3 * steps - 1.0, steps - 1.0
+
+    def anneal(a: float, b: float, pct: float) -> float:
+        return b + (a - b) / 2.0 * (math.cos(math.pi * pct) + 1.0)
+
+    if step <= end1:
+        return anneal(start, lr, step / end1)
+    return anneal(lr, low, (step - end1) / max(end2 - end1, 1e-12))
