@@ -137,7 +137,8 @@ class DeepONet(Learner):
         net = self._build(data, device, dtype)
         self._set_statistics(net, data, physics)
         loss_fn = self._loss_fn(net, data, physics, device, dtype)
-        config = OperatorTraining(self.steps, self.lr, self.schedule, self.final_lr, self.batch_size, self.seed)
+        config = OperatorTraining(steps=self.steps, lr=self.lr, schedule=self.schedule, final_lr=self.final_lr,
+                                  batch_size=self.batch_size, seed=self.seed)
         cbs = list(callbacks) + ([ProgressBar(desc="deeponet")] if self.progress else [])
         trainer = OperatorTrainer(config, cbs, self.checkpoint_dir, self.checkpoint_every, self.resume)
         self.net_, self.layout_ = net, data.layout()
