@@ -59,7 +59,7 @@ def reduce_gradients(params: Sequence[torch.Tensor], loss: torch.Tensor, weight:
     flat = torch.cat([g.reshape(-1) for g in grads] + [loss.detach().reshape(1).to(grads[0].dtype)]) * weight
     dist.all_reduce(flat)
     for p, g in zip(params, flat[:-1].split([p.numel() for p in params])):
-        p.grad = g.view_as(p)
+        p.grad = torch.empty_like(p).copy_(g.view_as(p))  # keeps the parameter's memory format
     return float(flat[-1])
 
 

@@ -118,6 +118,7 @@ class GridOperatorLearner(Learner):
     """
 
     kind: ClassVar[str] = "operator"
+    channels_last: ClassVar[bool] = False  # NHWC layout: ~1.5x faster 3×3 convolutions on CPU
 
     def __init__(self, epochs: int = 100, batch_size: int = 8, lr: float = 1e-3, schedule: str = "one_cycle",
                  final_lr: float | None = None, weight_decay: float = 1e-4, loss: str = "h1",
@@ -144,7 +145,8 @@ class GridOperatorLearner(Learner):
         raise NotImplementedError
 
     def _build(self, c_in: int) -> torch.nn.Module:
-        return self._network(c_in, resolve_device(self.device), resolve_dtype(self.dtype))
+        net = self._network(c_in, resolve_device(self.device), resolve_dtype(self.dtype))
+        return net.to(memory_format=torch.channels_last) if self.channels_last else net  # type: ignore[call-overload]
 
     # -- fitting --------------------------------------------------------------------
     def fit(self, inputs: Any, outputs: Any = None, callbacks: Sequence[Callback] = (),
@@ -206,7 +208,8 @@ class GridOperatorLearner(Learner):
 
     def _encode(self, u: np.ndarray, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
         st = self.stats_
-        return torch.as_tensor((u - st["in_mean"]) / st["in_std"], device=device, dtype=dtype).unsqueeze(1)
+        x = torch.as_tensor((u - st["in_mean"]) / st["in_std"], device=device, dtype=dtype).unsqueeze(1)
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
 
     # -- prediction -------------------------------------------------------------------
     def _check_fitted(self) -> None:

@@ -44,6 +44,7 @@ class MgNO(GridOperatorLearner):
     """
 
     name: ClassVar[str] = "mgno"
+    channels_last: ClassVar[bool] = True
 
     def __init__(self, channels: int = 24, layers: int = 5, smoothing: Sequence[int] = (1, 1, 1, 1, 1, 2),
                  padding: str = "zeros", restrict_residual: bool = False, **options: Any):

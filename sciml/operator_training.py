@@ -228,6 +228,9 @@ class OperatorTrainer:
             for key, v in tensors.items():
                 if key.startswith("adam."):
                     _, index, name = key.split(".", 2)
+                    p = params[int(index)]
+                    if v.shape == p.shape:  # the parameter's memory format (fused AdamW walks memory linearly)
+                        v = torch.empty_like(p).copy_(v)
                     state.setdefault(int(index), {})[name] = v
             if state:
                 saved_opt = opt.state_dict()
