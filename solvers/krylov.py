@@ -240,6 +240,7 @@ def cg(
     maxiter: int | None = None,
     M: Any = None,
     callback: Callable[[np.ndarray], object] | None = None,
+    flexible: bool = False,
 ) -> tuple[np.ndarray, KrylovInfo]:
     """Solve ``A x = b`` by the (preconditioned) conjugate gradient method.
 
@@ -263,6 +264,11 @@ def cg(
     callback : callable, optional
         Called as ``callback(xk)`` once per iteration, after ``x`` is updated, with
         the current iterate (the solver's own array: copy it to keep it).
+    flexible : bool
+        Flexible CG: the Polak--Ribiere ``beta = z_new . (r_new - r_old) / (z_old . r_old)``
+        instead of Fletcher--Reeves, for a preconditioner that varies between
+        iterations (a network, an inner iteration); one more vector of memory.
+        With a fixed linear ``M`` it equals PCG in exact arithmetic.
 
     Returns
     -------
@@ -326,7 +332,10 @@ def cg(
         rz = rr if m_op is None else _dot(r, z)
         _check_precond(rz)
         p = z.copy()
+        r_old = r.copy() if flexible else r
         while True:
+            if flexible:
+                r_old[:] = r
             q = _apply("A", a_op, p)
             pq = _dot(p, q)
             if not math.isfinite(pq):
@@ -352,7 +361,8 @@ def cg(
                 z = _apply("M", m_op, r)
                 rz_new = _dot(r, z)
                 _check_precond(rz_new)
-            _xpay(z, rz_new / rz, p)
+            beta = (rz_new - _dot(z, r_old)) / rz if flexible else rz_new / rz
+            _xpay(z, beta, p)
             rz = rz_new
 
     relative = history[-1] / b_norm
