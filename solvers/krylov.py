@@ -268,7 +268,8 @@ def cg(
         Flexible CG: the Polak--Ribiere ``beta = z_new . (r_new - r_old) / (z_old . r_old)``
         instead of Fletcher--Reeves, for a preconditioner that varies between
         iterations (a network, an inner iteration); one more vector of memory.
-        With a fixed linear ``M`` it equals PCG in exact arithmetic.
+        With a fixed linear ``M`` it equals PCG in exact arithmetic; a
+        direction with ``r . M r < 0`` is used with the opposite sign.
 
     Returns
     -------
@@ -360,6 +361,9 @@ def cg(
             else:
                 z = _apply("M", m_op, r)
                 rz_new = _dot(r, z)
+                if flexible and rz_new < 0.0:  # a nonlinear M (a network) fixes no sign: use -z
+                    z = -z
+                    rz_new = -rz_new
                 _check_precond(rz_new)
             beta = (rz_new - _dot(z, r_old)) / rz if flexible else rz_new / rz
             _xpay(z, beta, p)

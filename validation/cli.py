@@ -4,6 +4,7 @@
     sciml compare burgers --learner pinn --out results/
     sciml compare burgers --param nu=0.005 --set adam_steps=2000 --resolution 256 100
     sciml data darcy --n 1000 --resolution 85 --seed 0 --out data/generated/darcy_85.nc --workers 4
+    sciml linsys --n 256 --obstacles circles --method cg --method ic0 --method neural --out results/
 
 Bad input (unknown names, invalid parameters) prints one line and exits 2.
 """
@@ -68,7 +69,56 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("--chunk", type=int, default=100, help="samples per part file (unit of resumption)")
     data.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="generator parameter")
     data.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _linsys_parser(sub)
     return parser
+
+
+def _linsys_parser(sub: Any) -> None:
+    from validation.linear_systems import METHODS
+
+    ls = sub.add_parser("linsys", help="Krylov methods on one pressure-Poisson system with obstacles")
+    ls.add_argument("--n", type=int, default=128, help="cells per side (grid of (n+1)^2 nodes)")
+    ls.add_argument("--boundary", default="dirichlet", help="dirichlet or neumann box")
+    ls.add_argument("--obstacles", default="circles", help="none, circles, boxes or blobs")
+    ls.add_argument("--count", type=int, default=4, help="number of circles or boxes")
+    ls.add_argument("--layout-seed", type=int, default=0, help="seed of the obstacle layout")
+    ls.add_argument("--rhs", default="divergence", help="smooth or divergence")
+    ls.add_argument("--rhs-seed", type=int, default=0, help="seed of the right-hand side")
+    ls.add_argument("--method", action="append", default=None, choices=METHODS,
+                    help="method (repeatable; default cg, jacobi, ic0, multigrid, plus neural with --model)")
+    ls.add_argument("--model", default=None, help="saved NeuralCG folder (e.g. data/neural_cg)")
+    ls.add_argument("--rtol", type=float, default=1e-6, help="relative residual to reach")
+    ls.add_argument("--maxiter", type=int, default=None, help="iteration limit per method")
+    ls.add_argument("--repeats", type=int, default=1, help="timed repeats (median)")
+    ls.add_argument("--out", default="results", help="output folder (netCDF + PNG)")
+
+
+def _linsys(args: argparse.Namespace) -> None:
+    from equations.pressure_poisson import PressurePoisson
+    from solvers.pressure_poisson import pressure_system
+    from validation.linear_systems import convergence_figure, run_linear_system
+
+    spec = PressurePoisson(n=args.n, boundary=args.boundary, obstacles=args.obstacles, count=args.count,
+                           seed=args.layout_seed)
+    system = pressure_system(spec)
+    model = None
+    if args.model:
+        from sciml.neural_cg import NeuralCG
+
+        model = NeuralCG.load(args.model)
+    methods = args.method or ["cg", "jacobi", "ic0", "multigrid"] + (["neural"] if model else [])
+    ds = run_linear_system(system, system.rhs(args.rhs, args.rhs_seed), methods, rtol=args.rtol,
+                           maxiter=args.maxiter, repeats=args.repeats, model=model)
+    out = Path(args.out)
+    stem = f"linsys_{spec.boundary}_{spec.obstacles}_{args.n}"
+    nc = to_netcdf(ds.drop_vars("label"), out / f"{stem}.nc")
+    png = save_figure(convergence_figure(ds), out / f"{stem}.png")
+    print(f"{'method':22s} {'iterations':>10s} {'wall [s]':>9s} {'rel. residual':>13s}")
+    for name in ds["solver"].values:
+        m = ds.sel(solver=name)
+        print(f"{m['label'].values!s:22s} {int(m['iterations']):10d} {float(m['wall_time_s']):9.3f} "
+              f"{float(m['relative_residual']):13.2e}")
+    print(f"{system.size} unknowns; wrote {nc}, {png}")
 
 
 def _list() -> None:
@@ -138,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _list()
         elif args.command == "data":
             _data(args)
+        elif args.command == "linsys":
+            _linsys(args)
         else:
             _compare(args)
     except ToolkitError as exc:

@@ -1,0 +1,205 @@
+r"""The neural conjugate-direction method (DCDM): training and use of the network as a solver.
+
+:class:`NeuralCG` holds the hyperparameters (scikit-learn style); ``fit`` trains
+:class:`sciml.neural_cg_net.DCDMNet` on right-hand sides from the Ritz vectors
+of the given training systems (:mod:`sciml.neural_cg_data`) with the
+scale-free loss :func:`dcdm_loss`; ``solve`` runs
+:func:`solvers.conjugate_directions.conjugate_directions` with the network's
+output as search direction; ``preconditioner`` wraps it as a (nonlinear)
+``LinearOperator`` for flexible CG. Residuals are scaled to unit RMS before
+the network sees them, so one network serves every grid size and residual
+size. Save/load: safetensors + JSON, no pickle.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from scipy.sparse.linalg import LinearOperator
+
+from equations.errors import InvalidDataError, TrainingDivergedError, check_integer
+from sciml.checkpoint import load_bundle, save_bundle
+from sciml.neural_cg_data import ritz_vectors, sample_rhs
+from sciml.neural_cg_net import DCDMNet
+from sciml.runtime import dtype_name, numpy_rng, resolve_device, resolve_dtype
+from solvers.conjugate_directions import conjugate_directions
+from solvers.krylov import KrylovInfo
+from solvers.pressure_poisson import PoissonSystem
+
+
+def dcdm_loss(A: torch.Tensor, b: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
+    r"""Mean over the batch of ``||b - alpha A f||^2 / ||b||^2`` with ``alpha = f . b / f . A f``.
+
+    ``alpha`` is the exact line-search step along ``f``, so the loss does not
+    change when ``f`` is scaled and is zero for ``f = A^{-1} b``. ``A`` is a
+    (sparse) ``(N, N)`` tensor, ``b`` and ``f`` are ``(N, batch)``.
+    """
+    af = A @ f
+    alpha = (f * b).sum(0) / (f * af).sum(0)
+    return ((b - alpha * af) ** 2).sum(0).div((b * b).sum(0)).mean()
+
+
+def torch_matrix(A: sp.spmatrix, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """A SciPy sparse matrix as a coalesced torch sparse COO tensor."""
+    coo = sp.coo_matrix(A)
+    index = torch.as_tensor(np.vstack((coo.row, coo.col)), dtype=torch.int64)
+    return torch.sparse_coo_tensor(index, torch.as_tensor(coo.data), size=coo.shape, dtype=dtype, device=device,
+                                   check_invariants=False).coalesce()
+
+
+class NeuralCG:
+    """Deep Conjugate Direction Method for pressure-Poisson systems.
+
+    Parameters
+    ----------
+    channels, levels, pairs, coarse_pairs, recursive, gain
+        Network shape (see :class:`sciml.neural_cg_net.DCDMNet`).
+    k : int
+        Previous directions each new one is ``A``-orthogonalised against.
+    lanczos_steps : int
+        Lanczos steps per training matrix (Ritz vectors of the training data).
+    low, weight : float
+        The lowest ``low * m`` Ritz coefficients are scaled by ``weight``
+        (the paper: 0.55 and 9; see :func:`sciml.neural_cg_data.sample_rhs`).
+    batch_size, steps, lr : int, int, float
+        Adam minibatch size, steps and learning rate (cosine decay to 0).
+    seed : int
+        Seeds the weights, the Lanczos start vectors and the training batches.
+    device, dtype : str
+        Torch device and precision of the network (float32 default).
+    """
+
+    def __init__(self, channels: int = 16, levels: int = 3, pairs: int = 1, coarse_pairs: int = 1,
+                 recursive: bool = False, gain: float = 1.0, *, k: int = 2, lanczos_steps: int = 400,
+                 low: float = 0.55, weight: float = 9.0, batch_size: int = 16, steps: int = 500, lr: float = 2e-3,
+                 seed: int = 0, device: str = "cpu", dtype: str = "float32"):
+        self.channels, self.levels, self.pairs, self.coarse_pairs = channels, levels, pairs, coarse_pairs
+        self.recursive, self.gain, self.low, self.weight = recursive, gain, low, weight
+        self.k, self.lanczos_steps, self.batch_size, self.steps, self.lr = k, lanczos_steps, batch_size, steps, lr
+        self.seed, self.device, self.dtype = seed, device, dtype
+
+    def _net(self) -> DCDMNet:
+        return DCDMNet(self.channels, self.levels, self.pairs, self.coarse_pairs, self.recursive,
+                       gain=self.gain, seed=self.seed,
+                       device=self.device, dtype=self.dtype)
+
+    def fit(self, systems: Sequence[PoissonSystem], steps: int | None = None,
+            log: Callable[[str], None] | None = None, warm_start: bool = False) -> NeuralCG:
+        """Train on Ritz-vector right-hand sides of ``systems`` (round robin, one system per step).
+
+        ``warm_start=True`` continues from the fitted network (e.g. a second
+        stage with more weight on the low end, ``low`` smaller) and appends to
+        ``history_``.
+        """
+        if not systems:
+            raise InvalidDataError("fit needs at least one training system")
+        steps = check_integer("steps", self.steps if steps is None else steps, 1)
+        dev, dt = resolve_device(self.device), resolve_dtype(self.dtype)
+        rng = numpy_rng(self.seed)
+        start = time.perf_counter()
+        data = []
+        for s in systems:
+            _, vectors = ritz_vectors(s.matrix, self.lanczos_steps, rng)
+            h2 = s.spec.spacing**2  # grid units keep float32 entries O(1); the loss is scale free
+            data.append((s, vectors, torch_matrix(h2 * s.matrix, dev, dt), torch.as_tensor(s.unknown, device=dev)))
+        self.data_time_s_ = time.perf_counter() - start
+        net = self._fitted().train() if warm_start else self._net()
+        gains = [p for n, p in net.named_parameters() if n == "log_gain"]
+        rest = [p for n, p in net.named_parameters() if n != "log_gain"]
+        groups: list[dict[str, Any]] = [{"params": rest}, {"params": gains, "lr": 10 * self.lr}]
+        opt = torch.optim.Adam(groups, lr=self.lr)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+        if not warm_start:
+            self.history_: list[float] = []
+        for step in range(steps):
+            s, vectors, a_t, mask = data[step % len(data)]
+            b_np = sample_rhs(vectors, self.batch_size, rng, self.low, self.weight)
+            b = torch.as_tensor(b_np.T.copy(), device=dev, dtype=dt)  # (batch, N)
+            f = _apply_net(net, s, b, mask)
+            loss = dcdm_loss(a_t, b.T, f.T)
+            if not torch.isfinite(loss):
+                raise TrainingDivergedError(f"non-finite DCDM loss at step {step}")
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            self.history_.append(float(loss.detach()))
+            if log is not None and (step % 50 == 0 or step == steps - 1):
+                log(f"step {step:5d}  loss {self.history_[-1]:.4e}  ({time.perf_counter() - start:.0f} s)")
+        self.train_time_s_ = time.perf_counter() - start
+        self.net_ = net.eval()
+        return self
+
+    def _fitted(self) -> DCDMNet:
+        if not hasattr(self, "net_"):
+            raise InvalidDataError("NeuralCG is not fitted: call fit() or NeuralCG.load()")
+        return self.net_
+
+    def direction(self, system: PoissonSystem) -> Callable[[np.ndarray], np.ndarray]:
+        """``r -> f(r)`` on the unknowns of ``system`` (float64 in and out; torch in between)."""
+        net = self._fitted()
+        p = next(net.parameters())
+        mask = torch.as_tensor(system.unknown, device=p.device)
+
+        def apply(r: np.ndarray) -> np.ndarray:
+            b = torch.as_tensor(np.asarray(r).reshape(1, -1), device=p.device, dtype=p.dtype)
+            with torch.no_grad():
+                out = _apply_net(net, system, b, mask)
+            return out[0].to("cpu", torch.float64).numpy()
+
+        return apply
+
+    def preconditioner(self, system: PoissonSystem) -> LinearOperator:
+        """The network as a (nonlinear) ``M`` for ``solvers.cg(..., flexible=True)``."""
+        return LinearOperator((system.size, system.size), matvec=self.direction(system), dtype=np.float64)
+
+    def solve(self, system: PoissonSystem, b: np.ndarray, x0: np.ndarray | None = None, *, rtol: float = 1e-6,
+              atol: float = 0.0, maxiter: int | None = None, k: int | None = None,
+              callback: Callable[[np.ndarray], object] | None = None) -> tuple[np.ndarray, KrylovInfo]:
+        """Conjugate directions with the network (calling convention of :func:`solvers.cg`)."""
+        return conjugate_directions(system.matrix, b, self.direction(system), x0, rtol=rtol, atol=atol,
+                                    maxiter=maxiter, k=self.k if k is None else k, callback=callback)
+
+    def save(self, directory: str | Path) -> None:
+        """Weights to ``tensors.safetensors``, hyperparameters and history to ``meta.json``."""
+        net = self._fitted()
+        meta = {"kind": "neural_cg", "params": self.get_params(), "history": self.history_,
+                "train_time_s": getattr(self, "train_time_s_", None)}
+        save_bundle(directory, dict(net.state_dict()), meta)
+
+    @classmethod
+    def load(cls, directory: str | Path, device: str = "cpu", dtype: str | None = None) -> NeuralCG:
+        """A fitted model saved by :meth:`save` (optionally on another device / in another dtype)."""
+        tensors, meta = load_bundle(directory)
+        if meta.get("kind") != "neural_cg":
+            raise InvalidDataError(f"{directory}: not a saved NeuralCG model")
+        params = dict(meta["params"], device=device)
+        if dtype is not None:
+            params["dtype"] = dtype
+        model = cls(**params)
+        net = model._net()
+        dt = resolve_dtype(model.dtype)
+        net.load_state_dict({k: v.to(dt) for k, v in tensors.items()})
+        model.net_, model.history_ = net.eval(), list(meta.get("history", []))
+        return model
+
+    def get_params(self) -> dict[str, Any]:
+        return {"channels": self.channels, "levels": self.levels, "pairs": self.pairs,
+                "coarse_pairs": self.coarse_pairs, "recursive": self.recursive, "gain": self.gain, "low": self.low,
+                "weight": self.weight, "k": self.k, "lanczos_steps": self.lanczos_steps,
+                "batch_size": self.batch_size, "steps": self.steps, "lr": self.lr, "seed": self.seed,
+                "device": str(self.device), "dtype": dtype_name(resolve_dtype(self.dtype))}
+
+
+def _apply_net(net: DCDMNet, system: PoissonSystem, b: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The network on a batch ``(B, N)`` of unknown-vectors: scatter to grids (unit RMS), gather back."""
+    rms = b.pow(2).mean(1, keepdim=True).sqrt().clamp_min(1e-300)
+    grid = torch.zeros((b.shape[0], *system.shape), device=b.device, dtype=b.dtype)
+    grid[:, mask] = b / rms
+    return net(grid, mask)[:, mask]

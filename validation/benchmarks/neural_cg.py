@@ -1,0 +1,187 @@
+r"""Neural conjugate directions (DCDM) against classical preconditioned CG on pressure-Poisson systems.
+
+Systems: ``-Laplacian(p) = div(v)`` on the unit square with zero Dirichlet data on the box
+and solid obstacles (zero flux), ``(n + 1)^2`` nodes for ``n`` in ``--sizes``
+(default 64, 128, 256, 512), obstacle layouts **not seen in training** (boxes,
+and circles / blobs with other seeds than the training layouts), the
+right-hand side the divergence of a random smooth velocity (unit norm).
+Every method solves to relative residual ``1e-6`` (recursively updated
+residual; the true one is recomputed and reported): plain CG, Jacobi-PCG,
+IC(0)-PCG, PCG with one Galerkin multigrid V(2,2) cycle, PyAMG
+smoothed-aggregation PCG and the neural conjugate-direction method (capped
+at 300 iterations). Wall time is setup + solve including every
+network evaluation, the median of ``--repeats`` (runs over 20 s are timed once).
+
+The network (:class:`sciml.neural_cg.NeuralCG`) is trained on 64^2 and 128^2
+layouts only, by ``--train`` (which writes ``data/neural_cg``)::
+
+    python -m validation.benchmarks.neural_cg --train [--steps 800]
+    python -m validation.benchmarks.neural_cg [--sizes 64 128 256 512] [--repeats 3] [--smoke]
+
+Run single-threaded (``OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1``; torch is set
+to one thread here too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+TOL = 1e-6
+MODEL = Path("data/neural_cg")
+METHODS = ("cg", "jacobi", "ic0", "multigrid", "pyamg", "neural")
+# the network's iteration cap: a stalled nonlinear direction map would otherwise run to 20 n iterations
+NEURAL_MAXITER = 300
+# training layouts (64^2 and 128^2); the test layouts below use another kind, or other seeds and counts
+TRAIN = ((64, "circles", 5, 1), (128, "blobs", 0, 2))
+TEST = (("boxes", 5, 101), ("circles", 6, 202))
+TRAIN_CONFIG = {"channels": 16, "levels": 2, "pairs": 1, "coarse_pairs": 1, "recursive": True,
+                "lanczos_steps": 400, "batch_size": 16, "lr": 2e-3, "seed": 0}
+
+
+def train(out: Path, steps: int) -> dict[str, Any]:
+    """Train the benchmark's network on the :data:`TRAIN` layouts and save it to ``out``."""
+    import torch
+
+    from equations.pressure_poisson import PressurePoisson
+    from sciml.neural_cg import NeuralCG
+    from solvers.pressure_poisson import pressure_system
+
+    torch.set_num_threads(1)
+    systems = [pressure_system(PressurePoisson(n=n, obstacles=kind, count=count, seed=seed))
+               for n, kind, count, seed in TRAIN]
+    model = NeuralCG(steps=steps, **TRAIN_CONFIG).fit(systems, log=print)  # type: ignore[arg-type]
+    model.save(out)
+    print(f"saved {out} ({model.train_time_s_:.0f} s, final loss {np.mean(model.history_[-20:]):.3e})")
+    return {"train_time_s": model.train_time_s_, "steps": steps}
+
+
+def run_size(n: int, model: Any, repeats: int, methods: tuple[str, ...]) -> list[dict[str, Any]]:
+    """All methods on the :data:`TEST` layouts at ``n``; one record per (layout, method)."""
+    from equations.pressure_poisson import PressurePoisson
+    from solvers.pressure_poisson import pressure_system
+    from validation.linear_systems import run_linear_system
+
+    rows = []
+    for kind, count, seed in TEST:
+        system = pressure_system(PressurePoisson(n=n, obstacles=kind, count=count, seed=seed))
+        b = system.rhs("divergence", seed)
+        for name in methods:
+            cap = NEURAL_MAXITER if name.startswith("neural") else 20 * n
+            # the first run also compiles numba kernels (cached); runs over 20 s are timed once
+            ds = run_linear_system(system, b, [name], rtol=TOL, repeats=1, model=model, maxiter=cap)
+            if float(ds["wall_time_s"][0]) < 20.0 and repeats > 1:
+                ds = run_linear_system(system, b, [name], rtol=TOL, repeats=repeats, model=model, maxiter=cap)
+            rows.append({"n": n, "layout": kind, "unknowns": system.size, "method": name,
+                         "iterations": int(ds["iterations"][0]), "wall_time_s": float(ds["wall_time_s"][0]),
+                         "setup_time_s": float(ds["setup_time_s"][0]),
+                         "relative_residual": float(ds["relative_residual"][0]),
+                         "converged": bool(ds["converged"][0])})
+            r = rows[-1]
+            print(f"n={n:4d} {kind:8s} {name:11s} it={r['iterations']:5d} t={r['wall_time_s']:8.3f}s "
+                  f"res={r['relative_residual']:.1e}", flush=True)
+    return rows
+
+
+def _median(rows: list[dict[str, Any]], n: int, method: str, key: str) -> float:
+    return float(np.median([r[key] for r in rows if r["n"] == n and r["method"] == method]))
+
+
+def table(results: dict[str, Any]) -> str:
+    from validation.linear_systems import LABELS
+
+    rows, sizes = results["rows"], results["sizes"]
+    methods = [m for m in METHODS if any(r["method"] == m for r in rows)]
+    out = ["| method | " + " | ".join(f"{n}^2 it | {n}^2 s" for n in sizes) + " |",
+           "|---|" + "---|---|" * len(sizes)]
+    for m in methods:
+        cells = [f"{_median(rows, n, m, 'iterations'):.0f} | {_median(rows, n, m, 'wall_time_s'):.3f}" for n in sizes]
+        out.append(f"| {LABELS[m]} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def targets(results: dict[str, Any]) -> list[str]:
+    rows, sizes = results["rows"], results["sizes"]
+    lines = []
+    for n in sizes:
+        it_n, it_ic = _median(rows, n, "neural", "iterations"), _median(rows, n, "ic0", "iterations")
+        t_n, t_ic = _median(rows, n, "neural", "wall_time_s"), _median(rows, n, "ic0", "wall_time_s")
+        t_mg = min(_median(rows, n, "multigrid", "wall_time_s"), _median(rows, n, "pyamg", "wall_time_s"))
+        lines.append(f"- {n}^2: neural {it_n:.0f} iterations vs IC(0) {it_ic:.0f} (ratio {it_n / it_ic:.2f}, "
+                     f"target <= 0.20: {'met' if it_n <= 0.2 * it_ic else 'MISSED'}); wall {t_n:.3f} s vs IC(0) "
+                     f"{t_ic:.3f} s ({'faster' if t_n < t_ic else 'slower'}); best multigrid/AMG {t_mg:.3f} s "
+                     f"({t_n / t_mg:.0f}x faster than neural)")
+    its = [_median(rows, n, "neural", "iterations") for n in sizes]
+    lines.append(f"- neural iterations across sizes: {', '.join(f'{i:.0f}' for i in its)} "
+                 f"(growth {its[-1] / its[0]:.1f}x from {sizes[0]}^2 to {sizes[-1]}^2)")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[64, 128, 256, 512])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--model", type=Path, default=MODEL)
+    parser.add_argument("--train", action="store_true", help="train and save the network, then stop")
+    parser.add_argument("--steps", type=int, default=800, help="training steps (with --train)")
+    parser.add_argument("--smoke", action="store_true", help="sizes 32 and 64, one repeat, no result files")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/neural_cg.json"))
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)
+    if args.train:
+        train(args.model, args.steps)
+        return 0
+    from sciml.neural_cg import NeuralCG
+    from validation.benchmarks.report import machine, write_results
+
+    model = NeuralCG.load(args.model)
+    sizes = [32, 64] if args.smoke else args.sizes
+    repeats = 1 if args.smoke else args.repeats
+    start = time.perf_counter()
+    rows = [r for n in sizes for r in run_size(n, model, repeats, METHODS)]
+    results = {"benchmark": "neural_cg", "machine": machine(), "tol": TOL, "sizes": sizes, "repeats": repeats,
+               "model": str(args.model), "model_params": model.get_params(), "rows": rows,
+               "elapsed_s": time.perf_counter() - start}
+    print(table(results))
+    print("\n".join(targets(results)))
+    if not args.smoke:
+        write_results(args.out, results)
+        md = args.out.with_suffix(".md")
+        md.write_text(report(results))
+        print(f"wrote {args.out} and {md}")
+    return 0
+
+
+def report(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    return "\n".join([
+        "# Neural conjugate directions (DCDM) vs preconditioned CG",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; torch {m['versions']['torch']}, "
+        f"numba {m['versions']['numba']}. **Timings were taken on a shared 2-core machine** (other sessions "
+        "were running), single-threaded (numba, torch, BLAS): treat them as indicative.",
+        "",
+        f"Pressure Poisson, zero Dirichlet box, unseen obstacle layouts ({', '.join(t[0] for t in TEST)}), "
+        f"b = div(v) for a random smooth v; tolerance {results['tol']:g}; medians over the layouts of the "
+        f"median of {results['repeats']} timed runs (setup + solve, network evaluation included). Network "
+        f"trained on 64^2 and 128^2 only: {results['model_params']}.",
+        "",
+        table(results),
+        "",
+        "Targets:",
+        "",
+        *targets(results),
+        "",
+        "Command: `OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python -m validation.benchmarks.neural_cg`",
+        "",
+    ])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
