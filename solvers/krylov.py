@@ -331,6 +331,8 @@ def cg(
     if not converged and maxiter > 0:
         z = r if m_op is None else _apply("M", m_op, r)
         rz = rr if m_op is None else _dot(r, z)
+        if flexible and rz < 0.0:  # a nonlinear M (a network) fixes no sign: use -z
+            z, rz = -z, -rz
         _check_precond(rz)
         p = z.copy()
         r_old = r.copy() if flexible else r
