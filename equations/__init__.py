@@ -36,6 +36,7 @@ from equations.klein_gordon import KleinGordon
 from equations.nonlinear_diffusion import NonlinearDiffusion
 from equations.odes import Antiderivative, Hypergeometric, Legendre, Pendulum
 from equations.poisson import LShapePoisson, PeakPoisson, Poisson2D, Poisson3D
+from equations.pressure_poisson import PressurePoisson
 from equations.wave import Wave
 
 available = register_names
@@ -70,6 +71,7 @@ __all__ = [
     "Poisson2D",
     "Poisson3D",
     "Polygon",
+    "PressurePoisson",
     "Reaction",
     "ReactionDiffusion",
     "TimeInterval",

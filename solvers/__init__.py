@@ -28,15 +28,19 @@ from solvers import poisson as _poisson  # noqa: F401
 from solvers import spectral as _spectral  # noqa: F401
 from solvers import wave as _wave  # noqa: F401
 from solvers.burgers import cole_hopf
+from solvers.conjugate_directions import conjugate_directions
 from solvers.convection import convection_diffusion_periodic
 from solvers.darcy import DarcyInfo, darcy_matrix, darcy_multigrid, darcy_system
 from solvers.darcy3d import darcy3d_matrix, darcy3d_multigrid, darcy3d_system
 from solvers.facade import solve
 from solvers.fd import interior_of, laplacian_matrix
+from solvers.galerkin_pcg import galerkin_preconditioner
+from solvers.ichol import ic0_factor, ic0_preconditioner
 from solvers.krylov import KrylovInfo, cg, poisson_operator
 from solvers.multigrid import Hierarchy, MultigridInfo, multigrid_solve, preconditioner, v_cycle
 from solvers.multigrid3d import Hierarchy3D, laplacian_matrix3d, multigrid3d_solve, preconditioner3d
 from solvers.odes import antiderivatives, pendulum_trajectories
+from solvers.pressure_poisson import PoissonSystem, pressure_system
 from solvers.registry import SolverOutput, available, register
 from solvers.spectral import ETDRK4, burgers_periodic
 
@@ -47,12 +51,14 @@ __all__ = [
     "Hierarchy3D",
     "KrylovInfo",
     "MultigridInfo",
+    "PoissonSystem",
     "SolverOutput",
     "antiderivatives",
     "available",
     "burgers_periodic",
     "cg",
     "cole_hopf",
+    "conjugate_directions",
     "convection_diffusion_periodic",
     "darcy3d_matrix",
     "darcy3d_multigrid",
@@ -60,6 +66,9 @@ __all__ = [
     "darcy_matrix",
     "darcy_multigrid",
     "darcy_system",
+    "galerkin_preconditioner",
+    "ic0_factor",
+    "ic0_preconditioner",
     "interior_of",
     "laplacian_matrix",
     "laplacian_matrix3d",
@@ -69,6 +78,7 @@ __all__ = [
     "poisson_operator",
     "preconditioner",
     "preconditioner3d",
+    "pressure_system",
     "register",
     "solve",
     "v_cycle",
