@@ -58,7 +58,7 @@ class NeuralCG:
 
     Parameters
     ----------
-    channels, levels, pairs, coarse_pairs, recursive, gain
+    channels, levels, pairs, coarse_pairs, recursive, gain, upsample
         Network shape (see :class:`sciml.neural_cg_net.DCDMNet`).
     k : int
         Previous directions each new one is ``A``-orthogonalised against.
@@ -76,17 +76,18 @@ class NeuralCG:
     """
 
     def __init__(self, channels: int = 16, levels: int = 3, pairs: int = 1, coarse_pairs: int = 1,
-                 recursive: bool = False, gain: float = 1.0, *, k: int = 2, lanczos_steps: int = 400,
+                 recursive: bool = False, gain: float = 1.0, upsample: str = "nearest", *, k: int = 2,
+                 lanczos_steps: int = 400,
                  low: float = 0.55, weight: float = 9.0, batch_size: int = 16, steps: int = 500, lr: float = 2e-3,
                  seed: int = 0, device: str = "cpu", dtype: str = "float32"):
         self.channels, self.levels, self.pairs, self.coarse_pairs = channels, levels, pairs, coarse_pairs
-        self.recursive, self.gain, self.low, self.weight = recursive, gain, low, weight
+        self.recursive, self.gain, self.upsample, self.low, self.weight = recursive, gain, upsample, low, weight
         self.k, self.lanczos_steps, self.batch_size, self.steps, self.lr = k, lanczos_steps, batch_size, steps, lr
         self.seed, self.device, self.dtype = seed, device, dtype
 
     def _net(self) -> DCDMNet:
         return DCDMNet(self.channels, self.levels, self.pairs, self.coarse_pairs, self.recursive,
-                       gain=self.gain, seed=self.seed,
+                       gain=self.gain, upsample=self.upsample, seed=self.seed,
                        device=self.device, dtype=self.dtype)
 
     def fit(self, systems: Sequence[PoissonSystem], steps: int | None = None,
@@ -191,7 +192,9 @@ class NeuralCG:
 
     def get_params(self) -> dict[str, Any]:
         return {"channels": self.channels, "levels": self.levels, "pairs": self.pairs,
-                "coarse_pairs": self.coarse_pairs, "recursive": self.recursive, "gain": self.gain, "low": self.low,
+                "coarse_pairs": self.coarse_pairs, "recursive": self.recursive, "gain": self.gain,
+                "upsample": self.upsample,
+                "low": self.low,
                 "weight": self.weight, "k": self.k, "lanczos_steps": self.lanczos_steps,
                 "batch_size": self.batch_size, "steps": self.steps, "lr": self.lr, "seed": self.seed,
                 "device": str(self.device), "dtype": dtype_name(resolve_dtype(self.dtype))}

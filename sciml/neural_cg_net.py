@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from equations.errors import InvalidDataError, check_integer
+from equations.errors import InvalidDataError, check_choice, check_integer
 from sciml.runtime import resolve_device, resolve_dtype, torch_generator
 
 
@@ -52,6 +52,10 @@ class DCDMNet(nn.Module):
         (a receptive field that grows with the grid) without new weights.
     coarsest : int
         Smallest grid side the recursion pools down to (about).
+    upsample : {"nearest", "bilinear"}
+        Coarse-to-fine interpolation: the paper's nearest neighbour, or
+        bilinear, whose output has no 2x2 block edges for ``A`` to amplify
+        (the reason multigrid prolongs bilinearly).
     gain : float
         The upsampled coarse features are multiplied by a gain before they are
         added to the skip: fixed 1 (the paper's plain sum) when ``gain == 1``,
@@ -67,14 +71,16 @@ class DCDMNet(nn.Module):
     """
 
     def __init__(self, channels: int = 16, levels: int = 1, pairs: int = 1, coarse_pairs: int = 2,
-                 recursive: bool = False, coarsest: int = 8, gain: float = 1.0, *, seed: int = 0,
+                 recursive: bool = False, coarsest: int = 8, gain: float = 1.0,
+                 upsample: str = "nearest", *, seed: int = 0,
                  device: str | torch.device = "cpu", dtype: str | torch.dtype = "float32"):
         super().__init__()
         self.config = {"channels": check_integer("channels", channels, 1), "levels": check_integer("levels", levels, 0),
                        "pairs": check_integer("pairs", pairs, 0),
                        "coarse_pairs": check_integer("coarse_pairs", coarse_pairs, 0),
                        "recursive": bool(recursive), "coarsest": check_integer("coarsest", coarsest, 2),
-                       "gain": float(gain)}
+                       "gain": float(gain),
+                       "upsample": check_choice("upsample", upsample, ("nearest", "bilinear"))}
         if recursive and levels < 1:
             raise InvalidDataError("recursive=True needs levels >= 1 (a coarse level to repeat)")
         dev, dt = resolve_device(device), resolve_dtype(dtype)
@@ -124,7 +130,8 @@ class DCDMNet(nn.Module):
         if not deeper:
             return h
         coarse = self._level(F.avg_pool2d(h, 2, ceil_mode=True), depth + 1)
-        up = F.interpolate(coarse, scale_factor=2.0, mode="nearest")[..., : h.shape[-2], : h.shape[-1]]
+        mode = self.config["upsample"]
+        up = F.interpolate(coarse, scale_factor=2.0, mode=mode)[..., : h.shape[-2], : h.shape[-1]]
         if self.config["gain"] != 1.0:
             up = up * self.log_gain[min(depth, last - 1)].exp()
         return self.up[min(depth, last - 1)](h + up)
