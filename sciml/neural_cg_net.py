@@ -126,11 +126,12 @@ class DCDMNet(nn.Module):
     def _level(self, h: torch.Tensor, depth: int) -> torch.Tensor:
         last = len(self.down) - 1
         h = self.down[min(depth, last)](h)
-        deeper = depth < last or (self.config["recursive"] and min(h.shape[-2:]) >= 2 * self.config["coarsest"])
+        coarsest = int(self.config["coarsest"])  # type: ignore[call-overload]
+        deeper = depth < last or (bool(self.config["recursive"]) and min(h.shape[-2:]) >= 2 * coarsest)
         if not deeper:
             return h
         coarse = self._level(F.avg_pool2d(h, 2, ceil_mode=True), depth + 1)
-        mode = self.config["upsample"]
+        mode = str(self.config["upsample"])
         up = F.interpolate(coarse, scale_factor=2.0, mode=mode)[..., : h.shape[-2], : h.shape[-1]]
         if self.config["gain"] != 1.0:
             up = up * self.log_gain[min(depth, last - 1)].exp()
