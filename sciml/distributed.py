@@ -75,5 +75,8 @@ def process_group(backend: str | None = None) -> Iterator[None]:
     dist.init_process_group(backend or ("nccl" if torch.cuda.is_available() else "gloo"))
     try:
         yield
+        # leave together: a rank that tears gloo down while rank 0 still writes its
+        # checkpoint was seen to abort ("terminate called without an active exception")
+        dist.barrier()
     finally:
         dist.destroy_process_group()
