@@ -34,8 +34,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from equations.errors import InvalidParameterError, check_integer
+from equations.errors import InvalidParameterError, check_choice, check_integer
 from sciml.embeddings import Embedding, Jet
+from sciml.gaussian_covariance import full_covariance_jet, precision
 
 # points per chunk of the (gradient-free) nearest-Gaussian search
 SEARCH_CHUNK = 4096
@@ -58,6 +59,11 @@ class GaussianEmbedding(Embedding):
         Sum only the nearest ``neighbours`` Gaussians at each point (None: all).
     learn_means, learn_sigmas : bool
         Train the centres / widths (False keeps them fixed: a fixed mesh).
+    covariance : {"diagonal", "full"}
+        ``"full"`` adds a trainable ``shear`` (the strictly lower part of each
+        precision's Cholesky factor, zero at the start: rotated, sheared
+        Gaussians; :mod:`sciml.gaussian_covariance`). Sums all Gaussians
+        (``neighbours`` must be None).
     generator : torch.Generator
         Seeds the uniform centres and the ``N(0, 0.1^2)`` feature vectors.
     device, dtype
@@ -73,6 +79,7 @@ class GaussianEmbedding(Embedding):
         neighbours: int | None = None,
         learn_means: bool = True,
         learn_sigmas: bool = True,
+        covariance: str = "diagonal",
         generator: torch.Generator,
         device: torch.device,
         dtype: torch.dtype,
@@ -91,6 +98,13 @@ class GaussianEmbedding(Embedding):
         self.features = nn.Parameter(
             torch.randn((n, self.out_features), generator=generator, dtype=dtype, device=device) * 0.1
         )
+        self.covariance = check_choice("covariance", covariance, ("diagonal", "full"))
+        if covariance == "full":
+            if self.neighbours is not None:
+                raise InvalidParameterError("covariance='full' sums all Gaussians: use neighbours=None")
+            pairs = in_features * (in_features - 1) // 2
+            self.shear = nn.Parameter(torch.zeros((n, pairs), device=device, dtype=dtype),
+                                      requires_grad=learn_sigmas)
         self.truncation = 0.0
 
     @property
@@ -127,6 +141,9 @@ class GaussianEmbedding(Embedding):
 
     def jet(self, s: torch.Tensor, firsts: Sequence[int], seconds: Sequence[tuple[int, int]]) -> Jet:
         orders = (tuple(firsts), tuple(seconds))
+        if self.covariance == "full":
+            prec = precision(self.log_sigma, self.shear)
+            return full_covariance_jet(s, self.means, prec, self.features, *orders)
         if self.neighbours is None or self.neighbours >= self.n_gaussians:
             self.truncation = 0.0
             return _dense_jet(s, self.means, torch.exp(-2.0 * self.log_sigma), self.features, *orders)

@@ -18,6 +18,7 @@ import torch
 
 from equations import Equation
 from equations.errors import InvalidParameterError
+from sciml.gaussian_covariance import precision
 from sciml.gaussians import GaussianEmbedding
 from sciml.networks import MLP
 from sciml.pinn import PINN
@@ -47,6 +48,9 @@ class PIG(PINN):
     lr, final_lr, adam_steps, lbfgs_iter, resample_every, adaptive
         As for :class:`PINN`, with PIG defaults (Adam from 1e-2, uniform redraws
         every 100 steps).
+    covariance : {"diagonal", "full"}
+        Axis-aligned Gaussians, or rotated / sheared ones (see
+        :meth:`full_covariance`, the paper's fine-tuning step).
     compile : bool or "auto"
         Off by default: the Gaussian jet is already a few matmuls and one
         ``exp``, so there is little to fuse, and torch 2.13's inductor crashed
@@ -65,6 +69,7 @@ class PIG(PINN):
         neighbours: int | None = None,
         learn_means: bool = True,
         learn_sigmas: bool = True,
+        covariance: str = "diagonal",
         hidden: Sequence[int] = (16,),
         lr: float = 1e-2,
         final_lr: float | None = 1e-3,
@@ -83,6 +88,24 @@ class PIG(PINN):
         self.neighbours = neighbours
         self.learn_means = learn_means
         self.learn_sigmas = learn_sigmas
+        self.covariance = covariance
+        self._start: dict[str, torch.Tensor] | None = None  # weights to fine-tune from (full_covariance)
+
+    def full_covariance(self, **overrides: Any) -> PIG:
+        """A PIG with full covariances that starts from this fitted diagonal one.
+
+        The new model has this one's hyperparameters (``overrides`` replace
+        some, e.g. ``adam_steps``, ``lr``), ``covariance="full"`` and, at the
+        start of its ``fit``, this model's weights with zero shear: the
+        Gaussians begin axis-aligned exactly where training left them and may
+        then rotate. Fit it on the same equation.
+        """
+        self._check_fitted()
+        if self.covariance != "diagonal":
+            raise InvalidParameterError("full_covariance() fine-tunes a diagonal PIG; this one is already full")
+        tuned = type(self)(**{**self.get_params(), **overrides, "covariance": "full"})
+        tuned._start = {k: v.detach().clone() for k, v in self.model_.state_dict().items()}
+        return tuned
 
     def _build_net(self, equation: Equation) -> MLP:
         if self.embedding is not None:
@@ -93,18 +116,30 @@ class PIG(PINN):
         gen = torch_generator(self.seed, dev)
         embedding = GaussianEmbedding(
             len(domain.names), self.n_gaussians, self.channels, self.sigma, neighbours=self.neighbours,
-            learn_means=self.learn_means, learn_sigmas=self.learn_sigmas, generator=gen, device=dev, dtype=dtype,
+            learn_means=self.learn_means, learn_sigmas=self.learn_sigmas, covariance=self.covariance, generator=gen,
+            device=dev, dtype=dtype,
         )
-        return MLP([len(domain.names), *self.hidden, 1], self.activation, lower, upper,
-                   generator=gen, device=dev, dtype=dtype, embedding=embedding)
+        net = MLP([len(domain.names), *self.hidden, 1], self.activation, lower, upper,
+                  generator=gen, device=dev, dtype=dtype, embedding=embedding)
+        if self._start is not None:
+            missing, unexpected = net.load_state_dict(self._start, strict=False)
+            if unexpected or set(missing) - {"embedding.shear"}:
+                raise InvalidParameterError("full_covariance(): the diagonal model does not match this equation")
+        return net
 
     def gaussians(self) -> dict[str, np.ndarray]:
-        """Fitted centres ``(N, d)`` and widths ``(N, d)`` in the equation's coordinates."""
+        """Fitted centres ``(N, d)``, widths ``(N, d)`` and covariances ``(N, d, d)`` in the equation's coordinates."""
         self._check_fitted()
         emb = self.model_.embedding
         assert isinstance(emb, GaussianEmbedding)
         with torch.no_grad():
             shift, scale = self.model_.shift, self.model_.scale
             centres = emb.means / scale + shift
-            widths = torch.exp(emb.log_sigma) / scale
-        return {"centres": centres.double().cpu().numpy(), "widths": widths.double().cpu().numpy()}
+            if emb.covariance == "full":
+                cov = torch.linalg.inv(precision(emb.log_sigma, emb.shear))
+            else:
+                cov = torch.diag_embed(torch.exp(2.0 * emb.log_sigma))
+            cov = cov / (scale[:, None] * scale[None, :])  # s = (x - shift) * scale
+            widths = torch.sqrt(torch.diagonal(cov, dim1=1, dim2=2))
+        return {"centres": centres.double().cpu().numpy(), "widths": widths.double().cpu().numpy(),
+                "covariances": cov.double().cpu().numpy()}

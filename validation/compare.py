@@ -106,6 +106,10 @@ def compare(
                 mesh["centres"], coords_g, dims, attrs={"long_name": f"centres of the Gaussians of {name}"})
             data[f"{name}_gaussian_width"] = xr.DataArray(
                 mesh["widths"], coords_g, dims, attrs={"long_name": f"widths (sigma) of the Gaussians of {name}"})
+            if "covariances" in mesh:
+                data[f"{name}_gaussian_covariance"] = xr.DataArray(
+                    mesh["covariances"], {**coords_g, "input_2": coords_g["input"]}, (*dims, "input_2"),
+                    attrs={"long_name": f"covariance matrices of the Gaussians of {name}"})
         steps_per_s = history.stages[0]["steps_per_second"] if history and history.stages else np.nan
         rows.append([relative_l2(pred, ref), max_error(pred, ref), rmse(pred, ref), wall, steps_per_s,
                      float(getattr(learner, "n_parameters_", np.nan))])

@@ -52,10 +52,20 @@ def _gaussian_overlay(ax, ds: xr.Dataset, name: str, horiz: str, vert: str, most
         return
     limits = ax.get_xlim(), ax.get_ylim()  # Gaussians may sit outside the domain: keep the field's frame
     cx, cy = centre.sel(input=horiz).values, centre.sel(input=vert).values
-    wx, wy = width.sel(input=horiz).values, width.sel(input=vert).values
+    cov_name = f"{name}_gaussian_covariance"
+    if cov_name in ds:  # rotated ellipses: the 2x2 block of the plotted axes
+        block = ds[cov_name].sel(input=[horiz, vert], input_2=[horiz, vert]).values
+    else:
+        wx, wy = width.sel(input=horiz).values, width.sel(input=vert).values
+        block = np.zeros((len(cx), 2, 2))
+        block[:, 0, 0], block[:, 1, 1] = wx**2, wy**2
     ax.plot(cx, cy, ".", ms=1.5, color="k", alpha=0.6)
     for k in range(min(len(cx), most)):  # ellipses for the first ones only: thousands hide the field
-        ax.add_patch(Ellipse((cx[k], cy[k]), 2 * wx[k], 2 * wy[k], fill=False, lw=0.3, color="k", alpha=0.4))
+        values, vectors = np.linalg.eigh(block[k])
+        angle = float(np.degrees(np.arctan2(vectors[1, 1], vectors[0, 1])))
+        width_k, height_k = 2 * np.sqrt(np.maximum(values[::-1], 0.0))
+        ax.add_patch(Ellipse((cx[k], cy[k]), width_k, height_k, angle=angle, fill=False, lw=0.3, color="k",
+                             alpha=0.4))
     ax.set_xlim(*limits[0])
     ax.set_ylim(*limits[1])
 
