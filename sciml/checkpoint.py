@@ -8,6 +8,7 @@ crash mid-write never leaves a corrupt checkpoint behind.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +48,9 @@ def load_bundle(directory: str | Path) -> tuple[dict[str, torch.Tensor], dict[st
     if not isinstance(meta, dict):
         raise InvalidDataError(f"{directory / META}: expected a JSON object")
     return tensors, meta
+
+
+def jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Constructor arguments as JSON values (tuples as lists, mappings as dicts) for a saved config."""
+    return {k: (list(v) if isinstance(v, tuple) else dict(v) if isinstance(v, Mapping) else v)
+            for k, v in params.items()}

@@ -35,7 +35,7 @@ import torch
 from equations.errors import InvalidDataError, InvalidParameterError, check_choice, check_integer
 from sciml.base import Learner
 from sciml.callbacks import Callback, ProgressBar
-from sciml.checkpoint import load_bundle, save_bundle
+from sciml.checkpoint import jsonable_params, load_bundle, save_bundle
 from sciml.deeponet_data import OperatorData, as_operator_data, check_array
 from sciml.deeponet_fast import DERIVATIVES, aligned_loss_and_grads
 from sciml.deeponet_net import DeepONetNet
@@ -322,7 +322,7 @@ class DeepONet(Learner):
         if layout["points"] is not None:
             tensors["layout.points"] = torch.as_tensor(np.asarray(layout["points"]))
         layout["points"] = layout["points"] is not None
-        params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()}
+        params = jsonable_params(self.get_params())
         meta = {"learner": self.name, "params": params, "layout": layout, "fit_time_s": self.fit_time_,
                 "dtype": dtype_name(self.net_.bias.dtype), "history": self.history_.to_dict()}
         save_bundle(directory, tensors, meta)
@@ -337,8 +337,7 @@ class DeepONet(Learner):
             learner = cls(**meta["params"])
             layout = dict(meta["layout"])
             layout["points"] = tensors.pop("layout.points").numpy() if layout["points"] else None
-            h = meta["history"]
-            history = History(h["step"], h["loss"], h["parts"], h["stages"])
+            history = History.from_dict(meta["history"])
             data = OperatorData.from_layout(layout)
             net = learner._build(data, resolve_device(learner.device), resolve_dtype(learner.dtype))
             net.load_state_dict(tensors, strict=True)

@@ -22,7 +22,7 @@ from equations import Equation, create
 from equations.errors import InvalidDataError, InvalidParameterError
 from sciml.base import Learner
 from sciml.callbacks import Callback, ProgressBar
-from sciml.checkpoint import load_bundle, save_bundle
+from sciml.checkpoint import jsonable_params, load_bundle, save_bundle
 from sciml.networks import MLP
 from sciml.pinn_objective import check_points
 from sciml.runtime import dtype_name, resolve_dtype
@@ -133,7 +133,7 @@ class FieldLearner(Learner):
         nets = self._networks(self.objective_)
         meta: dict[str, Any] = {
             "learner": self.name,
-            "params": _jsonable(self.get_params()),
+            "params": jsonable_params(self.get_params()),
             "equation": {"name": self.equation_.name, "parameters": self.equation_.parameters()},
             "fitted": self._fitted_meta(),
             "dtype": dtype_name(next(iter(nets.values())).flat.dtype),
@@ -152,8 +152,7 @@ class FieldLearner(Learner):
             learner = cls(**meta["params"])
             eq = create(meta["equation"]["name"], **meta["equation"]["parameters"])
             fitted = dict(meta["fitted"])
-            h = meta["history"]
-            history = History(h["step"], h["loss"], h["parts"], h["stages"])
+            history = History.from_dict(meta["history"])
             fit_time = float(meta["fit_time_s"])
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidDataError(f"{directory}: malformed model config ({type(exc).__name__}: {exc})") from None
@@ -176,8 +175,3 @@ class FieldLearner(Learner):
 def _tensors(name: str, net: MLP) -> dict[str, torch.Tensor]:
     """A network's parameters by saved name: the flat layer vector as ``name``, others as ``name.param``."""
     return {name if key == "flat" else f"{name}.{key}": p for key, p in net.named_parameters()}
-
-
-def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: (list(v) if isinstance(v, tuple) else dict(v) if isinstance(v, Mapping) else v)
-            for k, v in params.items()}

@@ -26,7 +26,7 @@ from equations.errors import InvalidDataError, InvalidParameterError, check_choi
 from sciml import distributed
 from sciml.base import Learner
 from sciml.callbacks import Callback, ProgressBar
-from sciml.checkpoint import load_bundle, save_bundle
+from sciml.checkpoint import jsonable_params, load_bundle, save_bundle
 from sciml.operator_losses import LOSSES, relative_h1, relative_l2, relative_loss
 from sciml.operator_training import OperatorTrainer, OperatorTraining
 from sciml.runtime import dtype_name, resolve_device, resolve_dtype
@@ -239,7 +239,7 @@ class GridOperatorLearner(Learner):
     def save(self, directory: str | Path) -> None:
         """Weights to safetensors; hyperparameters, statistics, history to JSON (no pickle)."""
         self._check_fitted()
-        params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()}
+        params = jsonable_params(self.get_params())
         p = next(self.net_.parameters())
         meta = {"learner": self.name, "params": params, "stats": self.stats_, "grid": self.grid_,
                 "fit_time_s": self.fit_time_, "dtype": dtype_name(p.dtype), "history": self.history_.to_dict(),
@@ -257,8 +257,7 @@ class GridOperatorLearner(Learner):
             learner.stats_, learner.grid_ = dict(meta["stats"]), list(meta["grid"])
             net = learner._build(1)
             net.load_state_dict(tensors, strict=True)
-            h = meta["history"]
-            learner.history_ = History(h["step"], h["loss"], h["parts"], h["stages"])
+            learner.history_ = History.from_dict(meta["history"])
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise InvalidDataError(f"{directory}: malformed model ({type(exc).__name__}: {exc})") from None
         learner.net_, learner.evaluations_ = net, list(meta.get("evaluations", []))

@@ -238,8 +238,7 @@ class OperatorTrainer:
                 opt.load_state_dict(saved_opt)
             gen.set_state(tensors["generator"])
             self.step = int(meta["step"])
-            h = meta["history"]
-            self.history = History(h["step"], h["loss"], h["parts"], h["stages"])
+            self.history = History.from_dict(meta["history"])
             return tensors["permutation"], int(meta["position"]), float(meta["elapsed_s"])
         except KeyError as exc:
             raise InvalidDataError(f"{self.checkpoint_dir}: incomplete checkpoint (missing {exc})") from None

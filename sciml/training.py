@@ -108,6 +108,11 @@ class History:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, h: dict[str, Any]) -> History:
+        """The inverse of :meth:`to_dict` (a ``KeyError`` names a missing field)."""
+        return cls(h["step"], h["loss"], h["parts"], h["stages"])
+
 
 class Trainer:
     """Runs the stages on an objective.
@@ -312,8 +317,7 @@ class Trainer:
             {k.removeprefix("objective."): v for k, v in tensors.items() if k.startswith("objective.")}
         )
         self.step, self.stage_index = meta["step"], meta["stage_index"]
-        h = meta["history"]
-        self.history = History(h["step"], h["loss"], h["parts"], h["stages"])
+        self.history = History.from_dict(meta["history"])
         state: dict[int, dict[str, torch.Tensor]] = {}
         for key, v in tensors.items():
             if key.startswith("adam."):
