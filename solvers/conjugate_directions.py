@@ -16,7 +16,6 @@ Calling convention and record are those of :func:`solvers.cg`.
 from __future__ import annotations
 
 import math
-import warnings
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -24,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from equations.errors import InvalidDataError, check_integer
-from solvers.krylov import KrylovInfo, _apply, _dot, _operator, _tolerance, _update_xr
+from solvers.krylov import KrylovInfo, _apply, _dot, _operator, _tolerance, _update_xr, finish
 
 
 def _direction_map(direction: Any, n: int) -> Callable[[np.ndarray], np.ndarray]:
@@ -138,12 +137,4 @@ def conjugate_directions(
         if callback is not None:
             callback(x)
         converged = history[-1] <= target
-    relative = history[-1] / b_norm
-    if not converged:
-        warnings.warn(
-            f"conjugate_directions stopped after {iterations} iterations (maxiter={maxiter}) at relative "
-            f"residual {relative:.3e} > target {target / b_norm:.3e}",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-    return x, KrylovInfo(iterations, converged, history, relative)
+    return x, finish("conjugate_directions", iterations, maxiter, converged, history, target, b_norm)

@@ -371,15 +371,21 @@ def cg(
             _xpay(z, beta, p)
             rz = rz_new
 
+    return x, finish("cg", iterations, maxiter, converged, history, target, b_norm)
+
+
+def finish(name: str, iterations: int, maxiter: int, converged: bool, history: list[float], target: float,
+           b_norm: float) -> KrylovInfo:
+    """The solver's :class:`KrylovInfo`, warning (at the user's call) when it stopped short of ``target``."""
     relative = history[-1] / b_norm
     if not converged:
         warnings.warn(
-            f"cg stopped after {iterations} iterations (maxiter={maxiter}) at relative residual "
+            f"{name} stopped after {iterations} iterations (maxiter={maxiter}) at relative residual "
             f"{relative:.3e} > target {target / b_norm:.3e}",
             RuntimeWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    return x, KrylovInfo(iterations, converged, history, relative)
+    return KrylovInfo(iterations, converged, history, relative)
 
 
 def _check_precond(rz: float) -> None:
