@@ -232,17 +232,31 @@ def create(name: str, **params: Any) -> Equation:
     return cls(**params)
 
 
+def is_finite_number(value: object) -> bool:
+    """Whether ``value`` is a real number (not a bool) that is finite as a float.
+
+    An ``int`` too large for a float (``10**400``) is refused too: every spec
+    computes in floating point, where it would overflow.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def check_positive(owner: str, **values: float) -> None:
     """Raise :class:`InvalidParameterError` unless every value is finite and > 0."""
     for key, v in values.items():
-        if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+        if not is_finite_number(v) or v <= 0:
             raise InvalidParameterError(f"{owner}: {key} must be a positive finite number, got {v!r}")
 
 
 def check_finite(owner: str, **values: float) -> None:
     """Raise :class:`InvalidParameterError` unless every value is a finite number."""
     for key, v in values.items():
-        if not isinstance(v, (int, float)) or not math.isfinite(v):
+        if not is_finite_number(v):
             raise InvalidParameterError(f"{owner}: {key} must be a finite number, got {v!r}")
 
 
@@ -262,5 +276,6 @@ __all__ = [
     "Variable",
     "canonical_key",
     "create",
+    "is_finite_number",
     "register_names",
 ]

@@ -26,6 +26,7 @@ frame to 0 from ``t = 0`` on). The bumps are a parameter.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from equations.core import (
@@ -86,8 +87,12 @@ class NonlinearDiffusion(Equation):
     def __post_init__(self) -> None:
         check_positive("nonlinear_diffusion", alpha=self.alpha, t_max=self.t_max)
         try:
+            if isinstance(self.bumps, (str, bytes, Mapping)) or any(
+                isinstance(bump, (str, bytes, Mapping)) for bump in self.bumps
+            ):  # iterable, but never numbers: "1234" would read as (1, 2, 3, 4)
+                raise TypeError
             bumps = tuple(tuple(float(v) for v in bump) for bump in self.bumps)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise InvalidParameterError(
                 f"nonlinear_diffusion: bumps must be a sequence of (a, x0, y0, s) numbers, got {self.bumps!r}"
             ) from None

@@ -23,6 +23,7 @@ and :meth:`ansatz` imposes them exactly.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +38,7 @@ from equations.core import (
     Variable,
     check_finite,
     check_positive,
+    is_finite_number,
 )
 from equations.errors import InvalidParameterError
 from equations.geometry import Box
@@ -165,7 +167,7 @@ class Hypergeometric(Equation):
 
     def __post_init__(self) -> None:
         a = self.a
-        if isinstance(a, bool) or not isinstance(a, (int, float)) or not math.isfinite(a) or a != int(a) or a > 0:
+        if not is_finite_number(a) or a != int(a) or a > 0:
             raise InvalidParameterError(
                 f"hypergeometric: a must be a non-positive integer (only the polynomial case is supported), got {a!r}"
             )
@@ -227,8 +229,10 @@ def _sensor_values(owner: str, forcing: object) -> tuple[float, ...] | None:
     if forcing is None:
         return None
     try:
+        if isinstance(forcing, (str, bytes, Mapping)):  # iterable, but never a list of numbers
+            raise TypeError
         values = tuple(float(v) for v in forcing)  # type: ignore[attr-defined]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidParameterError(
             f"{owner}: forcing must be None or a sequence of sensor values, got {forcing!r}"
         ) from None

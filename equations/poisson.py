@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from equations.core import Array, Coords, DirichletCondition, Domain, Equation, Jet, Variable
+from equations.core import Array, Coords, DirichletCondition, Domain, Equation, Jet, Variable, is_finite_number
 from equations.errors import InvalidParameterError
 from equations.geometry import Box, Polygon
 from equations.namespace import namespace
@@ -87,7 +87,7 @@ class LShapePoisson(_Poisson):
     title = "2D Poisson on an L-shaped domain"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.f, (int, float)) or not math.isfinite(self.f):
+        if not is_finite_number(self.f):
             raise InvalidParameterError(f"poisson_lshape: f must be a finite number, got {self.f!r}")
 
     @property
@@ -168,9 +168,7 @@ class PeakPoisson(_Poisson):
     default_resolution = (257, 257)
 
     def __post_init__(self) -> None:
-        if isinstance(self.k, bool) or not isinstance(self.k, (int, float)) or not (
-            math.isfinite(self.k) and self.k >= 16
-        ):
+        if not is_finite_number(self.k) or self.k < 16:
             raise InvalidParameterError(f"poisson_peak: k must be a finite number >= 16, got {self.k!r}")
 
     @property
