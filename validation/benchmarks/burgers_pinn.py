@@ -66,8 +66,13 @@ def run_deepxde(seed: int, points_file: str, adam_steps: int, lbfgs_iter: int) -
     ic = dde.icbc.IC(geomtime, lambda x: -np.sin(np.pi * x[:, 0:1]), lambda _, on_initial: on_initial)
     data = dde.data.TimePDE(geomtime, pde, [bc, ic], num_domain=2540, num_boundary=80, num_initial=160)
     n_bc = data.num_bcs[0]  # train_x_bc stacks the boundary points, then the initial ones
-    np.savez(points_file, residual=data.train_x_all, boundary=data.train_x_bc[:n_bc],
-             initial=data.train_x_bc[n_bc:])
+    from sciml.atomic import atomic_write
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, residual=data.train_x_all, boundary=data.train_x_bc[:n_bc], initial=data.train_x_bc[n_bc:])
+
+    atomic_write(points_file, write)
     net = dde.nn.FNN([2] + [20] * 3 + [1], "tanh", "Glorot normal")
     model = dde.Model(data, net)
     model.compile("adam", lr=1e-3)
@@ -93,7 +98,7 @@ def run_toolkit(seed: int, points_file: str | None, adam_steps: int, lbfgs_iter:
     from sciml import PINN
 
     if points_file:  # the same points, network and optimiser schedule as DeepXDE
-        raw = np.load(points_file)
+        raw = np.load(points_file, allow_pickle=False)
         points = {k: raw[k] for k in ("residual", "boundary", "initial")}
         learner = PINN(hidden=(20, 20, 20), constraints="soft", adam_steps=adam_steps, lr=1e-3, final_lr=None,
                        resample_every=0, adaptive=None, lbfgs_iter=lbfgs_iter, seed=seed, compile=compile)
@@ -177,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     from validation.benchmarks.report import machine, write_results
 
     previous = {}
-    if set(args.kinds) != set(KINDS):  # re-run some kinds, keep the rest
+    if set(args.kinds) != set(KINDS) and Path(args.out).exists():  # re-run some kinds, keep the rest
         previous = {r["seed"]: r for r in json.loads(Path(args.out).read_text())["runs"]}
     results = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -60,7 +60,7 @@ def run_deepxde(data_file: str, seed: int, steps: int) -> dict:
     import deepxde as dde
     import torch
 
-    d = np.load(data_file)
+    d = np.load(data_file, allow_pickle=False)
     dde.config.set_random_seed(seed)
     x = d["x"][:, None].astype(np.float32)
     data = dde.data.TripleCartesianProd((d["u"].astype(np.float32), x), d["s"].astype(np.float32),
@@ -82,7 +82,7 @@ def run_toolkit(data_file: str, seed: int, steps: int, recipe: bool) -> dict:
     from sciml import DeepONet
     from validation import compare_operator
 
-    d = np.load(data_file)
+    d = np.load(data_file, allow_pickle=False)
     same = {"lr": 1e-3, "loss": "mse", "normalize": False}  # DeepXDE's settings
     opts: dict[str, Any] = {**RECIPE, "loss": "relative_l2"} if recipe else same
     model = DeepONet(branch=(40, 40), trunk=(40, 40), activation="relu", steps=steps, seed=seed, **opts)
@@ -169,6 +169,17 @@ def render_markdown(r: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _save_npz(path: str, **arrays: Any) -> None:
+    """``np.savez`` through a temporary file and a rename (atomic)."""
+    from sciml.atomic import atomic_write
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+
+    atomic_write(path, write)
+
+
 def _plot(curve: list[dict], path: Path) -> None:
     import matplotlib
     import matplotlib.ticker
@@ -186,7 +197,9 @@ def _plot(curve: list[dict], path: Path) -> None:
     ax.set_title("DeepONet, antiderivative")
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    from sciml.atomic import atomic_write
+
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
     plt.close(fig)
 
 
@@ -201,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--curve-steps", type=int, default=5000)
     p.add_argument("--curve-sizes", type=int, nargs="*", default=[25, 50, 100, 200, 400, 800])
     p.add_argument("--smoke", action="store_true", help="tiny run (seconds) that writes under /tmp")
-    p.add_argument("--out", default="benchmarks/results/deeponet_antiderivative.json")
+    p.add_argument("--out", default=None,
+                   help="results JSON (default: under benchmarks/results/; with --smoke under /tmp)")
     p.add_argument("--worker", choices=[*KINDS, "unaligned", "curve"], help=argparse.SUPPRESS)
     p.add_argument("--data", help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, help=argparse.SUPPRESS)
@@ -226,14 +240,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         args.seeds, args.steps, args.unaligned_steps, args.curve_steps = args.seeds[:1], 50, 50, 50
         args.recipe_steps = 50
-        args.curve_sizes, args.out = [25, 50], str(Path(tempfile.gettempdir()) / "deeponet_antiderivative.json")
+        args.curve_sizes = [25, 50]
+    args.out = args.out or str(Path(tempfile.gettempdir()) / "deeponet_antiderivative.json" if args.smoke
+                               else "benchmarks/results/deeponet_antiderivative.json")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
             u, s, x = _data(150, seed)
             ut, st, _ = _data(1000, 1000 + seed)
             f = str(Path(tmp) / f"data_{seed}.npz")
-            np.savez(f, u=u, s=s, ut=ut, st=st, x=x)
+            _save_npz(f, u=u, s=s, ut=ut, st=st, x=x)
             row: dict = {"seed": seed}
             for kind in KINDS:
                 row[kind] = _worker(kind, f, seed, args.recipe_steps if kind == "recipe" else args.steps)

@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--problems", nargs="+", default=list(PROBLEMS), choices=list(PROBLEMS))
     p.add_argument("--smoke", action="store_true", help="tiny run (seconds) that writes under /tmp")
-    p.add_argument("--out", default="benchmarks/results/deeponet_operators.json")
+    p.add_argument("--out", default=None,
+                   help="results JSON (default: under benchmarks/results/; with --smoke under /tmp)")
     args = p.parse_args(argv)
     import torch
 
@@ -77,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     from validation.benchmarks.report import machine, write_results
 
     torch.set_num_threads(1)
-    if args.smoke:
-        args.out = str(Path(tempfile.gettempdir()) / "deeponet_operators.json")
+    args.out = args.out or str(Path(tempfile.gettempdir()) / "deeponet_operators.json" if args.smoke
+                               else "benchmarks/results/deeponet_operators.json")
     runs = []
     for problem in args.problems:
         n_train, n_test, steps, most = (20, 10, 20, 1) if args.smoke else PROBLEMS[problem]

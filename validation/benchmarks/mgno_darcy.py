@@ -139,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-train", type=int, default=1000)
     p.add_argument("--n-test", type=int, default=100)
     p.add_argument("--smoke", action="store_true", help="tiny run (seconds) that writes under /tmp")
-    p.add_argument("--out", default="benchmarks/results/mgno_darcy.json")
+    p.add_argument("--out", default=None,
+                   help="results JSON (default: under benchmarks/results/; with --smoke under /tmp)")
     args = p.parse_args(argv)
     import numba
     import torch
@@ -152,9 +153,10 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)  # a second thread on a shared machine waits for a slice per call
     numba.set_num_threads(1)
+    args.out = args.out or str(Path(tempfile.gettempdir()) / "mgno_darcy.json" if args.smoke
+                               else "benchmarks/results/mgno_darcy.json")
     models = MODELS
     if args.smoke:
-        args.out = str(Path(tempfile.gettempdir()) / "mgno_darcy.json")
         args.resolution, args.zero_shot, args.n_train, args.n_test = 17, 33, 32, 8
         args.minutes = min(args.minutes, 0.05)
         models = SMOKE_MODELS
