@@ -5,6 +5,7 @@
     sciml compare burgers --param nu=0.005 --set adam_steps=2000 --resolution 256 100
     sciml data darcy --n 1000 --resolution 85 --seed 0 --out data/generated/darcy_85.nc --workers 4
     sciml linsys --n 256 --obstacles circles --method cg --method ic0 --method neural --out results/
+    sciml report --from-results benchmarks/results --format html --out report.html
 
 Bad input (unknown names, invalid parameters) prints one line and exits 2.
 """
@@ -24,7 +25,7 @@ import equations
 import solvers
 from equations.errors import InvalidParameterError, ToolkitError
 from sciml import create_learner, learner_names
-from validation import datasets
+from validation import datasets, report
 from validation.compare import compare
 from validation.export import to_netcdf, to_vtu
 from validation.plots import comparison_figure, save_figure
@@ -70,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="generator parameter")
     data.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _linsys_parser(sub)
+    report.add_parser(sub)
     return parser
 
 
@@ -190,6 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _data(args)
         elif args.command == "linsys":
             _linsys(args)
+        elif args.command == "report":
+            report.build_report(args)
         else:
             _compare(args)
     except ToolkitError as exc:
