@@ -74,3 +74,18 @@ def test_compare_bad_input():
         compare(Convection(), {"p": _pinn()}, reference=wrong_grid, fit=False)
     with pytest.raises(InvalidDataError, match="NaN"):
         relative_l2(np.array([np.nan, 1.0]), np.ones(2))
+
+
+def test_mesh_export_of_a_plain_solution_and_bad_variables(tmp_path):
+    x, y = np.linspace(0, 1, 5), np.linspace(0, 2, 4)
+    u = xr.DataArray(np.add.outer(x, y), {"x": x, "y": y}, ("x", "y"))
+    ds = xr.Dataset({"u": u, "history": xr.DataArray(np.arange(3.0), dims="step")})
+    mesh = meshio.read(to_vtu(ds, tmp_path / "u.vtu"))  # no "reference": the grid of the first 2D field
+    assert mesh.points.shape == (20, 3) and list(mesh.point_data) == ["u"]
+    np.testing.assert_allclose(mesh.point_data["u"], u.values.ravel())
+    with pytest.raises(InvalidDataError, match="no variable"):
+        to_vtu(ds, tmp_path / "bad.vtu", variables=["v"])
+    with pytest.raises(InvalidDataError, match="not on the grid"):
+        to_vtu(ds, tmp_path / "bad.vtu", variables=["u", "history"])
+    with pytest.raises(InvalidDataError, match="2D grid"):
+        to_vtu(ds, tmp_path / "bad.vtu", variables=["history"])

@@ -23,10 +23,24 @@ def to_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
 
 
 def grid_mesh(ds: xr.Dataset, variables: Sequence[str] | None = None) -> meshio.Mesh:
-    """A quad mesh of the 2D grid of ``ds["reference"]`` with the fields as point data."""
-    dims = ds["reference"].dims
+    """A quad mesh of a 2D grid of ``ds`` with the fields on that grid as point data.
+
+    The grid is that of ``variables[0]`` when given, else of ``reference`` (a
+    comparison), else of the first data variable.
+    """
+    names = list(variables or [])
+    missing = [v for v in names if v not in ds.data_vars]
+    if missing:
+        raise InvalidDataError(f"no variable(s) {missing} to export; the dataset has {list(ds.data_vars)}")
+    if not ds.data_vars:
+        raise InvalidDataError("the dataset has no data variables to export")
+    grid = names[0] if names else "reference" if "reference" in ds.data_vars else str(next(iter(ds.data_vars)))
+    dims = ds[grid].dims
     if len(dims) != 2:
-        raise InvalidDataError(f"mesh export needs a 2D grid, the reference has dims {dims}")
+        raise InvalidDataError(f"mesh export needs a 2D grid, {grid!r} has dims {dims}")
+    off_grid = [v for v in names if ds[v].dims != dims]
+    if off_grid:
+        raise InvalidDataError(f"variable(s) {off_grid} are not on the grid {dims} of {grid!r}")
     a, b = (ds[d].values for d in dims)
     na, nb = len(a), len(b)
     aa, bb = np.meshgrid(a, b, indexing="ij")
@@ -34,7 +48,7 @@ def grid_mesh(ds: xr.Dataset, variables: Sequence[str] | None = None) -> meshio.
     idx = np.arange(na * nb).reshape(na, nb)
     quads = np.column_stack([idx[:-1, :-1].ravel(), idx[1:, :-1].ravel(), idx[1:, 1:].ravel(),
                              idx[:-1, 1:].ravel()])
-    names = list(variables) if variables else [str(v) for v in ds.data_vars if ds[v].dims == dims]
+    names = names or [str(v) for v in ds.data_vars if ds[v].dims == dims]
     point_data = {v: np.asarray(ds[v].values, dtype=float).ravel() for v in names}
     return meshio.Mesh(points, [("quad", quads)], point_data=point_data)
 
