@@ -2,33 +2,45 @@
 
 A checkpoint or saved model is a directory with ``tensors.safetensors`` and
 ``meta.json``. Both files are written to temporary names and renamed, so a
-crash mid-write never leaves a corrupt checkpoint behind.
+crash mid-write never leaves a corrupt checkpoint behind. The tensors file,
+renamed into place first, carries a copy of the metadata in its header and
+both name the save by an id: a process killed between the two renames leaves
+new tensors next to an older ``meta.json``, which :func:`load_bundle` sees
+from the ids, and it then reads the copy saved with the tensors, never a mix
+of two checkpoints.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
 
 from equations.errors import InvalidDataError
 from sciml.atomic import atomic_write, atomic_write_bytes
 
 TENSORS = "tensors.safetensors"
 META = "meta.json"
+BUNDLE_ID = "bundle_id"  # names one save in both files
 
 
 def save_bundle(directory: str | Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
     """Save tensors and JSON metadata into ``directory`` atomically (tensors first)."""
     directory = Path(directory)
     host = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
-    atomic_write(directory / TENSORS, lambda tmp: save_file(host, tmp))
-    atomic_write_bytes(directory / META, json.dumps(meta, indent=1, sort_keys=True).encode())
+    text = json.dumps(meta, indent=1, sort_keys=True)
+    ident = hashlib.sha256(text.encode()).hexdigest()[:16]
+    text = json.dumps({**meta, BUNDLE_ID: ident}, indent=1, sort_keys=True)
+    atomic_write(directory / TENSORS, lambda tmp: save_file(host, tmp, metadata={META: text, BUNDLE_ID: ident}))
+    atomic_write_bytes(directory / META, text.encode())
 
 
 def load_bundle(directory: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -38,19 +50,58 @@ def load_bundle(directory: str | Path) -> tuple[dict[str, torch.Tensor], dict[st
         if not (directory / name).is_file():
             raise InvalidDataError(f"{directory}: missing {name} (not a saved model or checkpoint)")
     try:
-        meta = json.loads((directory / META).read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        text = (directory / META).read_text()
+    except UnicodeDecodeError as exc:
         raise InvalidDataError(f"{directory / META}: corrupt JSON ({exc})") from None
+    meta = _json_object(text, directory / META)
     try:
-        tensors = load_file(directory / TENSORS)
+        with safe_open(directory / TENSORS, framework="pt") as fh:
+            header = fh.metadata() or {}
+            tensors = {key: fh.get_tensor(key) for key in fh.keys()}
     except (SafetensorError, OSError, ValueError) as exc:
         raise InvalidDataError(f"{directory / TENSORS}: corrupt safetensors file ({exc})") from None
-    if not isinstance(meta, dict):
-        raise InvalidDataError(f"{directory / META}: expected a JSON object")
+    ident = header.get(BUNDLE_ID)
+    if ident is not None and meta.get(BUNDLE_ID, ident) != ident and META in header:
+        # a save killed between the two renames: the metadata saved with these tensors
+        meta = _json_object(header[META], directory / TENSORS)
+    meta.pop(BUNDLE_ID, None)
     return tensors, meta
+
+
+def _json_object(text: str, where: Path) -> dict[str, Any]:
+    try:
+        meta = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidDataError(f"{where}: corrupt JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise InvalidDataError(f"{where}: expected a JSON object")
+    return meta
 
 
 def jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
     """Constructor arguments as JSON values (tuples as lists, mappings as dicts) for a saved config."""
     return {k: (list(v) if isinstance(v, tuple) else dict(v) if isinstance(v, Mapping) else v)
             for k, v in params.items()}
+
+
+def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` file, read without pickle.
+
+    Raises
+    ------
+    InvalidDataError
+        The file is missing, damaged, not an ``.npz`` archive, or holds object
+        arrays (which only pickle could load: they are refused, never run).
+    """
+    errors = (ValueError, OSError, EOFError, zipfile.BadZipFile)
+    try:
+        data = np.load(path, allow_pickle=False)
+    except errors as exc:
+        raise InvalidDataError(f"{path}: cannot load arrays without pickle ({exc})") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise InvalidDataError(f"{path}: not an .npz archive")
+    with data:
+        try:
+            return {key: data[key] for key in data.files}
+        except errors as exc:
+            raise InvalidDataError(f"{path}: cannot load arrays without pickle ({exc})") from None

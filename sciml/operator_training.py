@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import torch
 
@@ -163,13 +164,7 @@ class OperatorTrainer:
                     loss = loss_fn(batch)
                     value = loss.item()
                 if not math.isfinite(value):
-                    with torch.no_grad():
-                        for g, p in zip(good, params):
-                            p.copy_(g)
-                    raise TrainingDivergedError(
-                        f"the loss became {value} at step {self.step}; training stopped, the last good weights "
-                        "were restored" + (" and the last good checkpoint was kept" if self.checkpoint_dir else "")
-                        + ". Try a smaller learning rate, normalised data or float64.")
+                    self._diverged(params, good, f"the loss became {value}")
                 with torch.no_grad():
                     torch._foreach_copy_(good, tensors)  # one call: the weights that gave a finite loss
                 if loss.requires_grad and not parallel:  # a closure may set the gradients itself (DeepONet)
@@ -182,7 +177,12 @@ class OperatorTrainer:
                 self.history.record(self.step, value, {"wall_s": elapsed0 + now})
                 for cb in self.callbacks:
                     cb.on_step(self, value)
-                if writer and self.checkpoint_dir and self.checkpoint_every and self.step % self.checkpoint_every == 0:
+                due = bool(self.checkpoint_dir and self.checkpoint_every and self.step % self.checkpoint_every == 0)
+                if (due or self.step == cfg.steps) and not all(bool(torch.isfinite(p).all()) for p in params):
+                    # a step can turn the weights to NaN/Inf after a finite loss: never checkpoint or end on them
+                    # (checked on every rank alike: the weights are the same everywhere)
+                    self._diverged(params, good, "the weights became nan")
+                if due and writer:
                     self._save(params, opt, gen, perm, pos, elapsed0 + now)
         finally:
             for cb in self.callbacks:
@@ -197,6 +197,15 @@ class OperatorTrainer:
         if writer and self.checkpoint_dir and n:
             self._save(params, opt, gen, perm, pos, elapsed0 + elapsed)
         return self.history
+
+    def _diverged(self, params: list[torch.nn.Parameter], good: list[torch.Tensor], what: str) -> NoReturn:
+        with torch.no_grad():
+            for g, p in zip(good, params):
+                p.copy_(g)
+        raise TrainingDivergedError(
+            f"{what} at step {self.step}; training stopped, the last good weights were restored"
+            + (" and the last good checkpoint was kept" if self.checkpoint_dir else "")
+            + ". Try a smaller learning rate, normalised data or float64.")
 
     # -- checkpoint ---------------------------------------------------------------
     def _save(self, params: list[torch.nn.Parameter], opt: torch.optim.Optimizer, gen: torch.Generator,

@@ -3,7 +3,9 @@
 A learner hands the :class:`Trainer` an :class:`Objective` (its parameters and
 a loss closure); the trainer runs the stages, records the history, stops with
 :class:`~equations.errors.TrainingDivergedError` on a non-finite loss (after
-restoring the last good weights) and checkpoints so a killed run resumes.
+restoring the last good weights, and leaving the last good checkpoint on disk
+untouched, so a run resumed from it with, say, a smaller learning rate goes
+on exactly from there) and checkpoints so a killed run resumes.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 import torch
 
@@ -215,7 +217,11 @@ class Trainer:
                 self._first_step_s = time.perf_counter() - t_start
             self.step += 1
             self._record(value, parts)
-            if self.checkpoint_dir and self.checkpoint_every and (k + 1) % self.checkpoint_every == 0:
+            save = bool(self.checkpoint_dir and self.checkpoint_every and (k + 1) % self.checkpoint_every == 0)
+            if (save or k + 1 == stage.steps) and not all(bool(torch.isfinite(p).all()) for p in params):
+                # a step can turn the weights to NaN/Inf after a finite loss: never checkpoint or end on them
+                self._diverged(objective, params, good, math.nan, "Adam", what="the weights became")
+            if save:
                 self._save(objective, opt, k + 1)
 
     def _run_lbfgs(self, objective: Objective, stage: LBFGS) -> None:
@@ -278,19 +284,18 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_step(self, value)
 
-    def _diverged(self, objective: Objective, params: list, good: list, value: float, stage: str) -> None:
+    def _diverged(self, objective: Objective, params: list, good: list, value: float, stage: str,
+                  what: str = "loss became") -> NoReturn:
         with torch.no_grad():
             for g, p in zip(good, params):
                 p.copy_(g)
-        if self.checkpoint_dir:
-            self._save(objective, None, 0, diverged=True)
+        kept = " and the last good checkpoint was kept" if self.checkpoint_dir else ""
         raise TrainingDivergedError(
-            f"loss became {value} at step {self.step} ({stage} stage); training stopped and the last "
-            "good weights were restored. Try a smaller learning rate or float64."
+            f"{what} {value} at step {self.step} ({stage} stage); training stopped, the last "
+            f"good weights were restored{kept}. Try a smaller learning rate or float64."
         )
 
-    def _save(self, objective: Objective, opt: torch.optim.Optimizer | None, in_stage: int,
-              diverged: bool = False) -> None:
+    def _save(self, objective: Objective, opt: torch.optim.Optimizer | None, in_stage: int) -> None:
         if not self.checkpoint_dir:
             return
         tensors: dict[str, torch.Tensor] = {f"param.{i}": p for i, p in enumerate(objective.parameters())}
@@ -300,7 +305,7 @@ class Trainer:
                 for k, v in st.items():
                     tensors[f"adam.{i}.{k}"] = torch.as_tensor(v)
         meta = {"step": self.step, "stage_index": self.stage_index, "in_stage": in_stage,
-                "has_optimizer": opt is not None, "diverged": diverged,
+                "has_optimizer": opt is not None,
                 "dtype": str(objective.parameters()[0].dtype), "history": self.history.to_dict()}
         save_bundle(self.checkpoint_dir, tensors, meta)
 

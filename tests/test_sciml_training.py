@@ -62,7 +62,7 @@ class _Objective:
 
 def test_nan_guard_stops_and_keeps_last_good_weights(tmp_path):
     obj = _Objective()
-    trainer = Trainer([Adam(1000, lr=1e-2)], checkpoint_dir=tmp_path / "ck")
+    trainer = Trainer([Adam(1000, lr=1e-2)], checkpoint_dir=tmp_path / "ck", checkpoint_every=2)
     with pytest.raises(TrainingDivergedError, match="loss became nan"):
         trainer.fit(obj)
     assert 0 < obj.p[0].item() <= 0.05  # the last weights with a finite loss
