@@ -6,11 +6,12 @@ and its sample range, so a killed run restarts without recomputing finished
 chunks and never mixes parts of different requests. When all parts exist
 they are assembled into the final file, which is moved into place atomically
 (a crash leaves the old file or none, never a partial one); the parts are
-then removed.
+then removed. Temporary files left by a killed run are removed when it is resumed.
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 from pathlib import Path
@@ -140,6 +141,9 @@ def generate(
     key = _request_key(spec.name, seed, res, full, chunk)
     work = out.parent / f".{out.name}.parts"
     work.mkdir(parents=True, exist_ok=True)
+    # temporary files of a killed run (never under a final name): removed, or the work folder would stay
+    for stale in [*work.glob(".*.tmp"), *out.parent.glob(f".{glob.escape(out.name)}.*.tmp")]:
+        stale.unlink(missing_ok=True)
     ranges = [(start, min(start + chunk, n)) for start in range(0, n, chunk)]
     parts = [work / f"{key}-{start:09d}-{stop:09d}.nc" for start, stop in ranges]
     tasks = [(spec.name, seed, start, stop, res, full, str(path))
