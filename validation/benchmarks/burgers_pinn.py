@@ -96,9 +96,10 @@ def run_toolkit(seed: int, points_file: str | None, adam_steps: int, lbfgs_iter:
 
     from equations import Burgers
     from sciml import PINN
+    from sciml.checkpoint import load_arrays
 
     if points_file:  # the same points, network and optimiser schedule as DeepXDE
-        raw = np.load(points_file, allow_pickle=False)
+        raw = load_arrays(points_file)
         points = {k: raw[k] for k in ("residual", "boundary", "initial")}
         learner = PINN(hidden=(20, 20, 20), constraints="soft", adam_steps=adam_steps, lr=1e-3, final_lr=None,
                        resample_every=0, adaptive=None, lbfgs_iter=lbfgs_iter, seed=seed, compile=compile)

@@ -60,7 +60,9 @@ def run_deepxde(data_file: str, seed: int, steps: int) -> dict:
     import deepxde as dde
     import torch
 
-    d = np.load(data_file, allow_pickle=False)
+    from sciml.checkpoint import load_arrays
+
+    d = load_arrays(data_file)
     dde.config.set_random_seed(seed)
     x = d["x"][:, None].astype(np.float32)
     data = dde.data.TripleCartesianProd((d["u"].astype(np.float32), x), d["s"].astype(np.float32),
@@ -80,9 +82,10 @@ def run_toolkit(data_file: str, seed: int, steps: int, recipe: bool) -> dict:
     import torch
 
     from sciml import DeepONet
+    from sciml.checkpoint import load_arrays
     from validation import compare_operator
 
-    d = np.load(data_file, allow_pickle=False)
+    d = load_arrays(data_file)
     same = {"lr": 1e-3, "loss": "mse", "normalize": False}  # DeepXDE's settings
     opts: dict[str, Any] = {**RECIPE, "loss": "relative_l2"} if recipe else same
     model = DeepONet(branch=(40, 40), trunk=(40, 40), activation="relu", steps=steps, seed=seed, **opts)

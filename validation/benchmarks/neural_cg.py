@@ -145,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.train:
         train(args.model, args.steps)
         return 0
+    from sciml.atomic import atomic_write_bytes
     from sciml.neural_cg import NeuralCG
     from validation.benchmarks.report import machine, write_results
 
@@ -161,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.smoke:
         write_results(args.out, results)
         md = args.out.with_suffix(".md")
-        md.write_text(report(results))
+        atomic_write_bytes(md, report(results).encode())
         print(f"wrote {args.out} and {md}")
     return 0
 
