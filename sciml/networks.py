@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from equations.errors import InvalidParameterError
+from equations.errors import InvalidParameterError, check_integer
 from sciml.activations import get_activation
 from sciml.embeddings import Embedding
 
@@ -59,7 +59,7 @@ class MLP(nn.Module):
         embedding: Embedding | None = None,
     ):
         super().__init__()
-        sizes = [int(s) for s in sizes]
+        sizes = [check_integer("layer width", s, 1) for s in sizes]  # a string or 8.5 is an error, not 8
         if len(sizes) < 3 or min(sizes) < 1:
             raise InvalidParameterError(
                 f"network sizes must be >= 1 with at least one hidden layer, got {sizes}"
