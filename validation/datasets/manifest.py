@@ -2,6 +2,8 @@
 
 Stored as a JSON string in ``ds.attrs["manifest"]``, so it travels inside the
 netCDF file. It holds no timestamp: the same request gives the same bytes.
+Since format 2 it holds its own checksum too (``manifest_checksum``, over the
+other entries), so a damaged seed or parameter is caught like damaged data.
 """
 
 from __future__ import annotations
@@ -14,13 +16,19 @@ from typing import Any
 
 import numpy as np
 
-FORMAT = 1
+FORMAT = 2
 
 
 def checksum(array: np.ndarray) -> str:
     """sha256 of the array's little-endian float64 bytes (C order), prefixed ``sha256:``."""
     data = np.ascontiguousarray(array, dtype="<f8")
     return "sha256:" + hashlib.sha256(data.tobytes()).hexdigest()
+
+
+def record_checksum(record: dict[str, Any]) -> str:
+    """sha256 of the manifest ``record`` (sorted-key JSON) without its ``manifest_checksum`` entry."""
+    body = {key: value for key, value in record.items() if key != "manifest_checksum"}
+    return "sha256:" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 def _version(package: str) -> str:
@@ -57,4 +65,5 @@ def build(
         "shapes": {"input": list(inputs.shape), "output": list(outputs.shape)},
         "checksum": {"input": checksum(inputs), "output": checksum(outputs)},
     }
+    record["manifest_checksum"] = record_checksum(record)
     return json.dumps(record, sort_keys=True)

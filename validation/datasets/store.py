@@ -6,13 +6,14 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
+import h5py
 import numpy as np
 import xarray as xr
 
-from equations.errors import DatasetError, UnknownNameError
+from equations.errors import DatasetError, InvalidParameterError, UnknownNameError
 from sciml.atomic import atomic_write
 from validation.datasets import manifest
-from validation.datasets.registry import get
+from validation.datasets.registry import get, resolve
 
 ENGINE: Literal["h5netcdf"] = "h5netcdf"
 REQUIRED = ("name", "parameters", "seed", "n", "resolution", "solver", "versions", "dims", "shapes", "checksum")
@@ -29,10 +30,23 @@ def read(path: str | Path) -> xr.Dataset:
     if not path.is_file():
         raise DatasetError(f"dataset file {path} does not exist")
     try:
+        _check_hdf5(path)
         with xr.open_dataset(path, engine=ENGINE) as ds:
             return ds.load()
     except Exception as exc:  # h5py/h5netcdf raise OSError, ValueError, KeyError... on damaged files
         raise DatasetError(f"cannot read dataset file {path} (truncated or corrupt?): {exc}") from None
+
+
+def _check_hdf5(path: Path) -> None:
+    """Open every object header and attribute of ``path`` with h5py; raise on the first damaged one.
+
+    h5netcdf would raise too, but a file whose root attributes are damaged leaves
+    it half-initialised, and its finaliser then prints a traceback to stderr
+    (``'File' object has no attribute '_writable'``) after the error is handled.
+    """
+    with h5py.File(path, "r") as f:
+        dict(f.attrs)
+        f.visititems(lambda name, obj: dict(obj.attrs) and None)
 
 
 def parse_manifest(ds: xr.Dataset, where: str) -> dict[str, Any]:
@@ -47,6 +61,23 @@ def parse_manifest(ds: xr.Dataset, where: str) -> dict[str, Any]:
     missing = [key for key in REQUIRED if not isinstance(record, dict) or key not in record]
     if missing:
         raise DatasetError(f"{where}: the manifest lacks {', '.join(missing)}")
+    if "manifest_checksum" in record:
+        if record["manifest_checksum"] != manifest.record_checksum(record):
+            raise DatasetError(f"{where}: the manifest does not match its own checksum (file altered or corrupt)")
+    elif record.get("format") != 1:  # format 1 (no checksum of its own) is still read
+        raise DatasetError(f"{where}: the manifest lacks its manifest_checksum")
+    if not isinstance(record["name"], str):
+        raise DatasetError(f"{where}: the manifest's name must be a string, got {record['name']!r}")
+    for key in ("dims", "shapes", "checksum"):
+        entry = record[key]
+        if not isinstance(entry, dict) or not {"input", "output"} <= set(entry):
+            raise DatasetError(f"{where}: the manifest's {key} must have input and output entries, got {entry!r}")
+        for var in ("input", "output"):
+            ok = isinstance(entry[var], str) if key == "checksum" else isinstance(entry[var], list)
+            if not ok:
+                raise DatasetError(f"{where}: the manifest's {key} of {var} is malformed: {entry[var]!r}")
+    if not isinstance(record["parameters"], dict):
+        raise DatasetError(f"{where}: the manifest's parameters must be a mapping, got {record['parameters']!r}")
     return dict(record)
 
 
@@ -57,13 +88,16 @@ def validate(ds: xr.Dataset, where: str = "dataset") -> dict[str, Any]:
     ------
     DatasetError
         Missing variables or coordinates, dims or shapes that differ from the
-        manifest (or from the registered dataset), NaN/Inf values, or a checksum mismatch.
+        manifest (or from the registered dataset), coordinate values that differ
+        from those the manifest's resolution and parameters give, NaN/Inf
+        values, or a checksum mismatch.
     """
     record = parse_manifest(ds, where)
     try:
         spec = get(record["name"])
-    except UnknownNameError as exc:
-        raise DatasetError(f"{where}: {exc}") from None
+        resolution, params = resolve(spec, record["resolution"], record["parameters"])
+    except (UnknownNameError, InvalidParameterError) as exc:
+        raise DatasetError(f"{where}: manifest: {exc}") from None
     expected = {"input": ("sample", *spec.input.dims), "output": ("sample", *spec.output.dims)}
     for var, dims in expected.items():
         if var not in ds.data_vars:
@@ -83,6 +117,12 @@ def validate(ds: xr.Dataset, where: str = "dataset") -> dict[str, Any]:
             raise DatasetError(f"{where}: {var} contains NaN or Inf")
         if manifest.checksum(values) != record["checksum"][var]:
             raise DatasetError(f"{where}: the checksum of {var} does not match the manifest (file altered or corrupt)")
+    expected_coords = {"sample": np.arange(record["n"])}
+    expected_coords.update({dim: values for dim, (values, _) in spec.coords(resolution, params).items()})
+    for dim, values in expected_coords.items():
+        if dim not in ds.coords or not np.array_equal(ds[dim].values, values):
+            raise DatasetError(f"{where}: coordinate {dim!r} differs from the one the manifest describes "
+                               f"(resolution {resolution}, parameters {params})")
     return record
 
 
