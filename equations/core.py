@@ -14,13 +14,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from equations.errors import InvalidParameterError, UnknownNameError
+from equations.errors import InvalidParameterError, UnknownNameError, check_integer, is_finite_number
 from equations.geometry import Box, Geometry
 
 Array = Any  # a numpy.ndarray or a torch.Tensor: specs are written for both
 Coords = Mapping[str, Array]
 
 COORDINATE_ORDER = "xyzt"
+
+MAX_GRID_POINTS = 2**31 - 1  # the int32 index range of the sparse and compiled solvers (and 16 GiB per field)
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,9 @@ class TimeInterval:
     units: str = "s"
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.start) and math.isfinite(self.stop)) or self.stop <= self.start:
+        if not (is_finite_number(self.start) and is_finite_number(self.stop)) or self.stop <= self.start:
             raise InvalidParameterError(
-                f"time interval must satisfy start < stop with finite ends, got [{self.start}, {self.stop}]"
+                f"time interval must satisfy start < stop with finite ends, got [{self.start!r}, {self.stop!r}]"
             )
 
 
@@ -82,15 +84,19 @@ class Domain:
         Periodic axes exclude their upper end (it equals the lower one); others
         include both ends. ``resolution`` has one entry per coordinate.
         """
-        if len(resolution) != len(self.names):
+        if isinstance(resolution, (str, bytes)) or len(resolution) != len(self.names):
             raise InvalidParameterError(
-                f"resolution needs {len(self.names)} entries for coordinates {self.names}, got {tuple(resolution)}"
+                f"resolution needs {len(self.names)} entries for coordinates {self.names}, got {resolution!r}"
             )
+        points = []
+        for name, n in zip(self.names, resolution):
+            if isinstance(n, (float, np.floating)) and np.isfinite(n) and n == int(n):
+                n = int(n)  # 256.0 is a fine count; 2.5, nan and inf are not
+            points.append(check_integer(f"resolution of {name!r}", n, 2))
+        if math.prod(points) > MAX_GRID_POINTS:
+            raise InvalidParameterError(f"resolution {tuple(points)} gives more than {MAX_GRID_POINTS} grid points")
         axes = {}
-        for name, (lo, hi), n in zip(self.names, self.bounds, resolution):
-            if int(n) != n or n < 2:
-                raise InvalidParameterError(f"resolution of {name!r} must be an integer >= 2, got {n}")
-            n = int(n)
+        for name, (lo, hi), n in zip(self.names, self.bounds, points):
             if self.periodic(name):
                 axes[name] = lo + (hi - lo) * np.arange(n) / n
             else:
@@ -230,20 +236,6 @@ def create(name: str, **params: Any) -> Equation:
             f"{name}: unknown parameter(s) {', '.join(bad)}; valid: {', '.join(sorted(valid)) or 'none'}"
         )
     return cls(**params)
-
-
-def is_finite_number(value: object) -> bool:
-    """Whether ``value`` is a real number (not a bool) that is finite as a float.
-
-    An ``int`` too large for a float (``10**400``) is refused too: every spec
-    computes in floating point, where it would overflow.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:
-        return False
 
 
 def check_positive(owner: str, **values: float) -> None:

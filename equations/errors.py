@@ -6,6 +6,7 @@ Every failure caused by bad user input is raised as one of these, so callers
 
 from __future__ import annotations
 
+import math
 from numbers import Integral
 
 
@@ -52,3 +53,17 @@ def check_choice(name: str, value: object, valid: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in valid:
         raise InvalidParameterError(f"{name} must be one of {', '.join(map(repr, valid))}, got {value!r}")
     return value
+
+
+def is_finite_number(value: object) -> bool:
+    """Whether ``value`` is a real number (not a bool) that is finite as a float.
+
+    An ``int`` too large for a float (``10**400``) is refused too: every spec
+    computes in floating point, where it would overflow.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False

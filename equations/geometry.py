@@ -7,13 +7,12 @@ boundary, so every sampling strategy works on every geometry.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.path import Path
 
-from equations.errors import InvalidParameterError
+from equations.errors import InvalidParameterError, is_finite_number
 
 
 @dataclass(frozen=True)
@@ -26,14 +25,20 @@ class Geometry:
     periodic: tuple[bool, ...]
 
     def __post_init__(self) -> None:
-        n = len(self.names)
-        if n == 0 or not (len(self.lower) == len(self.upper) == len(self.periodic) == n):
+        entries = (self.names, self.lower, self.upper, self.periodic)
+        if not all(isinstance(e, (tuple, list)) for e in entries) or not (
+            0 < len(self.names) == len(self.lower) == len(self.upper) == len(self.periodic)
+        ):
             raise InvalidParameterError("geometry needs one (lower, upper, periodic) entry per axis name")
-        for name, lo, hi in zip(self.names, self.lower, self.upper):
-            if len(name) != 1 or name not in "xyz":
+        for name, lo, hi, periodic in zip(self.names, self.lower, self.upper, self.periodic):
+            if not isinstance(name, str) or len(name) != 1 or name not in "xyz":
                 raise InvalidParameterError(f"spatial axis names are 'x', 'y' or 'z', got {name!r}")
-            if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
-                raise InvalidParameterError(f"axis {name!r} is empty or unbounded: [{lo}, {hi}]")
+            if not (is_finite_number(lo) and is_finite_number(hi)) or hi <= lo:
+                raise InvalidParameterError(f"axis {name!r} is empty or unbounded: [{lo!r}, {hi!r}]")
+            if not isinstance(periodic, (bool, np.bool_)):
+                raise InvalidParameterError(f"axis {name!r}: periodic must be true or false, got {periodic!r}")
+        if len(set(self.names)) != len(self.names):
+            raise InvalidParameterError(f"axis names must differ, got {tuple(self.names)}")
 
     @property
     def dim(self) -> int:

@@ -57,7 +57,7 @@ def solve(
     names = equation.domain.names
     if isinstance(resolution, (int, np.integer)) and not isinstance(resolution, bool):
         shape: tuple[int, ...] = (int(resolution),) * len(names)
-    elif isinstance(resolution, Sequence) and not isinstance(resolution, str):
+    elif isinstance(resolution, Sequence) and not isinstance(resolution, (str, bytes)):
         shape = tuple(resolution)
     else:
         raise InvalidParameterError(f"resolution must be an int or a sequence of ints, got {resolution!r}")
