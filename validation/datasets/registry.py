@@ -8,14 +8,13 @@ generator) and ``solve`` (the classical solver, on a stack of draws).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from equations.errors import InvalidParameterError, UnknownNameError, check_integer
+from equations.errors import InvalidParameterError, UnknownNameError, check_integer, is_finite_number
 
 Coords = dict[str, tuple[np.ndarray, dict[str, str]]]
 
@@ -111,8 +110,8 @@ def resolve(spec: DatasetSpec, resolution: object, params: Mapping[str, Any]) ->
         elif isinstance(default, int):
             out[key] = check_integer(key, value, spec.int_minimum.get(key, 1))
         else:
-            ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-            if not ok or not math.isfinite(float(value)) or (key in spec.positive and float(value) <= 0):
+            ok = (isinstance(value, (np.integer, np.floating)) and bool(np.isfinite(value))) or is_finite_number(value)
+            if not ok or (key in spec.positive and float(value) <= 0):
                 bound = " > 0" if key in spec.positive else ""
                 raise InvalidParameterError(f"{spec.name}: {key} must be a finite number{bound}, got {value!r}")
             out[key] = float(value)
