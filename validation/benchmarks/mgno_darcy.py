@@ -102,6 +102,20 @@ def at_wall(curve: list[dict], seconds: float) -> dict:
     return inside[-1] if inside else curve[0]
 
 
+def within_budget(run: dict, seconds: float = 1800.0) -> dict:
+    """MgNO's test relative L2 after at most ``seconds`` of training.
+
+    The final model when the whole run fitted in the budget; otherwise the
+    last evaluation made within it (a model trained for less than the budget,
+    on the run's own schedule).
+    """
+    if run["train_seconds"] <= seconds:
+        return {"relative_l2": run["train_res"]["relative_l2"], "train_seconds": run["train_seconds"],
+                "epoch": run["epochs"], "final": True}
+    row = at_wall(run["curve"], seconds)
+    return {"relative_l2": row["test_l2"], "train_seconds": row["wall_s"], "epoch": row["epoch"], "final": False}
+
+
 def render_markdown(r: dict) -> str:
     m = r["machine"]
     res, zres = r["resolution"], r["zero_shot_resolution"]
@@ -125,7 +139,10 @@ def render_markdown(r: dict) -> str:
                  f"(batch 1), {inf['mgno_s_per_sample_batched'] * 1e3:.1f} ms/sample (batched); multigrid solve "
                  f"{solves}.")
     t = r["targets"]
-    lines += ["", f"Targets: MgNO ≤ 5e-3 relative L2 in ≤ 30 min: {'met' if t['mgno_5e-3'] else 'missed'}; "
+    b = t["mgno_within_30_min"]
+    which = "final model" if b["final"] else f"last evaluation within the budget, epoch {b['epoch']:.0f} of the run"
+    lines += ["", f"Targets: MgNO ≤ 5e-3 relative L2 in ≤ 30 min: {'met' if t['mgno_5e-3'] else 'missed'} "
+              f"({b['relative_l2']:.2e} after {b['train_seconds']:.0f} s of training, {which}); "
               f"MgNO below FNO at equal budget: {'met' if t['mgno_below_fno'] else 'missed'} "
               "(published FNO at 85²: 1.08e-2).", "", f"Command: `{r['command']}`"]
     return "\n".join(lines) + "\n"
@@ -190,13 +207,14 @@ def main(argv: list[str] | None = None) -> int:
     for r in runs:
         r.pop("model")
     fno_same_epochs = runs[-1]
+    in_30_min = within_budget(mg)  # the issue's target: ≤ 5e-3 after at most 30 minutes of training
     results = {
         "benchmark": "mgno_darcy", "machine": machine(), "shared_machine": True, "torch_threads": 1,
         "minutes": args.minutes, "resolution": args.resolution, "zero_shot_resolution": args.zero_shot,
         "n_train": args.n_train, "n_test": args.n_test, "recipe": RECIPE, "lr": LR, "data_seconds": data_s,
         "dataset": {"name": "darcy", "params": DEFAULTS, "seeds": {"train": 0, "test": 1, "zero_shot": 2}},
         "probe_seconds_per_epoch": per_epoch, "runs": runs, "equal_wall": equal_wall, "inference": inference,
-        "targets": {"mgno_5e-3": bool(mg["train_res"]["relative_l2"] <= 5e-3 and mg["train_seconds"] <= 1800),
+        "targets": {"mgno_5e-3": bool(in_30_min["relative_l2"] <= 5e-3), "mgno_within_30_min": in_30_min,
                     "mgno_below_fno": bool(mg["train_res"]["relative_l2"] < fno["train_res"]["relative_l2"]
                                            and mg["train_res"]["relative_l2"]
                                            < fno_same_epochs["train_res"]["relative_l2"])},
