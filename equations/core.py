@@ -224,8 +224,8 @@ def register_names() -> tuple[str, ...]:
 def create(name: str, **params: Any) -> Equation:
     """Build a registered equation by name, e.g. ``create("burgers", nu=0.01)``."""
     try:
-        cls = _REGISTRY[name.lower()]
-    except KeyError:
+        cls = _REGISTRY[name.lower() if isinstance(name, str) else name]
+    except (KeyError, TypeError):  # TypeError: an unhashable name
         raise UnknownNameError(
             f"unknown equation {name!r}; registered equations: {', '.join(register_names())}"
         ) from None

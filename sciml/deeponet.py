@@ -341,10 +341,11 @@ class DeepONet(Learner):
             data = OperatorData.from_layout(layout)
             net = learner._build(data, resolve_device(learner.device), resolve_dtype(learner.dtype))
             net.load_state_dict(tensors, strict=True)
-        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            fit_time = float(meta["fit_time_s"])
+        except (KeyError, TypeError, ValueError, OverflowError, ZeroDivisionError, RuntimeError) as exc:
             raise InvalidDataError(f"{directory}: malformed model ({type(exc).__name__}: {exc})") from None
         learner.net_, learner.layout_, learner.history_ = net, layout, history
-        learner.fit_time_ = float(meta["fit_time_s"])
+        learner.fit_time_ = fit_time
         learner.n_parameters_ = sum(p.numel() for p in net.parameters())
         return learner
 

@@ -154,9 +154,9 @@ class FieldLearner(Learner):
             fitted = dict(meta["fitted"])
             history = History.from_dict(meta["history"])
             fit_time = float(meta["fit_time_s"])
-        except (KeyError, TypeError, ValueError) as exc:
+            objective = learner._objective(eq, None, fitted)  # builds the networks from the config
+        except (KeyError, TypeError, ValueError, OverflowError, RuntimeError) as exc:
             raise InvalidDataError(f"{directory}: malformed model config ({type(exc).__name__}: {exc})") from None
-        objective = learner._objective(eq, None, fitted)
         for name, net in learner._networks(objective).items():
             for key, target in _tensors(name, net).items():
                 if key not in tensors:

@@ -258,10 +258,10 @@ class GridOperatorLearner(Learner):
             net = learner._build(1)
             net.load_state_dict(tensors, strict=True)
             learner.history_ = History.from_dict(meta["history"])
-        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            learner.net_, learner.evaluations_ = net, list(meta.get("evaluations", []))
+            learner.fit_time_ = float(meta["fit_time_s"])
+        except (KeyError, TypeError, ValueError, OverflowError, RuntimeError) as exc:
             raise InvalidDataError(f"{directory}: malformed model ({type(exc).__name__}: {exc})") from None
-        learner.net_, learner.evaluations_ = net, list(meta.get("evaluations", []))
-        learner.fit_time_ = float(meta["fit_time_s"])
         learner.n_parameters_ = sum(p.numel() for p in net.parameters())
         return learner
 
