@@ -12,8 +12,8 @@ import torch
 
 from equations.errors import InvalidDataError, InvalidParameterError
 from equations.pressure_poisson import PressurePoisson, obstacle_mask
-from sciml.neural_cg import NeuralCG, dcdm_loss
-from sciml.neural_cg_data import ritz_vectors, sample_rhs
+from sciml.neural_cg import NeuralCG, _apply_net, dcdm_loss, torch_matrix
+from sciml.neural_cg_data import mixed_rhs, ritz_vectors, sample_rhs
 from sciml.neural_cg_net import DCDMNet
 from solvers import cg
 from solvers.conjugate_directions import conjugate_directions
@@ -179,3 +179,68 @@ def test_linear_system_view_and_cli(tmp_path, capsys):
     assert (tmp_path / "linsys_dirichlet_circles_16.png").is_file()
     assert "IC(0)-PCG" in capsys.readouterr().out
     assert main(["linsys", "--n", "16", "--obstacles", "stars", "--out", str(tmp_path)]) == 2
+
+
+@pytest.mark.parametrize("boundary", ["dirichlet", "neumann"])
+def test_mixed_batch_has_family_columns_in_proportion_unit_norm_and_no_solid_content(boundary):
+    s = _system(24, boundary)
+    _, vectors = ritz_vectors(s.matrix, 40, 0)
+    b = mixed_rhs(s, vectors, 8, np.random.default_rng(0), 0.25)
+    assert b.shape == (s.size, 8) and np.allclose(np.linalg.norm(b, axis=0), 1.0)
+    if boundary == "neumann":
+        assert np.abs(b[:, :2].sum(0)).max() < 1e-12  # family fields are projected onto the range
+    # the first round(0.25 * 8) = 2 columns are family fields: smooth (lie far outside the 40 Ritz vectors' span)
+    outside = np.linalg.norm(b - vectors @ np.linalg.lstsq(vectors, b, rcond=None)[0], axis=0)
+    assert np.all(outside[:2] > 0.05) and np.all(outside[2:] < 1e-8)
+    grids = s.to_grid(b.T)
+    assert np.all(grids[:, s.solid] == 0)
+    again = mixed_rhs(s, vectors, 8, np.random.default_rng(0), 0.25)
+    assert np.array_equal(b, again)
+    assert mixed_rhs(s, None, 3, np.random.default_rng(1), 1.0).shape == (s.size, 3)  # no Ritz vectors needed
+    with pytest.raises(InvalidDataError, match="Ritz vectors"):
+        mixed_rhs(s, None, 3, np.random.default_rng(1), 0.5)
+    with pytest.raises(InvalidDataError, match="rhs_mix"):
+        mixed_rhs(s, vectors, 3, np.random.default_rng(1), 1.5)
+
+
+def test_rhs_mix_training_lowers_the_loss_on_divergence_rhs_and_is_saved(tmp_path):
+    torch.set_num_threads(1)
+    s = _system(16)
+    b = torch.as_tensor(np.stack([s.rhs("divergence", 100 + i) for i in range(6)]), dtype=torch.float32)
+    a = torch_matrix(s.spec.spacing**2 * s.matrix, torch.device("cpu"), torch.float32)
+    mask = torch.as_tensor(s.unknown)
+
+    def loss(net):
+        with torch.no_grad():
+            return float(dcdm_loss(a, b.T, _apply_net(net, s, b, mask).T))
+
+    model = NeuralCG(channels=4, levels=1, pairs=0, coarse_pairs=1, batch_size=4, lr=5e-3, seed=0, rhs_mix=1.0,
+                     steps=60)
+    untrained = loss(model._net())  # the same seeded initial weights fit() starts from
+    model.fit([s])
+    assert loss(model.net_) < 0.7 * untrained
+    assert model.stages_ == [{"steps": 60, "lr": 5e-3, "rhs_mix": 1.0, "rhs_trajectory": 0.0, "low": 0.55,
+                              "weight": 9.0}]
+    model.save(tmp_path / "m")
+    again = NeuralCG.load(tmp_path / "m")
+    assert again.rhs_mix == 1.0 and again.get_params() == model.get_params() and again.stages_ == model.stages_
+    with pytest.raises(InvalidDataError, match="rhs_mix"):
+        NeuralCG(rhs_mix=-0.1, steps=1).fit([s])
+
+
+def test_rhs_trajectory_pools_the_solvers_own_unit_norm_residuals():
+    from sciml import neural_cg
+
+    torch.set_num_threads(1)
+    s = _system(16)
+    model = NeuralCG(channels=4, levels=1, pairs=0, coarse_pairs=1, batch_size=4, seed=0, rhs_mix=0.25,
+                     rhs_trajectory=0.5, steps=3).fit([s])
+    assert model.stages_[0]["rhs_trajectory"] == 0.5 and model.get_params()["rhs_trajectory"] == 0.5
+    pool = model._trajectory_pool(model.net_, s, np.random.default_rng(0))
+    runs, its = neural_cg.TRAJECTORY_RUNS, neural_cg.TRAJECTORY_ITERATIONS
+    assert pool.shape[0] == s.size and runs < pool.shape[1] <= runs * its
+    assert np.allclose(np.linalg.norm(pool, axis=0), 1.0)
+    # the solver's successive residuals, not one b repeated
+    assert not np.allclose(pool[:, 0], pool[:, 1])
+    with pytest.raises(InvalidDataError, match="at most 1"):
+        NeuralCG(rhs_mix=0.6, rhs_trajectory=0.5, steps=1).fit([s])

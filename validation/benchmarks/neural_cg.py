@@ -39,12 +39,24 @@ NEURAL_MAXITER = 300
 # training layouts (64^2 and 128^2); the test layouts below use another kind, or other seeds and counts
 TRAIN = ((64, "circles", 5, 1), (128, "blobs", 0, 2))
 TEST = (("boxes", 5, 101), ("circles", 6, 202))
-TRAIN_CONFIG = {"channels": 16, "levels": 2, "pairs": 1, "coarse_pairs": 1, "recursive": True,
+# stage 2 of --train: a warm start with the problem family's own right-hand sides mixed in (rhs_mix);
+# a cold start with them mixed in collapses to a constant output (loss ~1), see BENCHMARKS.md
+FINETUNE: dict[str, Any] = {"steps": 0, "lr": 5e-4, "rhs_mix": 0.5, "rhs_trajectory": 0.0}
+# held-out layouts and right-hand-side seeds for choosing a training recipe (never the TEST ones)
+VALIDATION = (("blobs", 0, 303), ("circles", 4, 404), ("boxes", 3, 505))
+TRAIN_CONFIG: dict[str, Any] = {"channels": 16, "levels": 2, "pairs": 1, "coarse_pairs": 1, "recursive": True,
                 "lanczos_steps": 400, "batch_size": 16, "lr": 2e-3, "seed": 0}
 
 
-def train(out: Path, steps: int) -> dict[str, Any]:
-    """Train the benchmark's network on the :data:`TRAIN` layouts and save it to ``out``."""
+def train(out: Path, steps: int, finetune: dict[str, Any] | None = None, start: Path | None = None,
+          **overrides: Any) -> dict[str, Any]:
+    """Train the benchmark's network on the :data:`TRAIN` layouts and save it to ``out``.
+
+    Stage 1: ``steps`` steps of :data:`TRAIN_CONFIG` (``overrides`` replace
+    entries; experiments), or the model saved in ``start`` instead. Stage 2
+    (when ``finetune`` has ``steps > 0``, default :data:`FINETUNE`): a warm
+    start with ``finetune``'s ``steps``, ``lr``, ``rhs_mix`` and ``rhs_trajectory``.
+    """
     import torch
 
     from equations.pressure_poisson import PressurePoisson
@@ -54,10 +66,53 @@ def train(out: Path, steps: int) -> dict[str, Any]:
     torch.set_num_threads(1)
     systems = [pressure_system(PressurePoisson(n=n, obstacles=kind, count=count, seed=seed))
                for n, kind, count, seed in TRAIN]
-    model = NeuralCG(steps=steps, **TRAIN_CONFIG).fit(systems, log=print)  # type: ignore[arg-type]
+    if start is None:
+        model = NeuralCG(steps=steps, **{**TRAIN_CONFIG, **overrides}).fit(systems, log=print)
+    else:
+        model = NeuralCG.load(start)
+    stage2 = FINETUNE if finetune is None else finetune
+    if stage2.get("steps", 0) > 0:
+        model.lr, model.rhs_mix = stage2["lr"], stage2["rhs_mix"]
+        model.rhs_trajectory = stage2.get("rhs_trajectory", 0.0)
+        model.fit(systems, steps=stage2["steps"], log=print, warm_start=True)
     model.save(out)
     print(f"saved {out} ({model.train_time_s_:.0f} s, final loss {np.mean(model.history_[-20:]):.3e})")
     return {"train_time_s": model.train_time_s_, "steps": steps}
+
+
+def validate(model: Any, sizes: list[int], rhs_per_layout: int = 4) -> dict[int, dict[str, float]]:
+    """DCDM loss on ``b = div(v)`` and conjugate-direction iterations (cap 300) on :data:`VALIDATION`.
+
+    The loss is the mean over ``rhs_per_layout`` right-hand sides per layout
+    (seeds ``1000 + i``); the iterations are the median over the layouts
+    for the first of them. Returns ``{n: {"loss": ..., "iterations": ..., "converged": ...}}``.
+    """
+    import torch
+
+    from equations.pressure_poisson import PressurePoisson
+    from sciml.neural_cg import _apply_net, dcdm_loss, torch_matrix
+    from solvers.pressure_poisson import pressure_system
+
+    out = {}
+    for n in sizes:
+        losses, its, conv = [], [], 0
+        for kind, count, seed in VALIDATION:
+            s = pressure_system(PressurePoisson(n=n, obstacles=kind, count=count, seed=seed))
+            b = np.stack([s.rhs("divergence", 1000 + i) for i in range(rhs_per_layout)])
+            net = model.net_
+            p = next(net.parameters())
+            bt = torch.as_tensor(b, dtype=p.dtype)
+            with torch.no_grad():
+                f = _apply_net(net, s, bt, torch.as_tensor(s.unknown))
+                a = torch_matrix(s.spec.spacing**2 * s.matrix, p.device, p.dtype)
+                losses.append(float(dcdm_loss(a, bt.T, f.T)))
+            _, info = model.solve(s, b[0], rtol=TOL, maxiter=NEURAL_MAXITER)
+            its.append(info.iterations)
+            conv += bool(info.converged)
+        out[n] = {"loss": float(np.mean(losses)), "iterations": float(np.median(its)), "converged": conv}
+        print(f"validation n={n:4d}: div(v) DCDM loss {out[n]['loss']:.3f}; CD iterations {its} "
+              f"(median {out[n]['iterations']:.0f}, {conv}/{len(its)} converged)", flush=True)
+    return out
 
 
 def run_size(n: int, model: Any, repeats: int, methods: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -136,6 +191,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=MODEL)
     parser.add_argument("--train", action="store_true", help="train and save the network, then stop")
     parser.add_argument("--steps", type=int, default=800, help="training steps (with --train)")
+    parser.add_argument("--rhs-mix", type=float, default=None,
+                        help="with --train: override TRAIN_CONFIG's rhs_mix (experiments)")
+    parser.add_argument("--finetune", type=float, nargs=4, metavar=("STEPS", "LR", "RHS_MIX", "TRAJ"), default=None,
+                        help="with --train: override the FINETUNE stage (STEPS 0: none)")
+    parser.add_argument("--start", type=Path, default=None,
+                        help="with --train: skip stage 1 and fine-tune the model saved here")
+    parser.add_argument("--validate", action="store_true",
+                        help="score the model on the VALIDATION layouts (model selection; not the test layouts)")
     parser.add_argument("--smoke", action="store_true", help="sizes 32 and 64, one repeat, no result files")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/neural_cg.json"))
     args = parser.parse_args(argv)
@@ -143,7 +206,15 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     if args.train:
-        train(args.model, args.steps)
+        stage2 = None if args.finetune is None else {"steps": int(args.finetune[0]), "lr": args.finetune[1],
+                                                     "rhs_mix": args.finetune[2], "rhs_trajectory": args.finetune[3]}
+        train(args.model, args.steps, stage2, args.start,
+              **({} if args.rhs_mix is None else {"rhs_mix": args.rhs_mix}))
+        return 0
+    if args.validate:
+        from sciml.neural_cg import NeuralCG
+
+        validate(NeuralCG.load(args.model), [64, 128] if args.smoke else [64, 128, 256])
         return 0
     from sciml.atomic import atomic_write_bytes
     from sciml.neural_cg import NeuralCG
