@@ -30,7 +30,9 @@ _MARGIN = 2
 
 
 def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(None if seed is None else check_integer("seed", seed, 0))
 
 
 def smooth_field(shape: tuple[int, int], rng: int | np.random.Generator | None, length: float = 0.1) -> np.ndarray:

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import torch
 
-from equations.errors import InvalidParameterError
+from equations.errors import InvalidParameterError, check_integer
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -17,7 +17,7 @@ def resolve_dtype(dtype: str | torch.dtype) -> torch.dtype:
     if isinstance(dtype, torch.dtype):
         if dtype in _DTYPES.values():
             return dtype
-    elif dtype in _DTYPES:
+    elif isinstance(dtype, str) and dtype in _DTYPES:
         return _DTYPES[dtype]
     raise InvalidParameterError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
 
@@ -41,13 +41,13 @@ def numpy_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
     """A numpy Generator from a seed (or the Generator itself)."""
     if isinstance(seed, np.random.Generator):
         return seed
-    return np.random.default_rng(seed)
+    return np.random.default_rng(None if seed is None else check_integer("seed", seed, 0))
 
 
 def torch_generator(seed: int, device: torch.device) -> torch.Generator:
     """A seeded torch Generator on ``device`` (used for weight initialisation)."""
     gen = torch.Generator(device=device)
-    gen.manual_seed(int(seed))
+    gen.manual_seed(check_integer("seed", seed, 0))
     return gen
 
 

@@ -7,7 +7,9 @@
     sciml linsys --n 256 --obstacles circles --method cg --method ic0 --method neural --out results/
     sciml report --from-results benchmarks/results --format html --out report.html
 
-Bad input (unknown names, invalid parameters) prints one line and exits 2.
+Bad input (unknown names, invalid parameters) prints one line and exits 2; a
+file-system or network failure (an --out path that cannot be written) prints
+one line and exits 1.
 """
 
 from __future__ import annotations
@@ -132,6 +134,8 @@ def _list() -> None:
 
 def _data(args: argparse.Namespace) -> None:
     out = Path(args.out) if args.out else Path("data/generated") / f"{args.dataset}.nc"
+    if out.is_dir():
+        raise InvalidParameterError(f"--out {out} is a folder; give the path of the netCDF file to write")
     params = _key_values(args.param, "--param")
     taken = sorted(set(params) & {"resolution", "seed", "workers", "scheduler", "chunk", "progress", "processes"})
     if taken:  # these are options of the command, not generator parameters
@@ -199,6 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ToolkitError as exc:
         print(f"sciml: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # an --out path that cannot be written, a scheduler that cannot be reached...
+        print(f"sciml: error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
