@@ -98,6 +98,9 @@ def validate(ds: xr.Dataset, where: str = "dataset") -> dict[str, Any]:
         resolution, params = resolve(spec, record["resolution"], record["parameters"])
     except (UnknownNameError, InvalidParameterError) as exc:
         raise DatasetError(f"{where}: manifest: {exc}") from None
+    missing = sorted(set(params) - set(record["parameters"]))
+    if missing:  # a missing parameter would silently read as its default
+        raise DatasetError(f"{where}: the manifest's parameters lack {', '.join(missing)}")
     expected = {"input": ("sample", *spec.input.dims), "output": ("sample", *spec.output.dims)}
     for var, dims in expected.items():
         if var not in ds.data_vars:
