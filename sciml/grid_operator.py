@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from equations.errors import InvalidDataError, InvalidParameterError, check_choice, check_integer
+from equations.errors import InvalidDataError, InvalidParameterError, check_choice, check_integer, is_finite_number
 from sciml import distributed
 from sciml.base import Learner
 from sciml.callbacks import Callback, ProgressBar
@@ -255,6 +255,11 @@ class GridOperatorLearner(Learner):
         try:
             learner = cls(**meta["params"])
             learner.stats_, learner.grid_ = dict(meta["stats"]), list(meta["grid"])
+            for key in ("in_mean", "in_std", "out_scale"):  # the normalisation predict divides by
+                value = learner.stats_[key]
+                if not is_finite_number(value) or (key != "in_mean" and value <= 0):
+                    raise ValueError(f"stats {key} must be a finite number{'' if key == 'in_mean' else ' > 0'}, "
+                                     f"got {value!r}")
             net = learner._build(1)
             net.load_state_dict(tensors, strict=True)
             learner.history_ = History.from_dict(meta["history"])
