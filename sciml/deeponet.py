@@ -35,7 +35,7 @@ import torch
 from equations.errors import InvalidDataError, InvalidParameterError, check_choice, check_integer
 from sciml.base import Learner
 from sciml.callbacks import Callback, ProgressBar
-from sciml.checkpoint import jsonable_params, load_bundle, save_bundle
+from sciml.checkpoint import MALFORMED_CONFIG, jsonable_params, load_bundle, save_bundle
 from sciml.deeponet_data import OperatorData, as_operator_data, check_array
 from sciml.deeponet_fast import DERIVATIVES, aligned_loss_and_grads
 from sciml.deeponet_net import DeepONetNet
@@ -342,7 +342,7 @@ class DeepONet(Learner):
             net = learner._build(data, resolve_device(learner.device), resolve_dtype(learner.dtype))
             net.load_state_dict(tensors, strict=True)
             fit_time = float(meta["fit_time_s"])
-        except (KeyError, TypeError, ValueError, OverflowError, ZeroDivisionError, RuntimeError) as exc:
+        except MALFORMED_CONFIG as exc:
             raise InvalidDataError(f"{directory}: malformed model ({type(exc).__name__}: {exc})") from None
         learner.net_, learner.layout_, learner.history_ = net, layout, history
         learner.fit_time_ = fit_time

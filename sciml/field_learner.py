@@ -22,7 +22,7 @@ from equations import Equation, create
 from equations.errors import InvalidDataError, InvalidParameterError
 from sciml.base import Learner
 from sciml.callbacks import Callback, ProgressBar
-from sciml.checkpoint import jsonable_params, load_bundle, save_bundle
+from sciml.checkpoint import MALFORMED_CONFIG, jsonable_params, load_bundle, save_bundle
 from sciml.networks import MLP
 from sciml.pinn_objective import check_points
 from sciml.runtime import dtype_name, resolve_dtype
@@ -155,7 +155,7 @@ class FieldLearner(Learner):
             history = History.from_dict(meta["history"])
             fit_time = float(meta["fit_time_s"])
             objective = learner._objective(eq, None, fitted)  # builds the networks from the config
-        except (KeyError, TypeError, ValueError, OverflowError, RuntimeError) as exc:
+        except MALFORMED_CONFIG as exc:
             raise InvalidDataError(f"{directory}: malformed model config ({type(exc).__name__}: {exc})") from None
         for name, net in learner._networks(objective).items():
             for key, target in _tensors(name, net).items():

@@ -26,7 +26,7 @@ from equations.errors import InvalidDataError, InvalidParameterError, check_choi
 from sciml import distributed
 from sciml.base import Learner
 from sciml.callbacks import Callback, ProgressBar
-from sciml.checkpoint import jsonable_params, load_bundle, save_bundle
+from sciml.checkpoint import MALFORMED_CONFIG, jsonable_params, load_bundle, save_bundle
 from sciml.operator_losses import LOSSES, relative_h1, relative_l2, relative_loss
 from sciml.operator_training import OperatorTrainer, OperatorTraining
 from sciml.runtime import dtype_name, resolve_device, resolve_dtype
@@ -265,7 +265,7 @@ class GridOperatorLearner(Learner):
             learner.history_ = History.from_dict(meta["history"])
             learner.net_, learner.evaluations_ = net, list(meta.get("evaluations", []))
             learner.fit_time_ = float(meta["fit_time_s"])
-        except (KeyError, TypeError, ValueError, OverflowError, RuntimeError) as exc:
+        except MALFORMED_CONFIG as exc:
             raise InvalidDataError(f"{directory}: malformed model ({type(exc).__name__}: {exc})") from None
         learner.n_parameters_ = sum(p.numel() for p in net.parameters())
         return learner

@@ -14,6 +14,7 @@ size. Save/load: safetensors + JSON, no pickle.
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -25,8 +26,14 @@ import scipy.sparse as sp
 import torch
 from scipy.sparse.linalg import LinearOperator
 
-from equations.errors import InvalidDataError, TrainingDivergedError, check_integer
-from sciml.checkpoint import load_bundle, save_bundle
+from equations.errors import (
+    InvalidDataError,
+    InvalidParameterError,
+    TrainingDivergedError,
+    check_integer,
+    is_finite_number,
+)
+from sciml.checkpoint import MALFORMED_CONFIG, load_bundle, save_bundle
 from sciml.neural_cg_data import family_rhs, mixed_rhs, ritz_vectors
 from sciml.neural_cg_net import DCDMNet
 from sciml.runtime import dtype_name, numpy_rng, resolve_device, resolve_dtype
@@ -105,6 +112,18 @@ class NeuralCG:
                  rhs_lengths: tuple[float, float] = (0.02, 0.2), rhs_trajectory: float = 0.0,
                  batch_size: int = 16, steps: int = 500, lr: float = 2e-3,
                  seed: int = 0, device: str = "cpu", dtype: str = "float32"):
+        for name, value in (("k", k), ("lanczos_steps", lanczos_steps), ("batch_size", batch_size), ("steps", steps),
+                            ("seed", seed)):
+            check_integer(name, value, 0 if name == "seed" else 1)
+        for name, value, low_end, high_end in (("low", low, 0.0, 1.0), ("rhs_mix", rhs_mix, 0.0, 1.0),
+                                               ("rhs_trajectory", rhs_trajectory, 0.0, 1.0),
+                                               ("weight", weight, 0.0, math.inf), ("lr", lr, 0.0, math.inf)):
+            if not (is_finite_number(value) and low_end <= value <= high_end):  # type: ignore[operator]
+                raise InvalidParameterError(f"{name} must be a number in [{low_end}, {high_end}], got {value!r}")
+        if (not isinstance(rhs_lengths, (tuple, list)) or len(rhs_lengths) != 2
+                or not all(is_finite_number(v) and v > 0 for v in rhs_lengths)  # type: ignore[operator]
+                or rhs_lengths[0] > rhs_lengths[1]):
+            raise InvalidParameterError(f"rhs_lengths must be two numbers 0 < low <= high, got {rhs_lengths!r}")
         self.channels, self.levels, self.pairs, self.coarse_pairs = channels, levels, pairs, coarse_pairs
         self.recursive, self.gain, self.upsample, self.low, self.weight = recursive, gain, upsample, low, weight
         self.rhs_mix, self.rhs_lengths = rhs_mix, (float(rhs_lengths[0]), float(rhs_lengths[1]))
@@ -132,9 +151,6 @@ class NeuralCG:
         if not systems:
             raise InvalidDataError("fit needs at least one training system")
         steps = check_integer("steps", self.steps if steps is None else steps, 1)
-        for name, frac in (("rhs_mix", self.rhs_mix), ("rhs_trajectory", self.rhs_trajectory)):
-            if not (isinstance(frac, (int, float)) and 0.0 <= frac <= 1.0):
-                raise InvalidDataError(f"{name} must be a fraction in [0, 1], got {frac!r}")
         n_traj = round(self.rhs_trajectory * self.batch_size)
         n_rest = self.batch_size - n_traj
         n_fam = round(self.rhs_mix * self.batch_size)
@@ -239,18 +255,21 @@ class NeuralCG:
         tensors, meta = load_bundle(directory)
         if meta.get("kind") != "neural_cg":
             raise InvalidDataError(f"{directory}: not a saved NeuralCG model")
-        params = dict(meta["params"], device=device)
-        if dtype is not None:
-            params["dtype"] = dtype
-        model = cls(**params)
-        net = model._net()
-        dt = resolve_dtype(model.dtype)
-        net.load_state_dict({k: v.to(dt) for k, v in tensors.items()})
-        model.net_, model.history_ = net.eval(), list(meta.get("history", []))
-        if meta.get("train_time_s") is not None:
-            model.train_time_s_ = float(meta["train_time_s"])
-        if meta.get("stages"):
-            model.stages_ = list(meta["stages"])
+        try:
+            params = dict(meta["params"], device=device)
+            if dtype is not None:
+                params["dtype"] = dtype
+            model = cls(**params)
+            net = model._net()
+            dt = resolve_dtype(model.dtype)
+            net.load_state_dict({k: v.to(dt) for k, v in tensors.items()})
+            model.net_, model.history_ = net.eval(), [float(x) for x in meta.get("history", [])]
+            if meta.get("train_time_s") is not None:
+                model.train_time_s_ = float(meta["train_time_s"])
+            if meta.get("stages"):
+                model.stages_ = list(meta["stages"])
+        except MALFORMED_CONFIG as exc:
+            raise InvalidDataError(f"{directory}: malformed model ({type(exc).__name__}: {exc})") from None
         return model
 
     def get_params(self) -> dict[str, Any]:

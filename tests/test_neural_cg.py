@@ -224,8 +224,10 @@ def test_rhs_mix_training_lowers_the_loss_on_divergence_rhs_and_is_saved(tmp_pat
     model.save(tmp_path / "m")
     again = NeuralCG.load(tmp_path / "m")
     assert again.rhs_mix == 1.0 and again.get_params() == model.get_params() and again.stages_ == model.stages_
-    with pytest.raises(InvalidDataError, match="rhs_mix"):
-        NeuralCG(rhs_mix=-0.1, steps=1).fit([s])
+    with pytest.raises(InvalidParameterError, match="rhs_mix"):
+        NeuralCG(rhs_mix=-0.1, steps=1)
+    with pytest.raises(InvalidParameterError, match="rhs_lengths"):
+        NeuralCG(rhs_lengths=(0.2, 0.02))
 
 
 def test_rhs_trajectory_pools_the_solvers_own_unit_norm_residuals():

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from equations import Burgers
 from equations.errors import InvalidDataError, ToolkitError, UnknownNameError
-from sciml import FNO, PINN, DeepONet
+from sciml import FNO, PINN, DeepONet, NeuralCG
 
 X = np.linspace(0.0, 1.0, 11)
 U = np.random.default_rng(0).standard_normal((8, 11))
@@ -41,12 +41,23 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]
     from validation.datasets import make
 
     FNO(width=4, modes=2, epochs=1, batch_size=4).fit(make("darcy", 4, resolution=9, seed=0)).save(root / "fno")
-    yield {"pinn": root / "pinn", "deeponet": root / "deeponet", "fno": root / "fno"}
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "neural_cg", root / "neural_cg")
+    yield {"pinn": root / "pinn", "deeponet": root / "deeponet", "fno": root / "fno", "neural_cg": root / "neural_cg"}
     torch.set_num_threads(threads)
 
 
-CLASSES: dict[str, Any] = {"pinn": PINN, "deeponet": DeepONet, "fno": FNO}
+def _neural_cg_direction(model: NeuralCG) -> np.ndarray:
+    from equations import PressurePoisson
+    from solvers.pressure_poisson import pressure_system
+
+    system = pressure_system(PressurePoisson(n=16, seed=1))
+    return model.direction(system)(system.rhs("smooth", 0))
+
+
+CLASSES: dict[str, Any] = {"pinn": PINN, "deeponet": DeepONet, "fno": FNO, "neural_cg": NeuralCG}
 INPUTS: dict[str, Any] = {"pinn": np.zeros((4, 2)), "deeponet": U[:2], "fno": np.zeros((1, 9, 9))}
+USE: dict[str, Any] = {name: (lambda m, x=x: m.predict(x)) for name, x in INPUTS.items()}  # what a loaded model does
+USE["neural_cg"] = _neural_cg_direction
 JSON = st.one_of(
     st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from([10**19, 10**400 // 10**390, -(2**63)]),
     st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=5), st.just([]), st.just({}),
@@ -85,10 +96,10 @@ def _mutated_load(saved: dict[str, Path], name: str, data: st.DataObject) -> Non
         except ToolkitError:
             return
     try:  # a model that loaded must work, or fail with a typed error
-        pred = np.asarray(model.predict(INPUTS[name]))
+        pred = np.asarray(USE[name](model))
     except ToolkitError:
         return
-    assert pred.shape[0] == len(INPUTS[name]) and pred.size > 0
+    assert pred.size > 0 and (name == "neural_cg" or pred.shape[0] == len(INPUTS[name]))
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)
@@ -109,6 +120,12 @@ def test_fno_config_mutations_load_or_raise_typed_errors(saved: dict[str, Path],
     _mutated_load(saved, "fno", data)
 
 
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(data=st.data())
+def test_neural_cg_config_mutations_load_or_raise_typed_errors(saved: dict[str, Path], data: st.DataObject) -> None:
+    _mutated_load(saved, "neural_cg", data)
+
+
 @pytest.mark.parametrize(
     ("name", "path", "value"),
     [  # regressions: each raised a bare exception from load before
@@ -122,6 +139,7 @@ def test_fno_config_mutations_load_or_raise_typed_errors(saved: dict[str, Path],
         ("fno", ("evaluations",), None),  # TypeError outside the guarded block
         ("fno", ("stats", "in_std"), 0),  # predict divided by zero
         ("fno", ("stats",), []),  # KeyError from predict
+        ("neural_cg", ("params",), None),  # TypeError from the constructor
     ],
 )
 def test_config_regressions(saved: dict[str, Path], tmp_path: Path, name: str, path: tuple[str, ...],
