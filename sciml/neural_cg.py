@@ -115,11 +115,11 @@ class NeuralCG:
         for name, value in (("k", k), ("lanczos_steps", lanczos_steps), ("batch_size", batch_size), ("steps", steps),
                             ("seed", seed)):
             check_integer(name, value, 0 if name == "seed" else 1)
-        for name, value, low_end, high_end in (("low", low, 0.0, 1.0), ("rhs_mix", rhs_mix, 0.0, 1.0),
-                                               ("rhs_trajectory", rhs_trajectory, 0.0, 1.0),
-                                               ("weight", weight, 0.0, math.inf), ("lr", lr, 0.0, math.inf)):
-            if not (is_finite_number(value) and low_end <= value <= high_end):  # type: ignore[operator]
-                raise InvalidParameterError(f"{name} must be a number in [{low_end}, {high_end}], got {value!r}")
+        for name, number, low_end, high_end in (("low", low, 0.0, 1.0), ("rhs_mix", rhs_mix, 0.0, 1.0),
+                                                ("rhs_trajectory", rhs_trajectory, 0.0, 1.0),
+                                                ("weight", weight, 0.0, math.inf), ("lr", lr, 0.0, math.inf)):
+            if not (is_finite_number(number) and low_end <= number <= high_end):
+                raise InvalidParameterError(f"{name} must be a number in [{low_end}, {high_end}], got {number!r}")
         if (not isinstance(rhs_lengths, (tuple, list)) or len(rhs_lengths) != 2
                 or not all(is_finite_number(v) and v > 0 for v in rhs_lengths)  # type: ignore[operator]
                 or rhs_lengths[0] > rhs_lengths[1]):
