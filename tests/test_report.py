@@ -114,3 +114,16 @@ def test_quick_run_end_to_end(tmp_path, monkeypatch, capsys):
     assert "| neural_cg | ok |" in text and "--sizes 16 --repeats 1" in text
     assert f"{rows[0]['iterations']}" in text and "16²" in text
     assert "neural_cg: exit 0" in capsys.readouterr().out
+
+
+def test_burgers_markdown_with_a_subset_of_runs():
+    """The quick budget runs only DeepXDE and the same-setup PINN: the table shows the rest as not run."""
+    from validation.benchmarks.burgers_pinn import render_markdown
+
+    results = json.loads((RESULTS / "burgers_pinn.json").read_text())
+    assert render_markdown(results) == (RESULTS / "burgers_pinn.md").read_text()
+    for run in results["runs"]:
+        del run["eager"], run["default"]
+    text = render_markdown(results)
+    ratio = results["runs"][0]["same"]["adam_steps_per_s"] / results["runs"][0]["deepxde"]["adam_steps_per_s"]
+    assert f"| {ratio:.2f} | – | – |" in text and "worst default-recipe rel. L2 –" in text

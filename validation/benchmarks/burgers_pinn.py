@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -125,8 +126,19 @@ def _subprocess(kind: str, seed: int, points_file: str, adam: int, lbfgs: int) -
 
 
 def render_markdown(results: dict) -> str:
-    """Per-seed table, medians and ratios (toolkit / DeepXDE) as Markdown."""
+    """Per-seed table, medians and ratios (toolkit / DeepXDE) as Markdown; runs not done show as "–"."""
     runs = results["runs"]
+
+    def get(r: dict, kind: str, key: str) -> float:
+        return float(r[kind][key]) if kind in r else math.nan
+
+    def fmt(x: float, spec: str) -> str:
+        return "–" if math.isnan(x) else format(x, spec)
+
+    def med(values: list[float]) -> float:
+        finite = [v for v in values if not math.isnan(v)]
+        return float(np.median(finite)) if finite else math.nan
+
     lines = [
         "| seed | DeepXDE Adam steps/s | toolkit steps/s (compiled) | ratio | toolkit steps/s (eager) | ratio | "
         "DeepXDE rel. L2 | same-setup rel. L2 | default-recipe rel. L2 | DeepXDE wall [s] | same-setup wall [s] "
@@ -134,27 +146,26 @@ def render_markdown(results: dict) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
-        d, s, e, f = r["deepxde"], r["same"], r["eager"], r["default"]
+        rate = {k: get(r, k, "adam_steps_per_s") for k in ("deepxde", "same", "eager")}
         lines.append(
-            f"| {r['seed']} | {d['adam_steps_per_s']:.0f} | {s['adam_steps_per_s']:.0f} | "
-            f"{s['adam_steps_per_s'] / d['adam_steps_per_s']:.2f} | {e['adam_steps_per_s']:.0f} | "
-            f"{e['adam_steps_per_s'] / d['adam_steps_per_s']:.2f} | {d['rel_l2']:.2e} | {s['rel_l2']:.2e} | "
-            f"{f['rel_l2']:.2e} | {d['wall_s']:.0f} | {s['wall_s']:.0f} | {f['wall_s']:.0f} |"
+            f"| {r['seed']} | {fmt(rate['deepxde'], '.0f')} | {fmt(rate['same'], '.0f')} | "
+            f"{fmt(rate['same'] / rate['deepxde'], '.2f')} | {fmt(rate['eager'], '.0f')} | "
+            f"{fmt(rate['eager'] / rate['deepxde'], '.2f')} | {fmt(get(r, 'deepxde', 'rel_l2'), '.2e')} | "
+            f"{fmt(get(r, 'same', 'rel_l2'), '.2e')} | {fmt(get(r, 'default', 'rel_l2'), '.2e')} | "
+            f"{fmt(get(r, 'deepxde', 'wall_s'), '.0f')} | {fmt(get(r, 'same', 'wall_s'), '.0f')} | "
+            f"{fmt(get(r, 'default', 'wall_s'), '.0f')} |"
         )
-
-    def med(kind: str, key: str) -> float:
-        return float(np.median([r[kind][key] for r in runs]))
-
+    speed = med([get(r, "same", "adam_steps_per_s") / get(r, "deepxde", "adam_steps_per_s") for r in runs])
+    wall = med([get(r, "default", "wall_s") / get(r, "deepxde", "wall_s") for r in runs])
+    worst = max((get(r, "default", "rel_l2") for r in runs), default=math.nan)
     lines += [
         "",
-        f"Medians: Adam steps/s ratio (toolkit / DeepXDE, same points and network) "
-        f"{np.median([r['same']['adam_steps_per_s'] / r['deepxde']['adam_steps_per_s'] for r in runs]):.2f}; "
-        f"wall time ratio default recipe / DeepXDE "
-        f"{np.median([r['default']['wall_s'] / r['deepxde']['wall_s'] for r in runs]):.2f}; "
-        f"worst default-recipe rel. L2 {max(r['default']['rel_l2'] for r in runs):.2e}; "
-        f"DeepXDE L-BFGS iterations {[r['deepxde']['lbfgs_iters'] for r in runs]}; "
-        f"toolkit L-BFGS iterations (same setup) {[r['same']['lbfgs_iters'] for r in runs]}; "
-        f"median DeepXDE wall {med('deepxde', 'wall_s'):.0f} s.",
+        f"Medians: Adam steps/s ratio (toolkit / DeepXDE, same points and network) {fmt(speed, '.2f')}; "
+        f"wall time ratio default recipe / DeepXDE {fmt(wall, '.2f')}; "
+        f"worst default-recipe rel. L2 {fmt(worst, '.2e')}; "
+        f"DeepXDE L-BFGS iterations {[r['deepxde']['lbfgs_iters'] for r in runs if 'deepxde' in r]}; "
+        f"toolkit L-BFGS iterations (same setup) {[r['same']['lbfgs_iters'] for r in runs if 'same' in r]}; "
+        f"median DeepXDE wall {fmt(med([get(r, 'deepxde', 'wall_s') for r in runs]), '.0f')} s.",
     ]
     return "\n".join(lines) + "\n"
 
