@@ -31,10 +31,9 @@ TENSORS = "tensors.safetensors"
 META = "meta.json"
 BUNDLE_ID = "bundle_id"  # names one save in both files
 
-
-
 #: What building a learner from a damaged ``meta.json`` can raise; each ``load`` turns these into InvalidDataError.
 MALFORMED_CONFIG = (KeyError, TypeError, ValueError, OverflowError, ZeroDivisionError, RuntimeError)
+
 
 def save_bundle(directory: str | Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
     """Save tensors and JSON metadata into ``directory`` atomically (tensors first)."""
