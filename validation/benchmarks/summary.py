@@ -279,8 +279,10 @@ def _mgno(d: dict[str, Any], s: Summary) -> None:
     mg = d["runs"][0]["train_res"]["relative_l2"]
     targets = d.get("targets", {})
     if "mgno_5e-3" in targets:
-        s.targets.append(Target("MgNO rel. L2 ≤ 5e-3 within 30 minutes",
-                                f"{_e(mg)} after {d['runs'][0]['train_seconds']:.0f} s", bool(targets["mgno_5e-3"])))
+        budget = targets.get("mgno_within_30_min")  # the model trained for at most 30 minutes (newer results)
+        measured = (f"{_e(budget['relative_l2'])} after {budget['train_seconds']:.0f} s" if isinstance(budget, dict)
+                    else f"{_e(mg)} after {d['runs'][0]['train_seconds']:.0f} s")
+        s.targets.append(Target("MgNO rel. L2 ≤ 5e-3 within 30 minutes", measured, bool(targets["mgno_5e-3"])))
     if "mgno_below_fno" in targets:
         eq = d.get("equal_wall", {})
         measured = (f"at {eq['seconds']:.0f} s: MgNO {_e(eq['mgno_l2'])} vs FNO {_e(eq['fno_l2'])}" if eq
