@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 import torch
 import xarray as xr
+from objectives import Quadratic
 
 from equations import Burgers, Poisson2D
 from equations.errors import ToolkitError, TrainingDivergedError
@@ -298,12 +299,12 @@ def test_model_save_interrupted_mid_write_keeps_the_old_model(tmp_path: Path, ti
 
 def test_checkpoint_interrupted_mid_write_keeps_the_last_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ck = tmp_path / "ck"
-    obj = _Quadratic()
+    obj = Quadratic()
     Trainer([Adam(10, lr=1e-2)], checkpoint_dir=ck, checkpoint_every=5).fit(obj)
     before = _snapshot(ck)
     monkeypatch.setattr(ckpt, "save_file", _half_then_fail(ckpt.save_file, 1))
     with pytest.raises(OSError, match="simulated"):  # a new run over the same folder fails at its first save
-        Trainer([Adam(10, lr=1e-3)], checkpoint_dir=ck, checkpoint_every=5).fit(_Quadratic())
+        Trainer([Adam(10, lr=1e-3)], checkpoint_dir=ck, checkpoint_every=5).fit(Quadratic())
     monkeypatch.undo()
     assert _snapshot(ck) == before and _no_temporaries(tmp_path) == []
     assert ckpt.load_bundle(ck)[1]["step"] == 10
@@ -432,50 +433,17 @@ def test_the_write_audit_finds_plain_writes() -> None:
 
 
 # -- 4. divergence ------------------------------------------------------------------------------------------
-class _Quadratic:
-    """``sum((p - 3)^2)`` in float64, with a NaN loss or an Inf gradient on chosen loss calls."""
-
-    def __init__(self, nan_at: int | None = None, inf_grad_at: int | None = None):
-        self.p = torch.nn.Parameter(torch.tensor([0.0, 1.0, -2.0], dtype=torch.float64))
-        self.nan_at, self.inf_grad_at, self.calls = nan_at, inf_grad_at, 0
-
-    def parameters(self) -> list[torch.nn.Parameter]:
-        return [self.p]
-
-    def loss(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        q = self.p * 1.0
-        if self.calls == self.inf_grad_at:
-            q.register_hook(lambda g: torch.full_like(g, math.inf))  # finite loss, Inf gradient
-        loss = ((q - 3.0) ** 2).sum()
-        if self.calls == self.nan_at:
-            loss = loss * math.nan
-        self.calls += 1
-        return loss, {"residual": loss}
-
-    def cast(self, dtype: torch.dtype) -> None:
-        pass
-
-    def on_step(self, step: int) -> bool:
-        return False
-
-    def state_tensors(self) -> dict[str, torch.Tensor]:
-        return {}
-
-    def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
-        pass
-
-
 def test_nan_loss_stops_keeps_the_last_checkpoint_and_resumes_from_it(tmp_path: Path) -> None:
     ck = tmp_path / "ck"
     with pytest.raises(TrainingDivergedError, match=r"loss became nan at step 23 \(Adam stage\).*last good "
                                                     r"checkpoint was kept.*smaller learning rate"):
-        Trainer([Adam(40, lr=0.05)], checkpoint_dir=ck, checkpoint_every=10).fit(_Quadratic(nan_at=23))
+        Trainer([Adam(40, lr=0.05)], checkpoint_dir=ck, checkpoint_every=10).fit(Quadratic(nan_at=23))
     tensors, meta = ckpt.load_bundle(ck)
     assert meta["step"] == 20 and meta["in_stage"] == 20 and meta["has_optimizer"]
-    reference = _Quadratic()
+    reference = Quadratic()
     Trainer([Adam(20, lr=0.05)]).fit(reference)
     assert torch.equal(tensors["param.0"], reference.p.detach())  # the step-20 weights, untouched
-    resumed, full = _Quadratic(), _Quadratic()
+    resumed, full = Quadratic(), Quadratic()
     history = Trainer([Adam(40, lr=0.05)], checkpoint_dir=ck, checkpoint_every=10, resume=True).fit(resumed)
     assert history.loss == Trainer([Adam(40, lr=0.05)]).fit(full).loss
     assert torch.equal(resumed.p, full.p)
@@ -483,13 +451,13 @@ def test_nan_loss_stops_keeps_the_last_checkpoint_and_resumes_from_it(tmp_path: 
 
 def test_weights_turned_inf_are_never_checkpointed(tmp_path: Path) -> None:
     ck = tmp_path / "ck"
-    obj = _Quadratic(inf_grad_at=19)  # step 20's update makes the weights NaN right before a checkpoint
+    obj = Quadratic(inf_grad_at=19)  # step 20's update makes the weights NaN right before a checkpoint
     with pytest.raises(TrainingDivergedError, match="weights became nan at step 20"):
         Trainer([Adam(40, lr=0.05)], checkpoint_dir=ck, checkpoint_every=10).fit(obj)
     tensors, meta = ckpt.load_bundle(ck)
     assert meta["step"] == 10 and torch.isfinite(tensors["param.0"]).all()
     assert torch.isfinite(obj.p).all()  # the last good weights were restored in memory too
-    end = _Quadratic(inf_grad_at=39)  # the very last update: the run must not end on NaN weights
+    end = Quadratic(inf_grad_at=39)  # the very last update: the run must not end on NaN weights
     with pytest.raises(TrainingDivergedError, match="weights became nan at step 40"):
         Trainer([Adam(40, lr=0.05)]).fit(end)
     assert torch.isfinite(end.p).all()
@@ -543,8 +511,8 @@ def test_pinn_nan_loss_raises_typed_error_and_keeps_a_loadable_checkpoint(tmp_pa
 
 def test_corrupt_checkpoint_is_a_typed_error_not_a_resume(tmp_path: Path) -> None:
     ck = tmp_path / "ck"
-    Trainer([Adam(5)], checkpoint_dir=ck, checkpoint_every=5).fit(_Quadratic())
+    Trainer([Adam(5)], checkpoint_dir=ck, checkpoint_every=5).fit(Quadratic())
     data = (ck / "tensors.safetensors").read_bytes()
     (ck / "tensors.safetensors").write_bytes(data[: len(data) // 2])
     with pytest.raises(ToolkitError, match="corrupt safetensors"):
-        Trainer([Adam(10)], checkpoint_dir=ck, resume=True).fit(_Quadratic())
+        Trainer([Adam(10)], checkpoint_dir=ck, resume=True).fit(Quadratic())

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from objectives import Quadratic
 
 from equations import Poisson2D
 from equations.errors import ToolkitError
@@ -82,7 +83,7 @@ def test_pickled_weights_file_is_refused_without_running(tmp_path: Path, marker:
         with pytest.raises(ToolkitError, match="corrupt safetensors"):
             load(model)
     with pytest.raises(ToolkitError, match="corrupt safetensors"):  # resuming a run from it
-        Trainer([Adam(3)], checkpoint_dir=model, resume=True).fit(_One())
+        Trainer([Adam(3)], checkpoint_dir=model, resume=True).fit(Quadratic(start=[1.0], target=0.0))
     assert not marker.exists()
 
 
@@ -109,32 +110,6 @@ def test_npz_object_array_is_refused_without_running(tmp_path: Path, marker: Pat
     assert not marker.exists()
     np.savez(path, a=np.arange(3.0))
     assert load_arrays(path)["a"].tolist() == [0.0, 1.0, 2.0]  # plain numeric arrays still load
-
-
-class _One:
-    """A one-parameter objective for the trainer."""
-
-    def __init__(self) -> None:
-        self.p = torch.nn.Parameter(torch.ones(1, dtype=torch.float64))
-
-    def parameters(self) -> list[torch.nn.Parameter]:
-        return [self.p]
-
-    def loss(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        loss = (self.p**2).sum()
-        return loss, {"residual": loss}
-
-    def cast(self, dtype: torch.dtype) -> None:
-        pass
-
-    def on_step(self, step: int) -> bool:
-        return False
-
-    def state_tensors(self) -> dict[str, torch.Tensor]:
-        return {}
-
-    def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
-        pass
 
 
 # -- strings that look like code ----------------------------------------------------------------------------
