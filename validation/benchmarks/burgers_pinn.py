@@ -190,7 +190,6 @@ def main(argv: list[str] | None = None) -> int:
             result = run_toolkit(args.seed, points, args.adam_steps, args.lbfgs_iter, args.worker != "eager")
         print(json.dumps(result))
         return 0
-    from sciml.atomic import atomic_write_bytes
     from validation.benchmarks.report import machine, write_results
 
     previous = {}
@@ -209,9 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append(row)
     summary = {"benchmark": "burgers_pinn", "machine": machine(), "adam_steps": args.adam_steps,
                "lbfgs_iter_max": args.lbfgs_iter, "runs": results}
-    out = write_results(args.out, summary)
-    atomic_write_bytes(out.with_suffix(".md"), render_markdown(summary).encode())
-    print(render_markdown(summary))
+    write_results(args.out, summary, render_markdown(summary))
     return 0
 
 

@@ -237,7 +237,6 @@ def main(argv: list[str] | None = None) -> int:
             res = run_size_curve(args.seed, args.steps, json.loads(args.data), 1000)
         print(json.dumps(res))
         return 0
-    from sciml.atomic import atomic_write_bytes
     from validation.benchmarks.report import machine, write_results
 
     if args.smoke:
@@ -279,11 +278,9 @@ def main(argv: list[str] | None = None) -> int:
                "unaligned": unaligned,
                "curve_steps": args.curve_steps, "size_curve": curve, "summary": summary,
                "command": "python -m validation.benchmarks.deeponet_antiderivative " + " ".join(argv or sys.argv[1:])}
-    out = write_results(args.out, results)
-    atomic_write_bytes(out.with_suffix(".md"), render_markdown(results).encode())
+    out = write_results(args.out, results, render_markdown(results))
     if curve:
         _plot(curve, out.with_name(out.stem + "_size.png"))
-    print(render_markdown(results))
     return 0
 
 

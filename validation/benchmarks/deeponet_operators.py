@@ -74,7 +74,6 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     import torch
 
-    from sciml.atomic import atomic_write_bytes
     from validation.benchmarks.report import machine, write_results
 
     torch.set_num_threads(1)
@@ -89,9 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {"benchmark": "deeponet_operators", "machine": machine(), "shared_machine": True, "recipe": RECIPE,
                "runs": runs,
                "command": "python -m validation.benchmarks.deeponet_operators " + " ".join(argv or sys.argv[1:])}
-    out = write_results(args.out, results)
-    atomic_write_bytes(out.with_suffix(".md"), render_markdown(results).encode())
-    print(render_markdown(results))
+    write_results(args.out, results, render_markdown(results))
     return 0
 
 

@@ -163,7 +163,6 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from sciml import FNO, MgNO
-    from sciml.atomic import atomic_write_bytes
     from validation.benchmarks.report import machine, write_results
     from validation.datasets import make
     from validation.datasets.darcy import DEFAULTS
@@ -221,9 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python -m validation.benchmarks.mgno_darcy " + " ".join(argv if argv is not None
                                                                              else sys.argv[1:]),
     }
-    out = write_results(args.out, results)
-    atomic_write_bytes(out.with_suffix(".md"), render_markdown(results).encode())
-    print(render_markdown(results))
+    write_results(args.out, results, render_markdown(results))
     return 0
 
 

@@ -453,7 +453,6 @@ def main(argv: list[str] | None = None) -> int:
         return subprocess.run([sys.executable, "-m", "validation.benchmarks.poisson_solvers", *forwarded],
                               env=env, cwd=Path(__file__).resolve().parents[2]).returncode
 
-    from sciml.atomic import atomic_write_bytes
     from validation.benchmarks.report import machine, write_results
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -497,10 +496,8 @@ def main(argv: list[str] | None = None) -> int:
                "repeats": args.repeats, "max_repeat_s": args.max_repeat_s, "bandwidth": bw, **extra,
                "sizes": sizes, "sizes3d": sizes3d}
     results["targets"] = targets(results)
-    out = write_results(args.out, results)
-    md = table(results) + "\nTargets:\n\n" + "".join(f"- {t}\n" for t in results["targets"])
-    atomic_write_bytes(out.with_suffix(".md"), md.encode())
-    print(md)
+    out = write_results(args.out, results,
+                        table(results) + "\nTargets:\n\n" + "".join(f"- {t}\n" for t in results["targets"]))
     print(f"wrote {out} and {out.with_suffix('.md')}")
     return 0
 

@@ -33,8 +33,11 @@ def machine() -> dict[str, Any]:
             "python": platform.python_version(), "platform": platform.platform(), "versions": versions}
 
 
-def write_results(path: str | Path, results: dict[str, Any]) -> Path:
-    """Write machine-readable results (JSON) atomically."""
+def write_results(path: str | Path, results: dict[str, Any], markdown: str | None = None) -> Path:
+    """Write machine-readable results (JSON) atomically; with ``markdown``, also the ``.md`` beside it, and print it."""
     path = Path(path)
     atomic_write_bytes(path, json.dumps(results, indent=1).encode())
+    if markdown is not None:
+        atomic_write_bytes(path.with_suffix(".md"), markdown.encode())
+        print(markdown)
     return path
