@@ -16,6 +16,7 @@ import numpy as np
 
 from equations.errors import InvalidParameterError, UnknownNameError, check_integer, is_finite_number
 from equations.geometry import Box, Geometry
+from equations.resources import require_memory
 
 Array = Any  # a numpy.ndarray or a torch.Tensor: specs are written for both
 Coords = Mapping[str, Array]
@@ -23,6 +24,12 @@ Coords = Mapping[str, Array]
 COORDINATE_ORDER = "xyzt"
 
 MAX_GRID_POINTS = 2**31 - 1  # the int32 index range of the sparse and compiled solvers (and 16 GiB per field)
+# Working memory per grid point of a reference solve and its comparison, unless a solver says more
+# (solvers.registry.needs_memory): measured 30-150 B for the FD/spectral/multigrid solvers at 1e6 points,
+# and compare holds the points (d floats), the prediction and the error on top of the reference.
+GRID_BYTES_PER_POINT = 128
+# Points within this fraction of an axis' length outside the domain count as inside (round-off at the faces).
+OUTSIDE_RTOL = 1e-6
 
 
 @dataclass(frozen=True)
@@ -78,11 +85,20 @@ class Domain:
         """Whether coordinate ``name`` is periodic."""
         return name in self.space.names and self.space.periodic[self.space.names.index(name)]
 
-    def grid(self, resolution: tuple[int, ...]) -> dict[str, np.ndarray]:
+    def grid(
+        self, resolution: tuple[int, ...], bytes_per_point: float = GRID_BYTES_PER_POINT
+    ) -> dict[str, np.ndarray]:
         """Uniform 1D coordinate vectors of a tensor grid over the bounding box.
 
         Periodic axes exclude their upper end (it equals the lower one); others
         include both ends. ``resolution`` has one entry per coordinate.
+
+        Every reference solve asks for its grid here, so this is where a grid
+        that cannot fit is refused: ``bytes_per_point`` times the number of
+        points (the solver's working memory, :data:`GRID_BYTES_PER_POINT` by
+        default) must fit in the available memory, else
+        :class:`~equations.errors.ResourceError` gives the estimate and the
+        memory available, before anything is allocated.
         """
         if isinstance(resolution, (str, bytes)) or len(resolution) != len(self.names):
             raise InvalidParameterError(
@@ -95,6 +111,8 @@ class Domain:
             points.append(check_integer(f"resolution of {name!r}", n, 2))
         if math.prod(points) > MAX_GRID_POINTS:
             raise InvalidParameterError(f"resolution {tuple(points)} gives more than {MAX_GRID_POINTS} grid points")
+        require_memory(f"a grid of resolution {tuple(points)} ({math.prod(points):,} points at about "
+                       f"{bytes_per_point:g} B each)", math.prod(points) * bytes_per_point)
         axes = {}
         for name, (lo, hi), n in zip(self.names, self.bounds, points):
             if self.periodic(name):
@@ -102,6 +120,25 @@ class Domain:
             else:
                 axes[name] = np.linspace(lo, hi, n)
         return axes
+
+    def outside(self, points: np.ndarray, rtol: float = OUTSIDE_RTOL) -> np.ndarray:
+        """Distance of each point ``(n, d)`` (columns in :attr:`names` order) to the domain; 0 inside.
+
+        Space uses the geometry's own inside test and distance (so the cut-out
+        corner of an L-shape is outside although it is in the bounding box),
+        time the interval. Points within ``rtol`` times an axis' length of the
+        domain count as inside (round-off at the faces).
+        """
+        pts = np.asarray(points, dtype=float).reshape(len(points), len(self.names))
+        k = self.space.dim
+        dist = self.space.distance(pts[:, :k]) ** 2
+        if self.time is not None:
+            t = pts[:, k]
+            dist = dist + np.maximum(np.maximum(self.time.start - t, t - self.time.stop), 0.0) ** 2
+        dist = np.sqrt(dist)
+        # a tolerance per point: the smallest axis length sets the scale
+        scale = min(hi - lo for lo, hi in self.bounds)
+        return np.where(dist > rtol * scale, dist, 0.0)
 
 
 @dataclass(frozen=True)
@@ -188,7 +225,7 @@ class Equation:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.name:
+        if cls.__dict__.get("name"):  # only a class that names itself: a user's subclass must not take its parent's
             _REGISTRY[cls.name] = cls
 
     @property

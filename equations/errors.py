@@ -29,12 +29,32 @@ class InvalidDataError(ToolkitError, ValueError):
     """Input data is malformed: NaN/Inf values, wrong shape, mismatched grids."""
 
 
+class SpecMismatchError(ToolkitError, ValueError):
+    """A solver (or a learner's hard constraint) does not implement the spec it was given.
+
+    Raised, for example, when a user's subclass of a shipped equation changes its
+    boundary data and the solver registered for the parent would ignore the change.
+    """
+
+
 class DatasetError(ToolkitError, ValueError):
     """A stored dataset is missing, truncated, corrupt, or disagrees with its manifest."""
 
 
 class TrainingDivergedError(ToolkitError, RuntimeError):
     """Training produced a non-finite loss; the last good weights were kept."""
+
+
+class ResourceError(ToolkitError, MemoryError):
+    """A request would not fit in the available memory; refused before anything is allocated.
+
+    The message gives the estimate and the memory available
+    (:func:`equations.resources.require_memory`).
+    """
+
+
+class ExtrapolationWarning(UserWarning):
+    """A learner was asked for values outside the domain (or data range) it was trained on."""
 
 
 def check_integer(name: str, value: object, minimum: int) -> int:

@@ -33,8 +33,9 @@ import torch
 
 from equations import Equation
 from equations.core import Array, InitialCondition, Jet
-from equations.errors import InvalidParameterError
+from equations.errors import InvalidParameterError, SpecMismatchError
 from equations.lagrangian import LagrangianForm
+from equations.overrides import defining_class, stale_members
 from sciml.derivatives import DerivativePlan, autodiff_jet, compose_ansatz, network_jet
 from sciml.networks import MLP
 from sciml.runtime import restore_rng, rng_state_tensors
@@ -52,7 +53,17 @@ def lagrangian_form(equation: Equation) -> tuple[LagrangianForm, Callable[[dict]
             "transport equations u_t + c u_x = D u_xx + s(u) with an initial value (e.g. 'convection', "
             "'burgers')"
         )
+    stale = stale_members(type(equation), "lagrangian", LAGRANGIAN_INDEPENDENT)
+    if stale:  # the inherited form restates the parent's PDE and boundary behaviour
+        raise SpecMismatchError(
+            f"{type(equation).__name__} redefines {', '.join(stale)} but inherits the lagrangian() form of "
+            f"{defining_class(type(equation), 'lagrangian').__name__}; define lagrangian() for it"  # type: ignore[union-attr]
+        )
     return form, initial[0]
+
+
+# the LPINN reads the initial value from the conditions at run time; everything else the form restates
+LAGRANGIAN_INDEPENDENT = frozenset({"exact", "ansatz", "initial_value"})
 
 
 class LPINNObjective:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
 from equations import Equation
-from equations.errors import InvalidParameterError
+from equations.errors import InvalidParameterError, SpecMismatchError
+from equations.overrides import ANSATZ_INDEPENDENT, defining_class, stale_members
 from sciml.adaptive import STRATEGIES, check_settings
 from sciml.embeddings import Embedding, FourierFeatures, PeriodicEmbedding
 from sciml.field_learner import FieldLearner
+from sciml.loss_balancing import BALANCING
+from sciml.memory import NetworkSize
 from sciml.networks import MLP
+from sciml.params import BOOLEAN, COUNT, FRACTION, POSITIVE, POSITIVE_COUNT, Constraint, choice, optional
 from sciml.pinn_objective import PINNObjective
 from sciml.runtime import numpy_rng, resolve_device, resolve_dtype, torch_generator
 from sciml.sampling import METHODS, PointCounts
@@ -126,6 +131,14 @@ class PINN(FieldLearner):
     """
 
     name = "pinn"
+    _constraints: ClassVar[dict[str, Constraint]] = {
+        "embedding": choice(None, "periodic", "fourier"), "fourier_features": POSITIVE_COUNT,
+        "fourier_sigma": POSITIVE, "constraints": choice(*CONSTRAINTS), "n_residual": POSITIVE_COUNT,
+        "n_boundary": COUNT, "n_initial": COUNT, "adaptive": choice(*STRATEGIES),
+        "rar_points": optional(POSITIVE_COUNT), "aas_steps": POSITIVE_COUNT, "aas_uniform": FRACTION,
+        "causal": optional(POSITIVE), "causal_slabs": POSITIVE_COUNT, "balancing": choice(*BALANCING),
+        "balance_every": POSITIVE_COUNT, "balance_c": POSITIVE, "lbfgs_resample": BOOLEAN,
+    }
 
     def __init__(
         self,
@@ -214,11 +227,34 @@ class PINN(FieldLearner):
         has_ansatz = equation.ansatz(
             {n: np.zeros(1) for n in equation.domain.names}
         ) is not None
+        stale = stale_members(type(equation), "ansatz", ANSATZ_INDEPENDENT) if has_ansatz else ()
+        if stale:  # a subclass changed what the inherited ansatz encodes: it would impose the parent's conditions
+            message = (f"{type(equation).__name__} redefines {', '.join(stale)} but inherits the ansatz of "
+                       f"{defining_class(type(equation), 'ansatz').__name__}")  # type: ignore[union-attr]
+            if self.constraints == "hard":
+                raise SpecMismatchError(f"{message}; define ansatz() for it or use constraints='soft'")
+            if self.constraints == "auto":
+                warnings.warn(f"{message}: imposing the conditions as penalties (constraints='soft')", stacklevel=3)
+            has_ansatz = False
         if self.constraints == "hard" and not has_ansatz:
             raise InvalidParameterError(
                 f"equation {equation.name!r} has no hard-constraint ansatz; use constraints='soft'"
             )
         return self.constraints == "hard" or (self.constraints == "auto" and has_ansatz)
+
+    def _network_size(self, equation: Equation) -> NetworkSize:
+        domain = equation.domain
+        d = len(domain.names)
+        features, fixed = d, 2 * d  # inputs; the input shift and scale
+        if self.embedding == "periodic":
+            features = d + sum(domain.periodic(n) for n in domain.names)
+        elif self.embedding == "fourier":
+            features, fixed = d + 2 * self.fourier_features, fixed + self.fourier_features * d
+        widths = [features, *self.hidden, 1]
+        return NetworkSize(MLP.count(widths), fixed, d + sum(widths))
+
+    def _points_per_step(self) -> int:
+        return int(self.n_residual) + int(self.n_boundary) + int(self.n_initial)
 
     def _build_net(self, equation: Equation) -> MLP:
         domain = equation.domain

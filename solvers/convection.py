@@ -65,7 +65,7 @@ def convection_diffusion_periodic(
     return fft.irfft(fft.rfft(u0)[:, None] * factor, n, axis=0)
 
 
-@register(Convection, "fourier")
+@register(Convection, "fourier", reads=("initial_value",))
 def solve_fourier(equation: Convection, axes: dict[str, np.ndarray]) -> SolverOutput:
     """Registered solver: the Fourier solution from the spec's initial value on the ``x`` grid."""
     x, t = axes["x"], axes["t"]

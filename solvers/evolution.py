@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import fft
 
-from equations.errors import InvalidDataError, InvalidParameterError
+from equations.errors import InvalidDataError, InvalidParameterError, SpecMismatchError
 from equations.evolution import AllenCahn, Heat, ReactionDiffusion
 from solvers.registry import SolverOutput, Stat, register
 from solvers.spectral import integrate, wavenumbers
@@ -132,8 +132,13 @@ def _solve(
         raise InvalidParameterError(f"etdrk4: modes must be an even integer >= 4, got {modes!r}")
     if not (isinstance(max_dt, (int, float)) and math.isfinite(max_dt) and max_dt > 0):
         raise InvalidParameterError(f"etdrk4: max_dt must be a positive finite number, got {max_dt!r}")
+    domain = equation.domain
+    if domain.space.names != ("x",) or not domain.space.periodic[0] or domain.time is None:
+        raise SpecMismatchError(
+            f"etdrk4 solves a 1D problem periodic in x; {type(equation).__name__} has the domain {domain!r}"
+        )
     x, t = axes["x"], axes["t"]
-    (lo, hi), _ = equation.domain.bounds
+    (lo, hi), _ = domain.bounds
     n, length = int(modes), hi - lo
     grid = lo + length * np.arange(n) / n
     reaction = None if isinstance(equation, Heat) else equation.reaction
@@ -149,7 +154,7 @@ def _solve(
     return SolverOutput(values, stats)
 
 
-@register(Heat, "etdrk4")
+@register(Heat, "etdrk4", reads=("initial_value", "diffusion", "domain"))
 def solve_heat(equation: Heat, axes: dict[str, np.ndarray], *, modes: int = 512, max_dt: float = 1e-3) -> SolverOutput:
     """Registered solver: the heat spec by Fourier modes (exact in time for any ``max_dt``).
 
@@ -167,7 +172,7 @@ def solve_heat(equation: Heat, axes: dict[str, np.ndarray], *, modes: int = 512,
     return _solve(equation, axes, modes, max_dt)
 
 
-@register(ReactionDiffusion, "etdrk4")
+@register(ReactionDiffusion, "etdrk4", reads=("initial_value", "diffusion", "reaction", "domain"))
 def solve_reaction_diffusion(
     equation: ReactionDiffusion, axes: dict[str, np.ndarray], *, modes: int = 512, max_dt: float = 1e-3
 ) -> SolverOutput:
@@ -181,7 +186,7 @@ def solve_reaction_diffusion(
     return _solve(equation, axes, modes, max_dt)
 
 
-@register(AllenCahn, "etdrk4")
+@register(AllenCahn, "etdrk4", reads=("initial_value", "diffusion", "reaction", "domain"))
 def solve_allen_cahn(
     equation: AllenCahn, axes: dict[str, np.ndarray], *, modes: int = 2048, max_dt: float = 1e-3
 ) -> SolverOutput:

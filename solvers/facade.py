@@ -9,10 +9,11 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from equations.core import Equation
-from equations.errors import InvalidDataError, InvalidParameterError
+from equations.core import GRID_BYTES_PER_POINT, Equation
+from equations.errors import InvalidDataError, InvalidParameterError, SpecMismatchError
 from solvers.output import to_dataarray
-from solvers.registry import check_options, lookup
+from solvers.registry import SolverFn, bytes_per_point, candidates, check_options, lookup, refusal
+from solvers.verification import check_conditions
 
 
 def solve(
@@ -45,6 +46,11 @@ def solve(
     ------
     UnknownNameError
         No solver is registered for the equation's type, or ``method`` is unknown.
+    SpecMismatchError
+        The solver does not implement the spec as given: a subclass redefines
+        members the solver would ignore (see :func:`solvers.registry.mismatch`),
+        or the result misses the spec's boundary or initial data
+        (:func:`solvers.verification.check_conditions`).
     InvalidParameterError
         Bad resolution or options.
     """
@@ -52,8 +58,9 @@ def solve(
         raise InvalidParameterError(
             f"solve expects an equations.Equation instance, got {type(equation).__name__}"
         )
-    name, fn = lookup(equation, method)
-    check_options(name, fn, options)
+    chosen = [lookup(equation, method)] if method is not None else candidates(equation)
+    for name, fn in chosen:
+        check_options(name, fn, options)
     names = equation.domain.names
     if isinstance(resolution, (int, np.integer)) and not isinstance(resolution, bool):
         shape: tuple[int, ...] = (int(resolution),) * len(names)
@@ -61,11 +68,29 @@ def solve(
         shape = tuple(resolution)
     else:
         raise InvalidParameterError(f"resolution must be an int or a sequence of ints, got {resolution!r}")
-    axes = equation.domain.grid(shape)
+    # a grid that cannot fit is refused here, before any solver allocates (the hungriest candidate's estimate)
+    memory = max((bytes_per_point(fn) for _, fn in chosen), default=GRID_BYTES_PER_POINT)
+    axes = equation.domain.grid(shape, bytes_per_point=memory)
+    refused: list[str] = []
+    for name, fn in chosen:
+        try:
+            return _run(equation, axes, name, fn, options)
+        except SpecMismatchError as exc:
+            if method is not None:
+                raise
+            refused.append(str(exc))  # the default: try the next solver that may implement the spec
+    # every candidate refused the spec at run time; say why, with the registration-time reasons too
+    raise refusal(equation, tuple(refused))
+
+
+def _run(equation: Equation, axes: dict[str, np.ndarray], name: str, fn: SolverFn,
+         options: dict[str, Any]) -> xr.DataArray:
     start = time.perf_counter()
     out = fn(equation, axes, **options)
     elapsed = time.perf_counter() - start
-    expected = tuple(len(axes[n]) for n in names)
+    expected = tuple(len(axes[n]) for n in equation.domain.names)
     if out.values.shape != expected:  # a solver bug, not a user error, but report it clearly
         raise InvalidDataError(f"solver {name!r} returned shape {out.values.shape}, expected {expected}")
-    return to_dataarray(equation, axes, out.values, name, elapsed, out.stats)
+    result = to_dataarray(equation, axes, out.values, name, elapsed, out.stats)
+    check_conditions(equation, axes, result.values, name)
+    return result

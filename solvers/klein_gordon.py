@@ -27,7 +27,7 @@ def _spacing(v: np.ndarray) -> float:
     return float((v[-1] - v[0]) / (v.size - 1))
 
 
-@register(KleinGordon, "leapfrog")
+@register(KleinGordon, "leapfrog", reads=("initial_value", "initial_velocity", "source"))
 def solve_klein_gordon(equation: KleinGordon, axes: dict[str, np.ndarray], *, cfl: float = 0.5) -> SolverOutput:
     """Registered solver: leapfrog in time, 5-point Laplacian in space, sampled on the grid.
 

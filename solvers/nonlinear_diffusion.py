@@ -37,7 +37,7 @@ def _spacing(v: np.ndarray) -> float:
     return float((v[-1] - v[0]) / (v.size - 1))
 
 
-@register(NonlinearDiffusion, "fd_rk4")
+@register(NonlinearDiffusion, "fd_rk4", reads=("initial_value",))
 def solve_nonlinear_diffusion(
     equation: NonlinearDiffusion, axes: dict[str, np.ndarray], *, cfl: float = 0.5
 ) -> SolverOutput:

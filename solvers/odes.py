@@ -76,7 +76,7 @@ def antiderivatives(u_values: np.ndarray, x: np.ndarray, *, method: str = "simps
     raise InvalidParameterError(f"antiderivatives: method must be 'simpson' or 'trapezoid', got {method!r}")
 
 
-@register(Antiderivative, "quadrature")
+@register(Antiderivative, "quadrature", reads=("source",))
 def solve_antiderivative(equation: Antiderivative, axes: dict[str, np.ndarray], *, refine: int = 8) -> SolverOutput:
     """Registered solver: cumulative quadrature of the input function.
 
@@ -190,7 +190,7 @@ def pendulum_trajectories(
     return out
 
 
-@register(Pendulum, "dop853")
+@register(Pendulum, "dop853", reads=("source",))
 def solve_pendulum(
     equation: Pendulum, axes: dict[str, np.ndarray], *, rtol: float = 1e-12, atol: float = 1e-12
 ) -> SolverOutput:

@@ -12,6 +12,7 @@ import numpy as np
 from equations.errors import InvalidParameterError
 from equations.geometry import Polygon
 from equations.poisson import LShapePoisson, PeakPoisson, Poisson2D, Poisson3D
+from solvers.dirichlet import check_steady_domain, dirichlet_lift, frame, laplacian_of
 from solvers.fd import interior_of
 from solvers.multigrid import MultigridInfo, multigrid_solve
 from solvers.multigrid3d import multigrid3d_solve
@@ -21,6 +22,8 @@ from solvers.registry import SolverOutput, Stat, closed_form, register
 LSHAPE_MIN_POINTS = 1025
 # about 8193^2: the work arrays of a larger grid would not fit in memory
 MAX_FINE_POINTS = 2**26 + 2**14 + 1
+# what the Poisson solvers evaluate from the spec they are given (a subclass may redefine these)
+READS = ("source", "conditions", "domain")
 
 
 def _stats(info: MultigridInfo) -> dict[str, Stat]:
@@ -42,7 +45,7 @@ def _step(v: np.ndarray) -> float:
     return float((v[-1] - v[0]) / (v.size - 1))
 
 
-@register(Poisson2D, "multigrid")
+@register(Poisson2D, "multigrid", reads=READS)
 def solve_poisson2d(
     equation: Poisson2D,
     axes: dict[str, np.ndarray],
@@ -57,18 +60,23 @@ def solve_poisson2d(
 ) -> SolverOutput:
     """Registered solver: 5-point FD on the requested grid, multigrid V-cycles to ``tol``.
 
-    Options are those of :func:`solvers.multigrid.multigrid_solve`.
+    The spec's source, Dirichlet data and box are taken from the instance, so a
+    subclass may redefine them. Options are those of
+    :func:`solvers.multigrid.multigrid_solve`.
     """
+    check_steady_domain(equation, "multigrid")
     mesh = np.meshgrid(axes["x"], axes["y"], indexing="ij")
-    f = equation.source({"x": mesh[0], "y": mesh[1]})
+    f = np.asarray(equation.source({"x": mesh[0], "y": mesh[1]}), dtype=np.float64)
     hx, hy = _spacing(axes)
+    lift = dirichlet_lift(equation, axes, frame(f.shape), "multigrid")
     u, info = multigrid_solve(
-        f, hx, hy, tol=tol, pre=pre, post=post, max_cycles=max_cycles, threads=threads, cycle=cycle, smoother=smoother
+        f + laplacian_of(lift, (hx, hy)), hx, hy, tol=tol, pre=pre, post=post, max_cycles=max_cycles,
+        threads=threads, cycle=cycle, smoother=smoother,
     )
-    return SolverOutput(u, _stats(info))
+    return SolverOutput(u + lift, _stats(info))
 
 
-@register(Poisson3D, "multigrid")
+@register(Poisson3D, "multigrid", reads=READS)
 def solve_poisson3d(
     equation: Poisson3D,
     axes: dict[str, np.ndarray],
@@ -83,15 +91,17 @@ def solve_poisson3d(
 ) -> SolverOutput:
     """Registered solver: 7-point FD on the requested grid, multigrid cycles to ``tol``.
 
-    Options are those of :func:`solvers.multigrid3d.multigrid3d_solve`.
+    The spec's source, Dirichlet data and box are taken from the instance. Options
+    are those of :func:`solvers.multigrid3d.multigrid3d_solve`.
     """
+    check_steady_domain(equation, "multigrid")
     mesh = np.meshgrid(axes["x"], axes["y"], axes["z"], indexing="ij")
-    f = equation.source({"x": mesh[0], "y": mesh[1], "z": mesh[2]})
+    f = np.asarray(equation.source({"x": mesh[0], "y": mesh[1], "z": mesh[2]}), dtype=np.float64)
+    steps = (_step(axes["x"]), _step(axes["y"]), _step(axes["z"]))
+    lift = dirichlet_lift(equation, axes, frame(f.shape), "multigrid")
     u, info = multigrid3d_solve(
-        f,
-        _step(axes["x"]),
-        _step(axes["y"]),
-        _step(axes["z"]),
+        f + laplacian_of(lift, steps),
+        *steps,
         tol=tol,
         pre=pre,
         post=post,
@@ -100,7 +110,7 @@ def solve_poisson3d(
         cycle=cycle,
         smoother=smoother,
     )
-    return SolverOutput(u, _stats(info))
+    return SolverOutput(u + lift, _stats(info))
 
 
 def refinement(n: int, min_points: int) -> int:
@@ -125,7 +135,7 @@ def _check_vertices_on_grid(space: Polygon, axes: dict[str, np.ndarray]) -> None
                 )
 
 
-@register(LShapePoisson, "multigrid")
+@register(LShapePoisson, "multigrid", reads=READS)
 def solve_lshape(
     equation: LShapePoisson,
     axes: dict[str, np.ndarray],
@@ -152,6 +162,7 @@ def solve_lshape(
     tol, pre, post, max_cycles, threads, cycle, smoother
         Multigrid settings (see :func:`solvers.multigrid.multigrid_solve`).
     """
+    check_steady_domain(equation, "multigrid", polygon=True)
     space = equation.domain.space
     if isinstance(space, Polygon):
         _check_vertices_on_grid(space, axes)
@@ -170,12 +181,14 @@ def solve_lshape(
             f"poisson_lshape: refine={refine} gives a fine grid of more than {MAX_FINE_POINTS} points"
         )
     fine = equation.domain.grid(((nx - 1) * step + 1, (ny - 1) * step + 1))
-    mask = interior_of(space.grid_mask(fine))
+    closed = space.grid_mask(fine)
+    mask = interior_of(closed)
     mesh = np.meshgrid(fine["x"], fine["y"], indexing="ij")
-    f = equation.source({"x": mesh[0], "y": mesh[1]})
+    f = np.asarray(equation.source({"x": mesh[0], "y": mesh[1]}), dtype=np.float64)
     hx, hy = _spacing(fine)
+    lift = dirichlet_lift(equation, fine, closed & ~mask, "multigrid")
     u, info = multigrid_solve(
-        f,
+        f + laplacian_of(lift, (hx, hy)),
         hx,
         hy,
         mask,
@@ -193,7 +206,7 @@ def solve_lshape(
         "fine_points_y": fine["y"].size,
     }
     # injection: every requested point is a fine-grid point
-    return SolverOutput(np.ascontiguousarray(u[::step, ::step]), stats)
+    return SolverOutput(np.ascontiguousarray((u + lift)[::step, ::step]), stats)
 
 # the closed form (5-point FD would need ~1000^2 points for 1e-4 on the peak)
 register(PeakPoisson, "exact")(closed_form)

@@ -6,6 +6,13 @@ solver is added without touching the others or the :func:`solvers.solve` facade.
 A solver function has the signature ``fn(equation, axes, **options)`` where
 ``axes`` maps each coordinate name (in ``equation.domain.names`` order) to its
 1D vector, and returns a :class:`SolverOutput` with values on that tensor grid.
+
+A solver registered for a class implements that class as it is written. A
+subclass (a user's variant of a shipped spec) inherits the solver only if every
+member it redefines is one the solver takes as data (``reads``); otherwise
+:func:`lookup` refuses it with :class:`~equations.errors.SpecMismatchError`
+naming the changed members, so a solver never returns the parent problem's
+solution for a changed problem.
 """
 
 from __future__ import annotations
@@ -16,8 +23,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from equations.core import Equation
-from equations.errors import InvalidParameterError, UnknownNameError
+from equations.core import GRID_BYTES_PER_POINT, Equation
+from equations.errors import InvalidParameterError, SpecMismatchError, UnknownNameError
+from equations.overrides import changed_members, defining_class
 
 Stat = int | float | str
 
@@ -34,17 +42,31 @@ SolverFn = Callable[..., SolverOutput]
 
 # equation type -> {solver name: function}; the first name registered is the default
 _SOLVERS: dict[type[Equation], dict[str, SolverFn]] = {}
+# (equation type, solver name) -> the spec members the solver evaluates (takes as data)
+_READS: dict[tuple[type[Equation], str], frozenset[str]] = {}
+
+# a numerical solver never reads the closed form, so a subclass may restate it freely
+NOT_READ_BY_SOLVERS = frozenset({"exact"})
 
 
-def register(equation_type: type[Equation], name: str) -> Callable[[SolverFn], SolverFn]:
+def register(
+    equation_type: type[Equation], name: str, *, reads: tuple[str, ...] = ()
+) -> Callable[[SolverFn], SolverFn]:
     """Decorator registering ``fn`` as solver ``name`` for ``equation_type``.
 
     Parameters
     ----------
     equation_type : type
-        An :class:`equations.Equation` subclass; subclasses of it inherit the solver.
+        An :class:`equations.Equation` subclass; subclasses of it inherit the solver
+        when they redefine nothing but the members in ``reads``.
     name : str
         Solver name, unique per equation type (``"multigrid"``, ``"cole_hopf"``...).
+    reads : tuple of str
+        Spec members the solver evaluates from the instance it is given (e.g.
+        ``("source", "conditions", "domain")``), so a subclass may redefine them.
+        The solver must then honour whatever they return, or raise
+        :class:`~equations.errors.SpecMismatchError` itself (e.g. a domain that
+        is not a box).
     """
     if not (isinstance(equation_type, type) and issubclass(equation_type, Equation)):
         raise InvalidParameterError(f"solvers are registered for Equation subclasses, got {equation_type!r}")
@@ -54,16 +76,22 @@ def register(equation_type: type[Equation], name: str) -> Callable[[SolverFn], S
         if name in table and table[name] is not fn:
             raise InvalidParameterError(f"solver {name!r} is already registered for {equation_type.__name__}")
         table[name] = fn
+        _READS[(equation_type, name)] = frozenset(reads)
         return fn
 
     return decorate
 
 
-def _table(equation_type: type) -> dict[str, SolverFn] | None:
+def _registered_class(equation_type: type) -> type[Equation] | None:
     for cls in equation_type.__mro__:  # the most specific registration wins
         if cls in _SOLVERS:
-            return _SOLVERS[cls]
+            return cls
     return None
+
+
+def _table(equation_type: type) -> dict[str, SolverFn] | None:
+    cls = _registered_class(equation_type)
+    return None if cls is None else _SOLVERS[cls]
 
 
 def closed_form(equation: Equation, axes: dict[str, np.ndarray]) -> SolverOutput:
@@ -79,13 +107,54 @@ def _has_exact(equation: Equation | type[Equation]) -> bool:
     return flag is True  # a property on a class (exact only for some instances) does not count
 
 
+def mismatch(equation: Equation, method: str) -> str | None:
+    """Why solver ``method`` cannot be trusted with ``equation`` (None if it can).
+
+    A registered solver implements the class it was registered for; the
+    closed form implements the class that defines ``exact``. A subclass that
+    redefines any other member (conditions, source, domain, residual, initial
+    value...) states a different problem, unless the solver reads that member.
+    """
+    equation_type = type(equation)
+    if method == "exact" and "exact" not in (_table(equation_type) or {}):
+        owner = defining_class(equation_type, "exact")
+        if owner is None or not _has_exact(equation):
+            return f"{equation_type.__name__} has no closed form"
+        reads: frozenset[str] = frozenset()
+    else:
+        owner = _registered_class(equation_type)
+        if owner is None or method not in _SOLVERS[owner]:
+            return f"no solver {method!r} is registered for {equation_type.__name__}"
+        reads = _READS.get((owner, method), frozenset()) | NOT_READ_BY_SOLVERS
+    changed = [m for m in changed_members(equation_type, owner) if m not in reads]
+    if not changed:
+        return None
+    takes = f" (it takes {', '.join(sorted(reads - NOT_READ_BY_SOLVERS))} from the spec)" if reads - {"exact"} else ""
+    return (
+        f"solver {method!r} implements {owner.__name__} as written{takes}, but {equation_type.__name__} "
+        f"redefines {', '.join(changed)}"
+    )
+
+
 def lookup(equation: Equation, method: str | None = None) -> tuple[str, SolverFn]:
     """The ``(name, function)`` solving ``equation``: ``method`` or the default one.
 
-    ``method="exact"`` evaluates the closed form of any spec that has one.
+    ``method="exact"`` evaluates the closed form of any spec that has one. The
+    default is the first registered solver that implements the spec as given
+    (see :func:`mismatch`).
+
+    Raises
+    ------
+    UnknownNameError
+        No solver is registered for the spec's type, or ``method`` is unknown.
+    SpecMismatchError
+        The solver(s) would ignore members the spec redefines.
     """
     table = _table(type(equation))
     if method == "exact" and _has_exact(equation) and "exact" not in (table or {}):
+        reason = mismatch(equation, "exact")
+        if reason:
+            raise SpecMismatchError(f"{reason}; its closed form may not solve it. {_ADVICE}")
         return "exact", closed_form
     if table is None:
         known = ", ".join(sorted(cls.__name__ for cls in _SOLVERS)) or "none"
@@ -94,13 +163,46 @@ def lookup(equation: Equation, method: str | None = None) -> tuple[str, SolverFn
             f"equations with a solver: {known}"
         )
     if method is None:
-        return next(iter(table.items()))
-    try:
-        return method, table[method]
-    except KeyError:
+        return candidates(equation)[0]
+    if method not in table:
         raise UnknownNameError(
             f"no solver {method!r} for {type(equation).__name__}; available: {', '.join(available(equation))}"
-        ) from None
+        )
+    reason = mismatch(equation, method)
+    if reason:
+        raise SpecMismatchError(f"{reason}. {_ADVICE}")
+    return method, table[method]
+
+
+def candidates(equation: Equation) -> list[tuple[str, SolverFn]]:
+    """The registered solvers that implement ``equation`` as given, in registration order.
+
+    Raises
+    ------
+    UnknownNameError
+        No solver is registered for the spec's type.
+    SpecMismatchError
+        Every registered solver would ignore a member the spec redefines.
+    """
+    table = _table(type(equation))
+    if table is None:
+        return [lookup(equation, "__none__")]  # raises the UnknownNameError listing what exists
+    found = [(name, table[name]) for name in table if mismatch(equation, name) is None]
+    if not found:
+        raise refusal(equation)
+    return found
+
+
+def refusal(equation: Equation, found_at_run_time: tuple[str, ...] = ()) -> SpecMismatchError:
+    """The error saying why no registered solver implements ``equation`` (with reasons solvers gave)."""
+    reasons = [r for r in (mismatch(equation, name) for name in _table(type(equation)) or ()) if r]
+    return SpecMismatchError("; ".join([*reasons, *found_at_run_time]) + f". {_ADVICE}")
+
+
+_ADVICE = (
+    "Register a solver for the subclass (solvers.register(YourClass, name)), or pass a reference "
+    "computed another way"
+)
 
 
 def check_options(name: str, fn: SolverFn, options: dict) -> None:
@@ -125,3 +227,26 @@ def available(equation: Equation | type[Equation] | None = None) -> tuple[str, .
     if _has_exact(equation) and "exact" not in names:
         names += ("exact",)
     return names
+
+
+# solver -> bytes of working memory per grid point, for those needing more than GRID_BYTES_PER_POINT
+_MEMORY: dict[SolverFn, float] = {}
+
+
+def needs_memory(bytes_per_point: float) -> Callable[[SolverFn], SolverFn]:
+    """Decorator: the solver holds about ``bytes_per_point`` bytes per grid point (a sparse LU's fill-in...).
+
+    :func:`solvers.solve` refuses a grid whose estimate does not fit in the
+    available memory before the solver starts (:meth:`equations.core.Domain.grid`).
+    """
+
+    def decorate(fn: SolverFn) -> SolverFn:
+        _MEMORY[fn] = float(bytes_per_point)
+        return fn
+
+    return decorate
+
+
+def bytes_per_point(fn: SolverFn) -> float:
+    """The working memory per grid point of solver ``fn`` (:data:`equations.core.GRID_BYTES_PER_POINT` by default)."""
+    return _MEMORY.get(fn, GRID_BYTES_PER_POINT)

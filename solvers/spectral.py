@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 from scipy import fft
 
 from equations.burgers import Burgers
-from equations.errors import InvalidDataError, InvalidParameterError
+from equations.errors import InvalidDataError, InvalidParameterError, SpecMismatchError
 from solvers.registry import SolverOutput, register
 
 Nonlinear = Callable[[np.ndarray], np.ndarray]
@@ -163,7 +163,7 @@ def burgers_periodic(
     return np.stack([fft.irfft(v, n) for v in states], axis=1)
 
 
-@register(Burgers, "spectral")
+@register(Burgers, "spectral", reads=("initial_value",))
 def solve_spectral(
     equation: Burgers,
     axes: dict[str, np.ndarray],
@@ -187,7 +187,15 @@ def solve_spectral(
     factor += (cells * factor) % 2  # an even number of points
     n = cells * factor
     grid = -1.0 + 2.0 * np.arange(n) / n
-    u = burgers_periodic(equation.initial_value({"x": grid}), equation.nu, t, max_dt=max_dt, dealias=dealias)
+    u0 = np.asarray(equation.initial_value({"x": grid}), dtype=np.float64)
+    # the periodic solution is the Dirichlet one only for odd data (u0(-x) = -u0(x), so u0(+-1) = 0)
+    odd = u0 + u0[(-np.arange(n)) % n]
+    if np.abs(odd).max() > 1e-12 * max(1.0, float(np.abs(u0).max())):
+        raise SpecMismatchError(
+            f"spectral: {type(equation).__name__}'s initial value is not odd and 2-periodic, so the periodic "
+            "solution this solver computes is not the Dirichlet one"
+        )
+    u = burgers_periodic(u0, equation.nu, t, max_dt=max_dt, dealias=dealias)
     # requested x_i = grid index i * factor; x = 1 wraps to index 0
     idx = (np.arange(x.size) * factor) % n
     return SolverOutput(u[idx], {"modes": int(n), "max_dt": float(max_dt), "dealias": int(dealias)})

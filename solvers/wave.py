@@ -38,7 +38,7 @@ def _initial_data(equation: Wave, x: np.ndarray, t0: float) -> tuple[np.ndarray,
     return u0, v0
 
 
-@register(Wave, "spectral")
+@register(Wave, "spectral", reads=("initial_value", "initial_velocity"))
 def solve_wave_spectral(equation: Wave, axes: dict[str, np.ndarray]) -> SolverOutput:
     """Registered solver: sine series of the sampled initial data, exact in time.
 
@@ -59,7 +59,7 @@ def solve_wave_spectral(equation: Wave, axes: dict[str, np.ndarray]) -> SolverOu
     return SolverOutput(out, {"modes": int(n)})
 
 
-@register(Wave, "leapfrog")
+@register(Wave, "leapfrog", reads=("initial_value", "initial_velocity"))
 def solve_wave_leapfrog(equation: Wave, axes: dict[str, np.ndarray], *, cfl: float = 0.5) -> SolverOutput:
     """Registered solver: leapfrog in time, 3-point second difference in space.
 

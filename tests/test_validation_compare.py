@@ -1,6 +1,7 @@
 """compare / export / figure: the learner is checked against the classical reference."""
 
 import os
+from dataclasses import dataclass
 
 import meshio
 import numpy as np
@@ -10,6 +11,8 @@ import xarray as xr
 from equations import Convection, InvalidDataError, InvalidParameterError, LShapePoisson, Poisson2D
 from sciml import PINN
 from validation import compare, comparison_figure, relative_l2, save_figure, to_netcdf, to_vtu, to_xdmf
+from validation.compare import METRICS
+from validation.plots import slice_indices
 
 
 def _pinn(**kw):
@@ -52,6 +55,66 @@ def test_netcdf_round_trip_and_mesh_export(poisson_ds, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def _with_data(ax) -> bool:
+    return bool(ax.lines or ax.collections or ax.patches or ax.images)
+
+
+def _compare_like(reference: xr.DataArray, predictions: dict[str, xr.DataArray], loss: tuple[str, ...] = ()):
+    """A Dataset laid out as ``compare`` returns it, without training anything."""
+    data = {"reference": reference}
+    for name, pred in predictions.items():
+        data[name], data[f"{name}_error"] = pred, pred - reference
+    for name in loss:
+        data[f"{name}_loss"] = xr.DataArray([1.0, 0.5, 0.1], {f"{name}_step": [1, 2, 3]}, (f"{name}_step",))
+    ds = xr.Dataset(data)
+    ds["metrics"] = xr.DataArray(np.full((len(predictions), len(METRICS)), 0.1),
+                                 {"learner": list(predictions), "metric": list(METRICS)}, ("learner", "metric"))
+    return ds
+
+
+def test_figure_of_an_evolution_has_slices_at_fixed_times_and_no_empty_panel():
+    x, t = np.linspace(-1, 1, 17), np.linspace(0, 1, 11)
+    ref = xr.DataArray(-np.sin(np.pi * x)[:, None] * np.exp(-t), {"x": x, "t": t}, ("x", "t"))
+    preds = {"pinn": ref + 0.05 * np.outer(x, t), "pig": 0.9 * ref}
+    ds = _compare_like(ref, preds, loss=("pinn",))
+    fig = comparison_figure(ds)
+    assert all(_with_data(ax) for ax in fig.axes)  # colour bars included
+    # 2 rows of 3 fields, the loss curves, 4 slices, one colour bar per field
+    assert len(fig.axes) == 6 + 1 + 4 + 6
+    slices = [ax for ax in fig.axes if ax.get_title().startswith("t = ")]
+    times = [float(ax.get_title().removeprefix("t = ")) for ax in slices]
+    assert slice_indices(11) == [3, 5, 8, 10]
+    np.testing.assert_allclose(times, t[[3, 5, 8, 10]])  # spread over the run, the final time included
+    for ax, when in zip(slices, times):
+        assert [line.get_label() for line in ax.lines] == ["reference", "pinn", "pig"]
+        for line, var in zip(ax.lines, ("reference", "pinn", "pig")):
+            np.testing.assert_array_equal(line.get_xdata(), x)
+            np.testing.assert_array_equal(line.get_ydata(), ds[var].sel(t=when).values)
+    # without any loss history the row holds the slices alone, still no empty panel
+    bare = comparison_figure(_compare_like(ref, {"pinn": preds["pinn"]}))
+    assert all(_with_data(ax) for ax in bare.axes) and len(bare.axes) == 3 + 4 + 3
+
+
+def test_figure_of_a_steady_2d_problem_has_centrelines(poisson_ds):
+    fig = comparison_figure(poisson_ds)
+    assert all(_with_data(ax) for ax in fig.axes) and len(fig.axes) == 3 + 3 + 3
+    lines = {ax.get_title(): ax for ax in fig.axes if ax.get_title().startswith("centreline")}
+    assert set(lines) == {"centreline y = 0.5", "centreline x = 0.5"}
+    ref, pred = poisson_ds["reference"], poisson_ds["pinn"]
+    np.testing.assert_array_equal(lines["centreline y = 0.5"].lines[0].get_ydata(), ref.sel(y=0.5).values)
+    np.testing.assert_array_equal(lines["centreline y = 0.5"].lines[1].get_ydata(), pred.sel(y=0.5).values)
+    np.testing.assert_array_equal(lines["centreline x = 0.5"].lines[1].get_ydata(), pred.sel(x=0.5).values)
+
+
+def test_figure_of_a_1d_field_shows_the_errors():
+    t = np.linspace(0, 1, 9)
+    ref = xr.DataArray(np.sin(t), {"t": t}, ("t",))
+    ds = _compare_like(ref, {"pinn": ref + 1e-3 * t})
+    fig = comparison_figure(ds)
+    assert all(_with_data(ax) for ax in fig.axes) and len(fig.axes) == 3 + 1
+    np.testing.assert_allclose(fig.axes[3].lines[0].get_ydata(), 1e-3 * t)
+
+
 def test_compare_on_masked_domain_keeps_nan_outside():
     ds = compare(LShapePoisson(), {"pinn": PINN(hidden=(8,), n_residual=100, adam_steps=20, lbfgs_iter=0)},
                  resolution=(17, 17), solver_options={"refine": 0})
@@ -60,11 +123,16 @@ def test_compare_on_masked_domain_keeps_nan_outside():
     assert np.isfinite(ds["metrics"].values).all()
 
 
+@dataclass(frozen=True)
+class _NoDefaultResolution(Poisson2D):
+    default_resolution = ()
+
+
 def test_compare_bad_input():
     with pytest.raises(InvalidParameterError, match="at least one learner"):
         compare(Poisson2D(), {}, resolution=(9, 9))
-    with pytest.raises(InvalidParameterError, match="resolution"):
-        compare(Convection(), {"p": _pinn()})
+    with pytest.raises(InvalidParameterError, match="no default_resolution: pass resolution="):
+        compare(_NoDefaultResolution(), {"p": _pinn()})
     with pytest.raises(InvalidDataError, match="not a learner"):
         compare(Poisson2D(), {"p": object()}, resolution=(9, 9))
     with pytest.raises(InvalidDataError, match="shape"):

@@ -13,6 +13,7 @@ import solvers
 from equations import Equation
 from equations.errors import InvalidDataError, InvalidParameterError
 from sciml.base import Learner
+from solvers.registry import mismatch
 from validation.grid import grid_points
 from validation.metrics import max_error, relative_l2, rmse
 
@@ -42,9 +43,9 @@ def compare(
     ----------
     equation : Equation
     learners : mapping name -> learner (or a sequence, named by ``learner.name``)
-    resolution : sequence of int
-        Grid points per coordinate (in ``equation.domain.names`` order); ignored
-        when ``reference`` is given.
+    resolution : sequence of int, optional
+        Grid points per coordinate (in ``equation.domain.names`` order); default
+        ``equation.default_resolution``. Ignored when ``reference`` is given.
     reference : DataArray, optional
         A precomputed reference; by default ``solvers.solve(equation, resolution)``.
     fit : bool
@@ -55,7 +56,9 @@ def compare(
         Classical solver (``solvers.available(equation)``). By default the
         closed form when the equation has one -- a discretisation's own error
         (e.g. 3e-3 for 5-point Helmholtz at 129^2) would otherwise hide the
-        learners' -- and else the equation's default solver.
+        learners' -- and else the first solver that implements the spec as
+        given (a subclass that changes conditions or sources is refused by the
+        solvers that would ignore the change: ``SpecMismatchError``).
 
     Returns
     -------
@@ -67,9 +70,14 @@ def compare(
     named = _named(learners)
     if reference is None:
         if resolution is None:
-            raise InvalidParameterError("compare needs a resolution (or a precomputed reference)")
-        if method is None and getattr(equation, "has_exact", False) is True:
-            method = "exact"
+            resolution = equation.default_resolution
+        if not resolution:
+            raise InvalidParameterError(
+                f"{type(equation).__name__} has no default_resolution: pass resolution= (points per coordinate "
+                f"{equation.domain.names}) or a precomputed reference"
+            )
+        if method is None and mismatch(equation, "exact") is None:
+            method = "exact"  # a closed form that still describes this spec (not a subclass's changed problem)
         reference = solvers.solve(equation, tuple(resolution), method=method, **(solver_options or {}))
     ref = np.asarray(reference.values, dtype=float)
     points = grid_points(equation, reference)
