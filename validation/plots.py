@@ -1,4 +1,10 @@
-"""The comparison figure: reference | prediction | error per learner, and loss curves.
+"""The comparison figure: reference | prediction | error per learner, then loss curves and slices.
+
+The last row holds the loss curves and line plots where errors show best: for
+evolution equations ``u(x)`` at a few fixed times (reference against each
+learner; shocks and phase errors hide in a colour map), for 2-D steady
+problems the two centrelines, for 1-D fields the pointwise errors. The row has
+as many panels as there is something to draw, so no panel is left empty.
 
 Built on ``matplotlib.figure.Figure`` (Agg canvas), so no pyplot global state is
 touched and it works without a display.
@@ -6,7 +12,10 @@ touched and it works without a display.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -70,30 +79,112 @@ def _gaussian_overlay(ax, ds: xr.Dataset, name: str, horiz: str, vert: str, most
     ax.set_ylim(*limits[1])
 
 
-def comparison_figure(ds: xr.Dataset) -> Figure:
-    """One row per learner (reference, prediction, error) plus a row of loss curves."""
-    learners = list(ds["learner"].values)
-    fig = Figure(figsize=(13, 3.2 * (len(learners) + 1)), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(len(learners) + 1, 3, squeeze=False)
-    for row, name in enumerate(learners):
-        l2 = float(ds["metrics"].sel(learner=name, metric="relative_l2"))
-        _field_panel(fig, axes[row, 0], ds["reference"], "reference (classical)", "RdBu_r", True)
-        horiz, vert = _field_panel(fig, axes[row, 1], ds[name], f"{name} prediction", "RdBu_r", True)
-        if f"{name}_gaussian_centre" in ds:
-            _gaussian_overlay(axes[row, 1], ds, name, horiz, vert)
-        _field_panel(fig, axes[row, 2], ds[f"{name}_error"], f"{name} error (rel. L2 {l2:.2e})",
-                     "RdBu_r", True)
-    loss_ax = axes[-1, 0]
+def slice_indices(n_times: int, count: int = 4) -> list[int]:
+    """Indices of ``count`` times spread over ``n_times`` steps: nearest to ``k / count`` of the span, last included.
+
+    >>> slice_indices(101)
+    [25, 50, 75, 100]
+    """
+    picks = [int(np.floor(k * (n_times - 1) / count + 0.5)) for k in range(1, count + 1)]  # halves round up
+    return sorted(set(picks))
+
+
+def _lines(ax: Any, ds: xr.Dataset, learners: list[str], select: dict[str, int], along: str,
+           title: str) -> None:
+    """Reference (solid) and each learner's prediction (dashed) along ``along`` at the index ``select``."""
+    ref = ds["reference"].isel(select)
+    ax.plot(ref[along].values, ref.values, color="k", lw=1.6, label="reference")
     for name in learners:
-        if f"{name}_loss" in ds:
-            loss_ax.semilogy(ds[f"{name}_step"].values, ds[f"{name}_loss"].values, label=name, lw=0.8)
-    loss_ax.set_xlabel("step")
-    loss_ax.set_ylabel("training loss")
-    loss_ax.set_title("loss curves", fontsize=9)
-    loss_ax.legend(fontsize=8)
-    for ax in axes[-1, 1:]:
-        ax.axis("off")
+        ax.plot(ref[along].values, ds[name].isel(select).values, "--", lw=1.1, label=name)
+    ax.set_xlabel(along)
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+
+
+def _line_panels(ds: xr.Dataset, learners: list[str], times: int) -> list[Callable[[Any], None]]:
+    """The line plots of the last row, as functions drawing on a given axes."""
+    dims = [str(d) for d in ds["reference"].dims]
+    space = [d for d in dims if d != "t"]
+    panels: list[Callable[[Any], None]] = []
+    if "t" in dims and space:  # evolution: u(x) at fixed times (other space dims at their middle)
+        middle = {d: ds.sizes[d] // 2 for d in space[1:]}
+        at = "".join(f", {d} = {float(ds[d].values[i]):g}" for d, i in middle.items())
+        for i in slice_indices(ds.sizes["t"], times):
+            title = f"t = {float(ds['t'].values[i]):g}{at}"
+            panels.append(partial(_lines, ds=ds, learners=learners, select={"t": i, **middle}, along=space[0],
+                                  title=title))
+    elif len(dims) == 2:  # steady 2-D: the two centrelines
+        for along, across in (dims, dims[::-1]):
+            j = ds.sizes[across] // 2
+            panels.append(partial(_lines, ds=ds, learners=learners, select={across: j}, along=along,
+                                  title=f"centreline {across} = {float(ds[across].values[j]):g}"))
+    elif len(dims) == 1:  # a line already: its pointwise errors side by side
+
+        def errors(ax: Any) -> None:
+            for name in learners:
+                ax.plot(ds[dims[0]].values, ds[f"{name}_error"].values, lw=1.0, label=name)
+            ax.set_xlabel(dims[0])
+            ax.set_title("pointwise error (prediction - reference)", fontsize=9)
+            ax.grid(alpha=0.3)
+
+        panels.append(errors)
+    return panels
+
+
+def _loss_panel(ds: xr.Dataset, learners: list[str]) -> Callable[[Any], None] | None:
+    with_loss = [name for name in learners if f"{name}_loss" in ds]
+    if not with_loss:
+        return None
+
+    def draw(ax: Any) -> None:
+        for name in with_loss:
+            ax.semilogy(ds[f"{name}_step"].values, ds[f"{name}_loss"].values, label=name, lw=0.8)
+        ax.set_xlabel("step")
+        ax.set_ylabel("training loss")
+        ax.set_title("loss curves", fontsize=9)
+        ax.legend(fontsize=8)
+
+    return draw
+
+
+def comparison_figure(ds: xr.Dataset, times: int = 4) -> Figure:
+    """One row per learner (reference, prediction, error), then a row of loss curves and line plots.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        As returned by :func:`validation.compare` (PIG's ``<name>_gaussian_*``
+        variables are drawn over its prediction).
+    times : int
+        Number of fixed times of the ``u(x)`` slices of evolution equations
+        (:func:`slice_indices`: evenly spread, the last time included).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig.axes`` starts with the learners' rows (reference, prediction,
+        error for each), then the last row's panels, then the colour bars.
+    """
+    learners = [str(name) for name in ds["learner"].values]
+    loss = _loss_panel(ds, learners)
+    lines = _line_panels(ds, learners, times)
+    bottom = ([loss] if loss is not None else []) + lines
+    fig = Figure(figsize=(13, 3.2 * (len(learners) + (1 if bottom else 0))), layout="constrained")
+    FigureCanvasAgg(fig)
+    grid = fig.add_gridspec(len(learners) + (1 if bottom else 0), 1)
+    rows = [grid[row].subgridspec(1, 3).subplots(squeeze=False)[0] for row in range(len(learners))]
+    last = grid[-1].subgridspec(1, len(bottom)).subplots(squeeze=False)[0] if bottom else []
+    for axes, name in zip(rows, learners):
+        l2 = float(ds["metrics"].sel(learner=name, metric="relative_l2"))
+        _field_panel(fig, axes[0], ds["reference"], "reference (classical)", "RdBu_r", True)
+        horiz, vert = _field_panel(fig, axes[1], ds[name], f"{name} prediction", "RdBu_r", True)
+        if f"{name}_gaussian_centre" in ds:
+            _gaussian_overlay(axes[1], ds, name, horiz, vert)
+        _field_panel(fig, axes[2], ds[f"{name}_error"], f"{name} error (rel. L2 {l2:.2e})", "RdBu_r", True)
+    for ax, draw in zip(last, bottom):
+        draw(ax)
+    if lines:  # one legend for the line plots is enough
+        last[-1].legend(fontsize=7)
     fig.suptitle(ds.attrs.get("title", ""), fontsize=11)
     return fig
 
