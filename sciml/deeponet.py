@@ -36,10 +36,11 @@ from equations.errors import InvalidDataError, InvalidParameterError, check_choi
 from sciml.base import Learner
 from sciml.callbacks import Callback, ProgressBar
 from sciml.checkpoint import MALFORMED_CONFIG, jsonable_params, load_bundle, save_bundle
-from sciml.deeponet_data import OperatorData, as_operator_data, check_array
+from sciml.deeponet_data import OperatorData, as_operator_data
 from sciml.deeponet_fast import DERIVATIVES, aligned_loss_and_grads
 from sciml.deeponet_net import DeepONetNet
 from sciml.deeponet_physics import PhysicsLoss
+from sciml.operator_shapes import input_batch, query_points
 from sciml.operator_training import OperatorTrainer, OperatorTraining
 from sciml.runtime import dtype_name, resolve_device, resolve_dtype, torch_generator
 from sciml.training import History
@@ -261,12 +262,16 @@ class DeepONet(Learner):
     # -- prediction -------------------------------------------------------------------
     def predict(self, inputs: Any, points: np.ndarray | None = None,  # type: ignore[override]
                 batch: int = 4096) -> np.ndarray:
-        """Outputs for ``inputs (n, m)`` (or a Dataset) at ``points``.
+        """Outputs for ``inputs`` (or a Dataset) at ``points``.
 
-        ``points`` ``(P, d)`` (or ``(P,)``) are shared by every sample and give
-        ``(n, P[, c])``; ``(n, Q, d)`` are per-sample points and give
-        ``(n, Q[, c])``; ``None`` means the training points (aligned fits). A
-        Dataset gives an array shaped like its ``output``.
+        ``inputs`` are ``(n, m)``, ``(n, m, 1)`` or one function ``(m,)``;
+        ``points`` ``(P, d)`` (for ``d = 1`` also ``(P,)``) are shared by every
+        sample and give ``(n, P[, c])``; ``(n, Q, d)`` (for ``d = 1`` also
+        ``(n, Q)``) are per-sample points and give ``(n, Q[, c])``; ``None``
+        means the training points (aligned fits). The component axis ``c`` is
+        there when the training outputs had one. A Dataset gives an array shaped
+        like its ``output``. Other shapes raise InvalidDataError naming the
+        expected and the given shape (:mod:`sciml.operator_shapes`).
         """
         self._check_fitted()
         net, layout = self.net_, self.layout_
@@ -279,19 +284,12 @@ class DeepONet(Learner):
             else:
                 inputs = np.asarray(inputs["input"].values).reshape(n, -1)
                 shape = (n, *layout["output_shape"]) if layout["output_shape"] else None
-        u = check_array("inputs", inputs, 2)
-        if u.shape[1] != layout["m"]:
-            raise InvalidDataError(f"inputs have {u.shape[1]} sensors, the model was trained on {layout['m']}")
+        u = input_batch(inputs, layout["m"])
         if points is None:
             if layout["points"] is None:
                 raise InvalidParameterError("predict needs points (the model was not fitted on shared points)")
             points = np.asarray(layout["points"])
-        y = check_array("points", points, (1, 2, 3))
-        y = y[:, None] if y.ndim == 1 else y
-        if y.shape[-1] != layout["d"]:
-            raise InvalidDataError(f"points have dimension {y.shape[-1]}, the model expects {layout['d']}")
-        if y.ndim == 3 and y.shape[0] != u.shape[0]:
-            raise InvalidDataError(f"per-sample points (n, Q, d) need n = {u.shape[0]} (the inputs), got {y.shape[0]}")
+        y = query_points(points, layout["d"], u.shape[0])
         if net.is_pod and (y.ndim == 3 or not np.array_equal(y, np.asarray(layout["points"]))):
             raise InvalidParameterError("a POD-DeepONet predicts at its training points only")
         dtype, device = net.bias.dtype, net.bias.device

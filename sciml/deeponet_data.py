@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from equations.errors import InvalidDataError
+from sciml.operator_shapes import input_batch, query_points
 
 
 def check_array(name: str, a: Any, ndim: int | tuple[int, ...]) -> np.ndarray:
@@ -62,11 +63,9 @@ def as_operator_data(inputs: Any, outputs: Any = None, points: Any = None) -> Op
     """Check and convert ``fit``'s arguments (see :mod:`sciml.deeponet` for the layouts)."""
     if hasattr(inputs, "data_vars"):
         return _from_dataset(inputs)
-    u = check_array("inputs", inputs, 2)
+    u = input_batch(inputs)
     n, m = u.shape
-    y = None if points is None else check_array("points", points, (1, 2, 3))
-    if y is not None and y.ndim == 1:
-        y = y[:, None]
+    y = None if points is None else query_points(points, n=n)
     if outputs is None:  # physics only: points, if any, are shared collocation points
         if y is not None and y.ndim != 2:
             raise InvalidDataError(f"collocation points must have shape (P, d), got {y.shape}")
@@ -103,4 +102,6 @@ def _from_dataset(ds: Any) -> OperatorData:
     data = as_operator_data(np.asarray(ds["input"].values).reshape(n, -1),
                             np.asarray(out.values).reshape(n, y.shape[0], -1), y)
     data.output_shape = tuple(out.shape[1:])
+    # arrays predicted by a model trained here look like the dataset's outputs: no component axis unless it has one
+    data.squeeze = "component" not in out.dims
     return data

@@ -28,6 +28,7 @@ from sciml.base import Learner
 from sciml.callbacks import Callback, ProgressBar
 from sciml.checkpoint import MALFORMED_CONFIG, jsonable_params, load_bundle, save_bundle
 from sciml.operator_losses import LOSSES, relative_h1, relative_l2, relative_loss
+from sciml.operator_shapes import grid_batch
 from sciml.operator_training import OperatorTrainer, OperatorTraining
 from sciml.runtime import dtype_name, resolve_device, resolve_dtype
 from sciml.training import History
@@ -36,34 +37,23 @@ Fields = tuple[np.ndarray, np.ndarray | None]
 
 
 def as_fields(inputs: Any, outputs: Any = None, need_outputs: bool = True) -> Fields:
-    """``(inputs, outputs)`` as float64 ``(n, nx, ny)`` arrays, checked; a Dataset gives its ``input``/``output``."""
+    """``(inputs, outputs)`` as float64 ``(n, nx, ny)`` arrays, checked; a Dataset gives its ``input``/``output``.
+
+    ``(n, nx, ny, 1)`` is accepted too (:func:`sciml.operator_shapes.grid_batch`).
+    """
     if hasattr(inputs, "data_vars"):
         ds = inputs
         inputs = ds["input"].values
         outputs = ds["output"].values if "output" in ds.data_vars else None
-    u = _check("inputs", inputs)
+    u = grid_batch(inputs, "inputs")
     if outputs is None:
         if need_outputs:
             raise InvalidParameterError("fit needs outputs (or a Dataset with an 'output' variable)")
         return u, None
-    s = _check("outputs", outputs)
+    s = grid_batch(outputs, "outputs")
     if s.shape != u.shape:
         raise InvalidDataError(f"inputs {u.shape} and outputs {s.shape} must have the same (n, nx, ny) shape")
     return u, s
-
-
-def _check(name: str, a: Any) -> np.ndarray:
-    try:
-        arr = np.asarray(a, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InvalidDataError(f"{name} must be numeric: {exc}") from None
-    if arr.ndim != 3 or min(arr.shape) < 1:
-        raise InvalidDataError(f"{name} must be (samples, nx, ny) fields on a 2-D grid, got shape {arr.shape}")
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        raise InvalidDataError(f"{name} contain {int(bad.sum())} NaN or Inf values (first in sample "
-                               f"{int(np.argwhere(bad)[0, 0])})")
-    return arr
 
 
 class Evaluator(Callback):
@@ -217,7 +207,11 @@ class GridOperatorLearner(Learner):
             raise InvalidParameterError(f"this {type(self).__name__} is not fitted yet: call fit(...) first")
 
     def predict(self, inputs: Any, batch: int = 32) -> np.ndarray:  # type: ignore[override]
-        """Outputs ``(n, nx, ny)`` for inputs ``(n, nx, ny)`` (or a Dataset) on any grid the network handles."""
+        """Outputs ``(n, nx, ny)`` for inputs ``(n, nx, ny)`` or ``(n, nx, ny, 1)`` (or a Dataset).
+
+        Any grid the network handles works (zero-shot super-resolution); the
+        outputs are on the inputs' grid.
+        """
         self._check_fitted()
         u, _ = as_fields(inputs, need_outputs=False)
         p = next(self.net_.parameters())

@@ -9,11 +9,13 @@ from typing import Any
 import numpy as np
 import pytest
 import xarray as xr
+from scipy.integrate import solve_ivp
+from scipy.interpolate import CubicSpline
 
-from equations.errors import DatasetError, InvalidParameterError, UnknownNameError
+from equations.errors import DatasetError, InvalidDataError, InvalidParameterError, UnknownNameError
 from validation import datasets
 from validation.cli import main
-from validation.datasets import antiderivative, build, store
+from validation.datasets import antiderivative, build, manifest, store
 
 # tiny but complete requests, one per dataset: (resolution, parameters)
 TINY: dict[str, tuple[int, dict[str, Any]]] = {
@@ -35,6 +37,72 @@ DIMS = {
 def _make(name: str, n: int, seed: int = 0) -> xr.Dataset:
     res, params = TINY[name]
     return datasets.make(name, n, resolution=res, seed=seed, **params)
+
+
+def _check_antiderivative(ds: xr.Dataset, params: dict[str, Any]) -> None:
+    """s = integral of the sensor values' cubic spline (independent of the solver's Simpson on the refined grid)."""
+    u, s = ds["input"].values, ds["output"].values
+    exact = CubicSpline(ds["sensor"].values, u, axis=-1).antiderivative()(ds["x"].values)
+    assert np.max(np.abs(s - exact)) < 1e-3 * np.max(np.abs(s))
+    assert np.all(s[:, 0] == 0.0)
+
+
+def _check_pendulum(ds: xr.Dataset, params: dict[str, Any]) -> None:
+    """An independent integration (scipy's RK45, piecewise-linear forcing) of s1' = s2, s2' = -sin s1 + u."""
+    sensors, t = ds["sensor"].values, ds["t"].values
+    for u, s in zip(ds["input"].values, ds["output"].values):
+        def rhs(tt: float, y: np.ndarray, u: np.ndarray = u) -> list[float]:
+            return [y[1], -np.sin(y[0]) + np.interp(tt, sensors, u)]
+
+        ref = solve_ivp(rhs, (0.0, 1.0), [0.0, 0.0], t_eval=t, rtol=1e-10, atol=1e-12, max_step=0.01)
+        np.testing.assert_allclose(s, ref.y.T, rtol=0, atol=1e-7)
+
+
+def _check_diffusion_reaction(ds: xr.Dataset, params: dict[str, Any]) -> None:
+    """Method of lines on the same 3-point stencil with a tight ODE tolerance: differs by Crank-Nicolson's O(dt^2)."""
+    x, t = ds["x"].values, ds["t"].values
+    h, d, k = x[1] - x[0], 0.01, 0.01  # the defaults
+    for u, s in zip(ds["input"].values, ds["output"].values):
+        f = np.interp(x, ds["sensor"].values, u)[1:-1]
+
+        def rhs(_: float, y: np.ndarray, f: np.ndarray = f) -> np.ndarray:
+            full = np.concatenate([[0.0], y, [0.0]])
+            return d * (full[2:] - 2 * full[1:-1] + full[:-2]) / h**2 + k * y**2 + f
+
+        ref = np.zeros_like(s)
+        ref[1:-1] = solve_ivp(rhs, (0.0, 1.0), np.zeros(len(x) - 2), t_eval=t, rtol=1e-10, atol=1e-12).y
+        assert np.max(np.abs(s - ref)) < 2e-3 * np.max(np.abs(s))  # 3e-4 measured; no reaction term gives 1e-2
+
+
+def _check_burgers(ds: xr.Dataset, params: dict[str, Any]) -> None:
+    """Cole-Hopf on the sample's own draw: u = -2 nu phi_x / phi, phi solving the heat equation exactly."""
+    spec = datasets.get("burgers")
+    full = dict(spec.defaults) | params
+    nu, t_final = full["nu"], full["t_final"]
+    for i, s in enumerate(ds["output"].values):
+        u0 = spec.draw(build.sample_rng(0, i), ds.sizes["x"], full)  # the periodic draw has zero mean
+        n = u0.size
+        k = 2 * np.pi * np.fft.rfftfreq(n, 1.0 / n)
+        c = np.fft.rfft(u0)
+        primitive = np.fft.irfft(np.concatenate([[0.0], c[1:] / (1j * k[1:])]), n)
+        phi_hat = np.fft.rfft(np.exp(-primitive / (2 * nu))) * np.exp(-nu * k**2 * t_final)
+        exact = -2 * nu * np.fft.irfft(1j * k * phi_hat, n) / np.fft.irfft(phi_hat, n)
+        assert np.max(np.abs(s - exact[:: full["refine"]])) < 1e-4 * np.max(np.abs(s))
+
+
+def _check_darcy(ds: xr.Dataset, params: dict[str, Any]) -> None:
+    """The flux-form 5-point residual (harmonic face averages) equals f = 1 inside; u = 0 on the boundary."""
+    h = float(ds["x"].values[1])
+    for a, u in zip(ds["input"].values, ds["output"].values):
+        ax, ay = (2 * a[1:] * a[:-1] / (a[1:] + a[:-1]), 2 * a[:, 1:] * a[:, :-1] / (a[:, 1:] + a[:, :-1]))
+        fx, fy = ax * np.diff(u, axis=0) / h, ay * np.diff(u, axis=1) / h
+        residual = -(np.diff(fx[:, 1:-1], axis=0) + np.diff(fy[1:-1], axis=1)) / h
+        np.testing.assert_allclose(residual, 1.0, rtol=0, atol=1e-6)
+        assert np.all(u[[0, -1]] == 0) and np.all(u[:, [0, -1]] == 0) and u[1:-1, 1:-1].min() > 0
+
+
+ACCURACY = {"antiderivative": _check_antiderivative, "pendulum": _check_pendulum,
+            "diffusion_reaction": _check_diffusion_reaction, "burgers": _check_burgers, "darcy": _check_darcy}
 
 
 def _same_data(a: xr.Dataset, b: xr.Dataset) -> None:
@@ -68,6 +136,7 @@ def test_make_follows_the_contract(name: str) -> None:
     assert record["checksum"]["input"].startswith("sha256:") and record["solver"]
     assert all(record["parameters"][k] == v for k, v in params.items())
     datasets.validate(ds)
+    ACCURACY[name](ds, params)  # the outputs are the family's equation solved for these inputs
 
 
 def test_defaults_give_100_sensors() -> None:
@@ -198,6 +267,61 @@ def test_bad_requests_raise_typed_errors(tmp_path: Path) -> None:
         datasets.make("darcy", 1, resolution=2)
     with pytest.raises(InvalidParameterError, match="n must"):
         datasets.generate("darcy", 0, tmp_path / "x.nc")
+
+
+def test_dataset_from_user_inputs_is_the_solver_applied_to_them(tmp_path: Path) -> None:
+    x = np.linspace(0.0, 1.0, 21)
+    u = np.stack([1 + 2 * x - 3 * x**2, x**3, np.full_like(x, -0.5)])  # cubics: the spline is exact
+    ds = datasets.from_inputs("antiderivative", u[..., None], resolution=11, refine=4)  # (n, m, 1) accepted
+    xo = ds["x"].values
+    exact = np.stack([xo + xo**2 - xo**3, xo**4 / 4, -0.5 * xo])
+    np.testing.assert_allclose(ds["output"].values, exact, rtol=0, atol=1e-13)
+    assert np.array_equal(ds["input"].values, u) and ds["input"].dims == ("sample", "sensor")
+    record = json.loads(ds.attrs["manifest"])
+    assert record["seed"] is None and record["parameters"]["sensors"] == 21 and record["resolution"] == 11
+    assert record["input_source"]["kind"] == "user-supplied" and record["input_source"]["shape"] == [3, 21]
+    assert record["input_source"]["checksum"] == record["checksum"]["input"] == manifest.checksum(u)
+    assert "spline" in record["input_source"]["method"]
+    # it saves, loads (manifest and checksums checked) and trains like any other dataset
+    path = store.write(ds, tmp_path / "mine.nc")
+    back = datasets.load(path)
+    _same_data(back, ds)
+    from sciml import DeepONet
+
+    model = DeepONet(branch=(8, 8), trunk=(8, 8), steps=5).fit(back)
+    assert model.predict(back).shape == (3, 11) and len(model.history_.loss) == 5
+    # make(inputs=...) is the same request; one function without the sample axis is one sample
+    _same_data(datasets.make("antiderivative", 3, inputs=u, resolution=11, refine=4), ds)
+    one = datasets.from_inputs("antiderivative", u[1], resolution=11, refine=4)
+    np.testing.assert_array_equal(one["output"].values, ds["output"].values[1:2])
+
+
+@pytest.mark.parametrize("name", ["pendulum", "diffusion_reaction", "darcy", "burgers"])
+def test_user_inputs_equal_to_drawn_ones_give_the_same_outputs(name: str) -> None:
+    res, params = TINY[name]
+    if name == "burgers":  # drawn on the finer solver grid: at refine 1 the stored input is the draw
+        params = {"refine": 1}
+    drawn = datasets.make(name, 2, resolution=res, **params)
+    grid = {} if name in ("darcy", "burgers") else {"resolution": res}  # on the output grid: res from the shape
+    mine = datasets.from_inputs(name, drawn["input"].values, **grid, **params)
+    assert mine.sizes == drawn.sizes
+    np.testing.assert_allclose(mine["output"].values, drawn["output"].values, rtol=0, atol=1e-12)
+
+
+def test_user_inputs_of_the_wrong_shape_raise_typed_errors() -> None:
+    u = np.zeros((4, 21))
+    with pytest.raises(InvalidDataError, match=r"inputs must be \(n, 30\).*got shape \(4, 21\)"):
+        datasets.from_inputs("antiderivative", u, sensors=30)
+    with pytest.raises(InvalidDataError, match=r"inputs must be \(n, sensor\).*got shape \(4, 21, 2\)"):
+        datasets.from_inputs("antiderivative", np.zeros((4, 21, 2)))
+    with pytest.raises(InvalidDataError, match=r"inputs must be \(n, 9, 9\).*got shape \(2, 9, 8\)"):
+        datasets.from_inputs("darcy", np.ones((2, 9, 8)))
+    with pytest.raises(InvalidDataError, match="NaN"):
+        datasets.from_inputs("pendulum", np.full((2, 21), np.nan))
+    with pytest.raises(InvalidParameterError, match="n=5, but inputs hold 4"):
+        datasets.make("antiderivative", 5, inputs=u)
+    with pytest.raises(InvalidParameterError, match="seed"):
+        datasets.make("antiderivative", inputs=u, seed=1)
 
 
 def test_cli_data_and_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

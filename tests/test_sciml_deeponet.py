@@ -78,9 +78,33 @@ def test_physics_informed_without_data():
     assert err < 0.2 < err0
 
 
-def test_aligned_and_unaligned_agree(aligned):
-    per_sample = np.broadcast_to(X[None, :, None], (UT.shape[0], M, 1))
-    np.testing.assert_allclose(aligned.predict(UT, per_sample), aligned.predict(UT, X), rtol=1e-5, atol=1e-6)
+def numpy_forward(model: DeepONet, u: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The fitted network by hand in float64 NumPy: ``(n, P)`` at shared ``y (P, 1)`` (ReLU, one output)."""
+    net = model.net_
+
+    def mlp(x: np.ndarray, layers, last_activation: bool) -> np.ndarray:
+        ps = [p.detach().double().numpy() for p in layers]
+        for i in range(len(ps) // 2):
+            x = x @ ps[2 * i].T + ps[2 * i + 1]
+            if i < len(ps) // 2 - 1 or last_activation:
+                x = np.maximum(x, 0.0)
+        return x
+
+    buf = {k: v.double().numpy() for k, v in net.named_buffers()}
+    b = mlp((u - buf["in_mean"]) / buf["in_std"], net.branch, False)
+    t = mlp((y - buf["pt_shift"]) * buf["pt_scale"], net.trunk, True)
+    return (b @ t.T + net.bias.item()) * buf["out_std"][0] + buf["out_mean"][0]
+
+
+def test_aligned_and_unaligned_agree_with_a_hand_written_forward_pass(aligned):
+    expected = numpy_forward(aligned, UT, X[:, None])
+    assert rel(expected, ST) < 0.06  # the weights are the trained ones, not a degenerate net
+    np.testing.assert_allclose(aligned.predict(UT, X), expected, rtol=1e-4, atol=1e-5 * np.abs(ST).max())
+    # per-sample points, a different set for each sample: the unaligned path against the same hand computation
+    y = np.random.default_rng(5).uniform(0, 1, (UT.shape[0], 7))
+    by_hand = np.stack([numpy_forward(aligned, UT[i : i + 1], y[i][:, None])[0] for i in range(len(y))])
+    np.testing.assert_allclose(aligned.predict(UT, y[..., None]), by_hand, rtol=1e-4, atol=1e-5 * np.abs(ST).max())
+    np.testing.assert_allclose(aligned.predict(UT, y), by_hand, rtol=1e-4, atol=1e-5 * np.abs(ST).max())  # (n, Q)
 
 
 def test_several_outputs_and_dataset():
@@ -171,6 +195,38 @@ def test_compare_operator(aligned):
     by_ds = compare_operator(aligned, data)
     assert by_ds["prediction"].dims == ("sample", "x")
     assert by_ds.attrs["relative_l2_mean"] == pytest.approx(ds.attrs["relative_l2_mean"])
+
+
+def test_compare_operator_accepts_the_shapes_users_pass():
+    # the issue's case: a model trained on a Dataset, scored on the user's own arrays
+    train = xr.Dataset({"input": (("sample", "sensor"), U), "output": (("sample", "x"), S)},
+                       coords={"sensor": X, "x": X})
+    model = DeepONet(**(FAST | {"steps": 60})).fit(train)
+    assert model.predict(UT, X).shape == ST.shape  # no stray component axis for a Dataset without one
+    expected = numpy_forward(model, UT, X[:, None])
+    by_hand = np.linalg.norm(expected - ST, axis=1) / np.linalg.norm(ST, axis=1)
+    reference = compare_operator(model, inputs=UT, outputs=ST, points=X[:, None])
+    np.testing.assert_allclose(reference["relative_l2"].values, by_hand, rtol=1e-4)
+    variants = [{"points": X}, {"inputs": UT[..., None]}, {"outputs": ST[..., None]}]
+    for change in variants:
+        kw = {"inputs": UT, "outputs": ST, "points": X[:, None]} | change
+        ds = compare_operator(model, **kw)
+        np.testing.assert_array_equal(ds["relative_l2"].values, reference["relative_l2"].values)
+        for key in ("relative_l2_mean", "relative_l2_median", "relative_l2_max", "mse"):
+            assert ds.attrs[key] == reference.attrs[key]
+    one = compare_operator(model, inputs=UT[3], outputs=ST[3], points=X)  # one function, no sample axis
+    assert one["relative_l2"].values[0] == pytest.approx(by_hand[3], rel=1e-6)
+    with pytest.raises(InvalidDataError, match=r"points must be \(P,\) or \(P, 1\).*got shape \(50, 2\)"):
+        compare_operator(model, inputs=UT, outputs=ST, points=np.zeros((M, 2)))
+    with pytest.raises(InvalidDataError, match=r"shaped \(n, 50\).*got shape \(100, 49\)"):
+        compare_operator(model, inputs=UT[:, 1:], outputs=ST, points=X)
+    with pytest.raises(InvalidDataError, match=r"outputs must be \(n, P\).*n = 100.*got shape \(99, 50\)"):
+        compare_operator(model, inputs=UT, outputs=ST[1:], points=X)
+    with pytest.raises(InvalidDataError, match=r"prediction shape \(100, 50\) does not match the reference "
+                                               r"\(100, 49\)"):
+        compare_operator(model, inputs=UT, outputs=ST[:, 1:], points=X)
+    with pytest.raises(InvalidDataError, match=r"need n = 100.*got shape \(3, 50, 1\)"):
+        model.predict(UT, np.zeros((3, M, 1)))
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh"])

@@ -116,5 +116,18 @@ def test_bad_input_raises_typed_errors(darcy: tuple[xr.Dataset, ...]) -> None:
     model = MgNO(epochs=1, batch_size=32, **TINY["mgno"]).fit(u, s)
     with pytest.raises(InvalidDataError, match="too coarse for 3 multigrid levels"):
         model.predict(u[:, :4, :4])
+    # the user's own arrays, with or without a trailing channel axis, score as the Dataset does
+    by_ds = compare_operator(model, train)
+    pred = model.predict(u)
+    by_hand = np.linalg.norm((pred - s).reshape(len(s), -1), axis=1) / np.linalg.norm(s.reshape(len(s), -1), axis=1)
+    np.testing.assert_allclose(by_ds["relative_l2"].values, by_hand, rtol=1e-12)
+    for inputs, outputs in ((u, s), (u[..., None], s), (u, s[..., None])):
+        ds = compare_operator(model, inputs=inputs, outputs=outputs)
+        np.testing.assert_array_equal(ds["relative_l2"].values, by_ds["relative_l2"].values)
+    np.testing.assert_array_equal(model.predict(u[..., None]), pred)
+    with pytest.raises(InvalidParameterError, match="without points"):
+        compare_operator(model, inputs=u, outputs=s, points=np.zeros((17, 2)))
+    with pytest.raises(InvalidDataError, match=r"must be \(samples, nx, ny\).*got shape \(64, 17, 17, 2\)"):
+        model.predict(np.stack([u, u], axis=-1))
     with pytest.raises(TrainingDivergedError):
         MgNO(epochs=2, batch_size=8, lr=1e12, schedule="constant", loss="l2", **TINY["mgno"]).fit(u, s)

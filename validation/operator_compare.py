@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -9,6 +10,7 @@ import xarray as xr
 
 from equations.errors import InvalidDataError, InvalidParameterError
 from sciml.base import Learner
+from sciml.operator_shapes import grid_batch, match_prediction, output_batch
 
 
 def compare_operator(learner: Learner, dataset: xr.Dataset | None = None, *, inputs: np.ndarray | None = None,
@@ -18,13 +20,20 @@ def compare_operator(learner: Learner, dataset: xr.Dataset | None = None, *, inp
 
     Parameters
     ----------
-    learner : fitted operator learner (``predict(inputs, points)``)
+    learner : fitted operator learner
+        ``predict(inputs, points)`` (DeepONet) or ``predict(inputs)`` on the
+        inputs' own grid (MgNO, FNO).
     dataset : xarray.Dataset, optional
         ``input`` (sample, ...) and the classical ``output`` (sample, *dims); the
         prediction is made on the output's grid.
     inputs, outputs, points : arrays, optional
-        Instead of ``dataset``: ``inputs (n, m)``, ``outputs (n, P[, c])`` at
-        shared ``points (P[, d])``.
+        Instead of ``dataset``. Point learners: ``inputs`` ``(n, m)``,
+        ``(n, m, 1)`` or one function ``(m,)``; ``outputs`` ``(n, P)`` or
+        ``(n, P, c)``; ``points`` ``(P,)``, ``(P, 1)``, ``(P, d)`` shared by
+        every sample or ``(n, Q, d)`` per sample. Grid learners: ``inputs`` and
+        ``outputs`` ``(n, nx, ny)`` (or ``(n, nx, ny, 1)``) and no ``points``.
+        The learner's own :mod:`sciml.operator_shapes` checks say which shape
+        they expected when one cannot be read.
     name : str, optional
         Label of the learner in the attributes (default ``learner.name``).
 
@@ -35,22 +44,38 @@ def compare_operator(learner: Learner, dataset: xr.Dataset | None = None, *, inp
         grid; ``relative_l2`` per sample (over all points and components); attrs
         ``relative_l2_mean``, ``relative_l2_median``, ``relative_l2_max`` and
         ``mse`` (means over samples, never sums), and the learner's cost figures.
+
+    Raises
+    ------
+    InvalidParameterError
+        Not an operator learner, or neither a dataset nor the arrays it needs.
+    InvalidDataError
+        Shapes that cannot be read as the layouts above (the message names the
+        expected and the given shape), NaN or Inf, or an all-zero reference.
     """
     if getattr(learner, "kind", None) != "operator":
         raise InvalidParameterError(f"compare_operator needs an operator learner, got {type(learner).__name__}")
     if dataset is not None:
         ref = dataset["output"]
-        pred = np.asarray(learner.predict(dataset), dtype=np.float64).reshape(ref.shape)  # type: ignore[arg-type]
+        pred = np.asarray(learner.predict(dataset), dtype=np.float64)  # type: ignore[arg-type]
         reference = ref.astype(float).rename("reference")
     else:
-        if inputs is None or outputs is None or points is None:
-            raise InvalidParameterError("compare_operator needs a dataset or inputs, outputs and points")
-        out = np.asarray(outputs, dtype=float)
-        dims = ("sample", "point", "component")[: out.ndim]
+        takes_points = "points" in inspect.signature(learner.predict).parameters
+        if inputs is None or outputs is None or (takes_points and points is None):
+            needs = "inputs, outputs and points" if takes_points else "inputs and outputs"
+            raise InvalidParameterError(f"compare_operator needs a dataset or {needs}")
+        if takes_points:
+            out = output_batch(outputs, 1 if np.ndim(inputs) == 1 else len(inputs))
+            dims: tuple[str, ...] = ("sample", "point", "component")[: out.ndim]
+            pred = np.asarray(learner.predict(inputs, points), dtype=np.float64)  # type: ignore[call-arg]
+        else:
+            if points is not None:
+                raise InvalidParameterError(f"{type(learner).__name__} predicts on the inputs' own grid: "
+                                            f"pass inputs and outputs without points")
+            out, dims = grid_batch(outputs, "outputs"), ("sample", "x", "y")
+            pred = np.asarray(learner.predict(inputs), dtype=np.float64)
         reference = xr.DataArray(out, dims=dims, name="reference")
-        pred = np.asarray(learner.predict(inputs, points), dtype=np.float64)  # type: ignore[call-arg]
-    if pred.shape != reference.shape:
-        raise InvalidDataError(f"prediction shape {pred.shape} does not match the reference {reference.shape}")
+    pred = match_prediction(pred, reference.shape)
     if not np.isfinite(pred).all():
         raise InvalidDataError("the prediction contains NaN or Inf")
     n = reference.shape[0]

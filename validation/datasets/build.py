@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from equations.errors import check_integer
+from equations.errors import InvalidDataError, InvalidParameterError, check_integer
+from sciml.operator_shapes import as_float_array
 from validation.datasets import manifest
 from validation.datasets.registry import DatasetSpec, get, resolve
 
@@ -40,10 +41,13 @@ def check_request(
 
 
 def assemble(
-    spec: DatasetSpec, inputs: np.ndarray, outputs: np.ndarray, *, seed: int, resolution: int,
-    params: dict[str, Any],
+    spec: DatasetSpec, inputs: np.ndarray, outputs: np.ndarray, *, seed: int | None, resolution: int,
+    params: dict[str, Any], input_source: dict[str, Any] | None = None,
 ) -> xr.Dataset:
-    """The dataset of the contract: ``input``/``output`` with coordinates, CF attributes and the manifest."""
+    """The dataset of the contract: ``input``/``output`` with coordinates, CF attributes and the manifest.
+
+    ``input_source`` (user-supplied inputs, ``seed`` None) goes into the manifest.
+    """
     n = inputs.shape[0]
     coords: dict[str, Any] = {"sample": ("sample", np.arange(n), {"long_name": "sample index"})}
     for dim, (values, attrs) in spec.coords(resolution, params).items():
@@ -59,12 +63,14 @@ def assemble(
         "Conventions": "CF-1.8",
         "source": f"sciml-toolkit validation.datasets ({spec.solver})",
         "manifest": manifest.build(name=spec.name, params=params, seed=seed, n=n, resolution=resolution,
-                                   solver=spec.solver, inputs=inputs, outputs=outputs, dims=dims),
+                                   solver=spec.solver, inputs=inputs, outputs=outputs, dims=dims,
+                                   input_source=input_source),
     }
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
-def make(name: str, n: int, *, resolution: int | None = None, seed: int = 0, **params: Any) -> xr.Dataset:
+def make(name: str, n: int | None = None, *, resolution: int | None = None, seed: int | None = None,
+         inputs: Any = None, **params: Any) -> xr.Dataset:
     """Dataset ``name`` with ``n`` samples, in memory.
 
     Parameters
@@ -72,11 +78,14 @@ def make(name: str, n: int, *, resolution: int | None = None, seed: int = 0, **p
     name : str
         A name from :func:`validation.datasets.names`.
     n : int
-        Number of samples, >= 1.
+        Number of samples, >= 1 (with ``inputs``: optional, must match them).
     resolution : int, optional
         Grid points per output axis (default: the dataset's own).
-    seed : int
-        Non-negative seed; sample ``i`` depends on ``(seed, i)`` only.
+    seed : int, optional
+        Non-negative seed (default 0); sample ``i`` depends on ``(seed, i)`` only.
+    inputs : array, optional
+        The user's own input functions instead of random draws: see
+        :func:`from_inputs` (``seed`` must then be left out).
     **params
         Generator parameters (see each dataset module's ``DEFAULTS``).
 
@@ -86,6 +95,91 @@ def make(name: str, n: int, *, resolution: int | None = None, seed: int = 0, **p
         ``input`` (dims ``("sample", *input_dims)``), ``output`` (dims
         ``("sample", *output_dims)``), coordinates, and ``attrs["manifest"]``.
     """
-    spec, n, seed, res, full = check_request(name, n, seed, resolution, params)
+    if inputs is not None:
+        if seed is not None:
+            raise InvalidParameterError("make: seed has no effect with inputs= (the inputs are not drawn)")
+        given = user_inputs(get(name), inputs)
+        if n is not None and check_integer("n", n, 1) != given.shape[0]:
+            raise InvalidParameterError(f"make: n={n}, but inputs hold {given.shape[0]} samples")
+        return from_inputs(name, given, resolution=resolution, **params)
+    spec, n, seed, res, full = check_request(name, n, 0 if seed is None else seed, resolution, params)
     inputs, outputs = compute_samples(spec.name, seed, 0, n, res, full)
     return assemble(spec, inputs, outputs, seed=seed, resolution=res, params=full)
+
+
+def user_inputs(spec: DatasetSpec, inputs: Any) -> np.ndarray:
+    """User-supplied inputs as ``(n, *input shape)``: a batch, a batch with a trailing size-1 axis, or one sample."""
+    k = len(spec.input.dims)
+    u = as_float_array("inputs", inputs)
+    if u.ndim == k + 2 and u.shape[-1] == 1:
+        u = u[..., 0]
+    elif u.ndim == k:
+        u = u[None]
+    if u.ndim != k + 1:
+        axes = ", ".join(spec.input.dims)
+        raise InvalidDataError(f"{spec.name}: inputs must be (n, {axes}) -- n functions on the input grid -- or "
+                               f"(n, {axes}, 1), or ({axes}) for one; got shape {np.shape(inputs)}")
+    return u
+
+
+def from_inputs(name: str, inputs: Any, *, resolution: int | None = None, **params: Any) -> xr.Dataset:
+    """Dataset ``name`` made from the user's own input functions; the family's classical solver computes the outputs.
+
+    Parameters
+    ----------
+    name : str
+        A name from :func:`validation.datasets.names`.
+    inputs : array
+        Input functions on the grid of the dataset's ``input`` variable:
+        ``(n, sensors)`` for the sensor families (uniform sensors on
+        ``[0, 1]``; ``sensors`` defaults to the array's width), ``(n, res)`` for
+        Burgers and ``(n, res, res)`` for Darcy (``resolution`` defaults to the
+        array's). A trailing size-1 axis, or one function without the sample
+        axis, is accepted. How the solver reads them (a spline through sensor
+        values, say) is the family's ``lift_method``, recorded in the manifest.
+    resolution : int, optional
+        Grid points per output axis; for Burgers and Darcy it must be the inputs' own.
+    **params
+        Generator parameters, as in :func:`make` (the distribution's are recorded but unused).
+
+    Returns
+    -------
+    xarray.Dataset
+        The contract of :func:`make`: the ``input`` variable holds exactly the
+        given values; ``attrs["manifest"]`` has ``seed`` null and an
+        ``input_source`` entry (``kind`` "user-supplied", the inputs'
+        ``checksum`` and ``shape``, the ``method``). It validates, saves and
+        loads like any other dataset.
+
+    Raises
+    ------
+    InvalidDataError
+        Inputs that are not numeric, hold NaN/Inf, or whose shape does not fit
+        the dataset's input grid (the message names both shapes), or outputs
+        the solver could not make finite.
+    """
+    spec = get(name)
+    u = user_inputs(spec, inputs)
+    sizes = dict(zip(spec.input.dims, u.shape[1:]))
+    params = dict(params)
+    if "sensor" in sizes and "sensors" in spec.defaults and "sensors" not in params:
+        params["sensors"] = sizes["sensor"]
+    shared = [dim for dim in spec.input.dims if dim in spec.output.dims]
+    if resolution is None and shared:  # the input lives on the output grid: its size is the resolution
+        resolution = sizes[shared[0]]
+    res, full = resolve(spec, resolution, params)
+    coords = spec.coords(res, full)
+    expected = tuple(len(coords[dim][0]) for dim in spec.input.dims)
+    if u.shape[1:] != expected:
+        raise InvalidDataError(f"{spec.name}: inputs must be (n, {', '.join(map(str, expected))}) for resolution "
+                               f"{res} and these parameters (dims {spec.input.dims}); got shape {np.shape(inputs)}")
+    draws = spec.lift(u, res, full) if spec.lift is not None else u
+    _, outputs = spec.solve(draws, res, full)
+    outputs = np.asarray(outputs, dtype=np.float64)
+    bad = ~np.isfinite(outputs.reshape(len(u), -1)).all(axis=1)
+    if bad.any():
+        raise InvalidDataError(f"{spec.name}: the solver gave NaN or Inf for input sample(s) "
+                               f"{np.flatnonzero(bad)[:10].tolist()}")
+    source = {"kind": "user-supplied", "checksum": manifest.checksum(u), "shape": list(u.shape),
+              "method": spec.lift_method}
+    return assemble(spec, u, outputs, seed=None, resolution=res, params=full, input_source=source)

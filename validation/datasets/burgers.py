@@ -2,7 +2,9 @@
 
 Solved by the Fourier pseudo-spectral ETDRK4 solver on ``refine * resolution``
 points and stored on every ``refine``-th point (the FNO data are solved finer
-than they are stored).
+than they are stored). User-supplied initial values
+(:func:`validation.datasets.from_inputs`) are given on the stored grid and
+Fourier-interpolated onto the solver's.
 """
 
 from __future__ import annotations
@@ -37,6 +39,17 @@ def _solve(u0: np.ndarray, resolution: int, params: Mapping[str, Any]) -> tuple[
     return u0[:, ::refine], out[:, ::refine]
 
 
+def _lift(u0: np.ndarray, resolution: int, params: Mapping[str, Any]) -> np.ndarray:
+    """Initial values on the stored grid, trigonometric (band-limited) interpolant on the ``refine`` times finer one."""
+    fine = resolution * params["refine"]
+    coef = np.fft.rfft(u0, axis=-1)
+    if resolution % 2 == 0:  # the Nyquist mode is shared by +-k on the finer grid: split it
+        coef[..., -1] *= 0.5
+    padded = np.zeros((*u0.shape[:-1], fine // 2 + 1), dtype=complex)
+    padded[..., : coef.shape[-1]] = coef
+    return np.fft.irfft(padded, n=fine, axis=-1) * params["refine"]
+
+
 SPEC = register(DatasetSpec(
     name="burgers",
     title="1D periodic viscous Burgers on [0, 1): u0 ~ N(0, 625(-Delta+25I)^-2) -> u(., t_final)",
@@ -49,4 +62,6 @@ SPEC = register(DatasetSpec(
     draw=_draw,
     solve=_solve,
     positive=("nu", "t_final", "alpha", "tau", "sigma", "max_dt"),
+    lift=_lift,
+    lift_method="trigonometric interpolation onto the refine-times finer solver grid",
 ))

@@ -3,7 +3,9 @@
 ``a = a_plus`` where ``mu >= 0`` and ``a_minus`` elsewhere, ``mu ~ N(0, (-Delta + 9 I)^-2)``
 with Neumann boundary conditions; the solve is the toolkit's multigrid
 (flux form, harmonic face averages) on a grid ``refine`` times finer, stored
-on every ``refine``-th node.
+on every ``refine``-th node. User-supplied coefficients
+(:func:`validation.datasets.from_inputs`) are given on the stored grid; each
+finer node takes the value of its nearest stored node.
 """
 
 from __future__ import annotations
@@ -46,6 +48,13 @@ def _solve(a: np.ndarray, resolution: int, params: Mapping[str, Any]) -> tuple[n
     return np.ascontiguousarray(a[:, ::r, ::r]), out
 
 
+def _lift(a: np.ndarray, resolution: int, params: Mapping[str, Any]) -> np.ndarray:
+    """Coefficients on the stored grid, extended to the solver grid by nearest node (keeps a two-valued ``a``)."""
+    r = params["refine"]
+    nearest = np.rint(np.arange(_fine(resolution, params)) / r).astype(np.int64)
+    return a[:, nearest][:, :, nearest]
+
+
 SPEC = register(DatasetSpec(
     name="darcy",
     title="2D Darcy flow -div(a grad u) = f, u = 0 on the boundary of [0, 1]^2, a two-valued from a GRF",
@@ -59,4 +68,6 @@ SPEC = register(DatasetSpec(
     solve=_solve,
     positive=("alpha", "tau", "a_plus", "a_minus", "tol"),
     min_resolution=3,
+    lift=_lift,
+    lift_method="nearest stored node on the refine-times finer solver grid (identity for refine = 1)",
 ))

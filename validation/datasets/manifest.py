@@ -46,12 +46,19 @@ def versions() -> dict[str, str]:
     return out
 
 
+SAMPLED = "sample i draws from numpy.random.default_rng([seed, i])"
+
+
 def build(
-    *, name: str, params: dict[str, Any], seed: int, n: int, resolution: int, solver: str,
-    inputs: np.ndarray, outputs: np.ndarray, dims: dict[str, list[str]],
+    *, name: str, params: dict[str, Any], seed: int | None, n: int, resolution: int, solver: str,
+    inputs: np.ndarray, outputs: np.ndarray, dims: dict[str, list[str]], input_source: dict[str, Any] | None = None,
 ) -> str:
-    """The manifest JSON string of a dataset."""
-    record = {
+    """The manifest JSON string of a dataset.
+
+    ``input_source`` describes inputs the user supplied (``seed`` is then
+    ``None``): recorded under ``input_source`` and in ``sampling``.
+    """
+    record: dict[str, Any] = {
         "format": FORMAT,
         "name": name,
         "parameters": params,
@@ -59,11 +66,13 @@ def build(
         "n": n,
         "resolution": resolution,
         "solver": solver,
-        "sampling": "sample i draws from numpy.random.default_rng([seed, i])",
+        "sampling": SAMPLED if input_source is None else "inputs supplied by the user (see input_source)",
         "versions": versions(),
         "dims": dims,
         "shapes": {"input": list(inputs.shape), "output": list(outputs.shape)},
         "checksum": {"input": checksum(inputs), "output": checksum(outputs)},
     }
+    if input_source is not None:
+        record["input_source"] = input_source
     record["manifest_checksum"] = record_checksum(record)
     return json.dumps(record, sort_keys=True)

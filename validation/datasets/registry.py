@@ -52,6 +52,13 @@ class DatasetSpec:
         ``draw(rng, resolution, params)``: one sample's random input (any array).
     solve : callable
         ``solve(draws, resolution, params)``: ``(inputs, outputs)`` for the stacked draws.
+    lift : callable, optional
+        ``lift(inputs, resolution, params)``: the draws ``solve`` takes, made
+        from user-supplied inputs ``(n, *input shape)`` given on the ``input``
+        variable's grid (:func:`validation.datasets.from_inputs`). ``None``:
+        the draws are the inputs themselves.
+    lift_method : str
+        How ``lift`` reads the user's inputs (recorded in the manifest).
     """
 
     name: str
@@ -67,6 +74,8 @@ class DatasetSpec:
     positive: tuple[str, ...] = ()
     int_minimum: Mapping[str, int] = field(default_factory=dict)
     min_resolution: int = 2
+    lift: Callable[[np.ndarray, int, Mapping[str, Any]], np.ndarray] | None = None
+    lift_method: str = "used as given (the solver reads the input values themselves)"
 
 
 _REGISTRY: dict[str, DatasetSpec] = {}
