@@ -27,10 +27,23 @@ def test_odd_and_even_grids_round_trip_through_the_levels(n: int) -> None:
     shapes = level_shapes((n, n), 4)
     assert [s[0] for s in shapes] == [n, (n + 1) // 2, ((n + 1) // 2 + 1) // 2, (((n + 1) // 2 + 1) // 2 + 1) // 2]
     x = torch.randn(2, 3, n, n, dtype=F64)
-    coarse = Conv3(3, 3, "zeros", gen(), CPU, F64, stride=2)(x)
+    conv = Conv3(3, 3, "zeros", gen(), CPU, F64, stride=2)
+    coarse = conv(x)
     assert coarse.shape[-2:] == shapes[1]
+    # the stride-2 stencil by hand: coarse node (i, j) reads the fine nodes (2i + di - 1, 2j + dj - 1)
+    xp, w = np.pad(x.numpy(), ((0, 0), (0, 0), (1, 1), (1, 1))), conv.weight.detach().numpy()
+    m = shapes[1][0]
+    by_hand = sum(np.einsum("oc,bcij->boij", w[:, :, di, dj], xp[:, :, di : di + 2 * m : 2, dj : dj + 2 * m : 2])
+                  for di in range(3) for dj in range(3))
+    np.testing.assert_allclose(coarse.detach().numpy(), by_hand, rtol=1e-12, atol=1e-12)
     assert Prolong(3, "zeros", gen(), CPU, F64)(coarse, (n, n)).shape == x.shape
-    assert MgConv(3, 5, [1, 1, 2, 1], "reflect", gen(), CPU, F64)(x).shape == (2, 5, n, n)
+    mg = MgConv(3, 5, [1, 1, 2, 1], "reflect", gen(), CPU, F64)
+    y = torch.randn(2, 3, n, n, dtype=F64, generator=gen(1))
+    out = mg(x)
+    assert out.shape == (2, 5, n, n)
+    # a V-cycle of convolutions is linear: a bias, a nonlinearity or a lost level would break this
+    torch.testing.assert_close(mg(2.0 * x - 3.0 * y), 2.0 * out - 3.0 * mg(y), rtol=1e-10, atol=1e-10)
+    assert float(out.abs().max()) > 0
     assert level_shapes((85, 85), 6) == [(85, 85), (43, 43), (22, 22), (11, 11), (6, 6), (3, 3)]
 
 

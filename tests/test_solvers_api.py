@@ -44,8 +44,16 @@ def test_exact_method_evaluates_the_closed_form():
         solve(Burgers(), (9, 5), method="exact")  # no closed form
 
 
-def test_dataarray_metadata():
+def test_dataarray_values_and_metadata():
     u = solve(Poisson2D(), (17, 9))
+    # the 5-point Laplacian maps sin(pi x) sin(pi y) to lambda_h times itself: the discrete solution is known
+    hx, hy = 1 / 16, 1 / 8
+    lam_h = 4 / hx**2 * math.sin(math.pi * hx / 2) ** 2 + 4 / hy**2 * math.sin(math.pi * hy / 2) ** 2
+    x, y = np.meshgrid(np.linspace(0, 1, 17), np.linspace(0, 1, 9), indexing="ij")
+    discrete = 2 * math.pi**2 / lam_h * np.sin(math.pi * x) * np.sin(math.pi * y)
+    np.testing.assert_allclose(u.values, discrete, rtol=0, atol=1e-8)
+    assert u.sel(x=0.25, y=0.75).item() == pytest.approx(discrete[4, 6], abs=1e-8)
+    assert u.sel(x=0.5, y=0.5).item() == pytest.approx(1.0080613685734483, abs=1e-8)  # the closed form there is 1
     assert u.dims == ("x", "y") and u.shape == (17, 9) and u.name == "u"
     assert u.attrs["long_name"] == "potential" and u.attrs["units"] == "1"
     assert u.attrs["solver"] == "multigrid" and u.attrs["solve_time_s"] >= 0
@@ -53,7 +61,10 @@ def test_dataarray_metadata():
     assert u.x.attrs["long_name"] == "x coordinate" and u.x.attrs["units"] == "1"
     np.testing.assert_array_equal(u.y.values, np.linspace(0, 1, 9))
     c = solve(Convection(), (16, 3))
-    assert c.t.attrs["standard_name"] == "time"
+    eq = Convection()
+    xc, tc = np.meshgrid(c.x.values, c.t.values, indexing="ij")
+    np.testing.assert_allclose(c.values, np.exp(-eq.nu * tc) * np.sin(xc - eq.beta * tc), rtol=0, atol=1e-12)
+    assert c.dims == ("x", "t") and c.t.attrs["standard_name"] == "time"
     np.testing.assert_array_equal(c.x.values, 2 * math.pi * np.arange(16) / 16)
     # attributes are plain numbers and strings (netCDF-ready)
     for value in list(u.attrs.values()) + list(c.attrs.values()):

@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import meshio
+import numpy as np
 import pytest
 import xarray as xr
 
@@ -22,9 +24,18 @@ def test_compare_writes_files_and_table(tmp_path, capsys):
     assert code == 0
     out = capsys.readouterr().out
     assert "rel. L2" in out and "pinn" in out
-    ds = xr.open_dataset(tmp_path / "poisson.nc", engine="h5netcdf")
+    ds = xr.open_dataset(tmp_path / "poisson.nc", engine="h5netcdf").load()
     assert ds["pinn"].shape == (17, 17)
-    assert (tmp_path / "poisson.png").stat().st_size > 0 and (tmp_path / "poisson.vtu").exists()
+    # the file holds the closed-form reference, the learner's own error and metrics that agree with both
+    x, y = np.meshgrid(ds["x"].values, ds["y"].values, indexing="ij")
+    np.testing.assert_allclose(ds["reference"].values, np.sin(np.pi * x) * np.sin(np.pi * y), atol=1e-12)
+    np.testing.assert_allclose(ds["pinn_error"].values, ds["pinn"].values - ds["reference"].values)
+    l2 = np.linalg.norm(ds["pinn_error"].values) / np.linalg.norm(ds["reference"].values)
+    assert float(ds["metrics"].sel(learner="pinn", metric="relative_l2")) == pytest.approx(l2)
+    assert f"{l2:.3e}" in out  # the printed table shows the same number
+    mesh = meshio.read(tmp_path / "poisson.vtu")
+    np.testing.assert_allclose(mesh.point_data["pinn"], ds["pinn"].values.ravel())
+    assert (tmp_path / "poisson.png").read_bytes()[:4] == b"\x89PNG"
 
 
 @pytest.mark.parametrize(
