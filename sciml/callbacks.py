@@ -13,6 +13,9 @@ class Trainer(Protocol):
     step: int
     total_steps: int
     stage_index: int
+    step_in_stage: int  # steps already done in the current stage (a resumed run starts inside one)
+    stages: list[Any]
+    objective: Any
 
 
 class Callback:
@@ -20,7 +23,12 @@ class Callback:
 
     def on_train_begin(self, trainer: Trainer) -> None: ...
 
+    def on_stage_begin(self, trainer: Trainer, stage_index: int) -> None: ...
+
     def on_step(self, trainer: Trainer, loss: float) -> None: ...
+
+    def on_event(self, trainer: Trainer, what: str) -> None:
+        """Something worth telling the user happened (``"points redrawn"``...)."""
 
     def on_stage_end(self, trainer: Trainer, stage_index: int) -> None: ...
 
@@ -28,7 +36,15 @@ class Callback:
 
 
 class ProgressBar(Callback):
-    """A tqdm bar over all stages, refreshed every ``every`` steps (cheap)."""
+    """One tqdm bar per stage that says what the trainer is doing.
+
+    Each stage (Adam, L-BFGS) gets its own bar, total and rate, so the ETA is
+    that stage's own (an L-BFGS iteration costs several Adam steps). The first
+    step of a stage can carry a one-off cost, ``torch.compile`` of the loss: the
+    bar says so while it runs and starts its clock after it, so the ETA is not
+    skewed by it. Redrawn collocation points are shown as they happen; an
+    L-BFGS stage may end before its total (converged or stalled).
+    """
 
     def __init__(self, every: int = 100, desc: str = "training", **tqdm_options: Any):
         self.every = every
@@ -36,19 +52,57 @@ class ProgressBar(Callback):
         self.tqdm_options = tqdm_options
         self._bar: tqdm | None = None
         self._shown = 0
+        self._stage_start = 0
+        self._first = True
+        self._note = ""
 
     def on_train_begin(self, trainer: Trainer) -> None:
+        self._bar = None
+
+    def on_stage_begin(self, trainer: Trainer, stage_index: int) -> None:
+        self._close()
+        stage = trainer.stages[stage_index]
+        steps = getattr(stage, "steps", None)
+        label = "Adam" if steps is not None else f"L-BFGS ({getattr(stage, 'dtype', None) or 'same dtype'})"
+        total = steps if steps is not None else getattr(stage, "max_iter", 0)
+        self._stage_start = trainer.step - trainer.step_in_stage
         options = {"dynamic_ncols": True, "leave": False, **self.tqdm_options}
-        self._bar = tqdm(total=trainer.total_steps, desc=self.desc, initial=trainer.step, **options)
+        self._bar = tqdm(total=total, initial=trainer.step_in_stage,
+                         desc=f"{self.desc} · {label} [{stage_index + 1}/{len(trainer.stages)}]", **options)
         self._shown = trainer.step
+        self._first = True
+        compiling = bool(getattr(trainer.objective, "compiles", False))
+        self._note = ""
+        self._bar.set_postfix_str("compiling the loss (one-off, ~10-60 s)..." if compiling else "first step...")
+
+    def on_event(self, trainer: Trainer, what: str) -> None:
+        self._note = f"{what} at step {trainer.step}"
 
     def on_step(self, trainer: Trainer, loss: float) -> None:
-        if self._bar is not None and trainer.step - self._shown >= self.every:
+        if self._bar is None:
+            return
+        if self._first:  # restart the clock after one-off costs, so rate and ETA are the steady ones
+            self._first = False
+            done = trainer.step - self._stage_start
+            self._bar.reset(total=self._bar.total)
+            self._bar.update(done)
+            self._shown = trainer.step
+            self._bar.set_postfix_str(f"loss={loss:.3e}", refresh=False)
+        elif trainer.step - self._shown >= self.every:
             self._bar.update(trainer.step - self._shown)
             self._shown = trainer.step
-            self._bar.set_postfix(loss=f"{loss:.3e}", stage=trainer.stage_index, refresh=False)
+            note = f", {self._note}" if self._note else ""
+            self._bar.set_postfix_str(f"loss={loss:.3e}{note}", refresh=False)
+
+    def on_stage_end(self, trainer: Trainer, stage_index: int) -> None:
+        self._close(trainer)
 
     def on_train_end(self, trainer: Trainer) -> None:
+        self._close(trainer)
+
+    def _close(self, trainer: Trainer | None = None) -> None:
         if self._bar is not None:
-            self._bar.update(trainer.step - self._shown)
+            if trainer is not None:
+                self._bar.update(trainer.step - self._shown)
             self._bar.close()
+            self._bar = None

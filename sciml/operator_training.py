@@ -114,6 +114,9 @@ class OperatorTrainer:
         self.step = 0
         self.stage_index = 0
         self.total_steps = config.steps
+        self.stages = [config]  # one Adam(W) stage, for the callbacks
+        self.step_in_stage = 0
+        self.objective = None
 
     def fit(self, params: Sequence[torch.nn.Parameter], loss_fn: LossFn, n_samples: int) -> History:
         """Minimise ``loss_fn`` over ``params``; ``n_samples`` is the size of the training set."""
@@ -136,8 +139,10 @@ class OperatorTrainer:
             distributed.broadcast_parameters(params)
         writer = distributed.rank() == 0
         good = [p.detach().clone() for p in params]
+        self.step_in_stage = self.step
         for cb in self.callbacks:
             cb.on_train_begin(self)
+            cb.on_stage_begin(self, 0)
         t0, step0 = time.perf_counter(), self.step
         first_step_s = math.nan
         try:

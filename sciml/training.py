@@ -19,7 +19,7 @@ from typing import Any, NoReturn, Protocol
 
 import torch
 
-from equations.errors import InvalidParameterError, TrainingDivergedError, check_integer
+from equations.errors import InvalidParameterError, TrainingDivergedError, check_integer, is_finite_number
 from sciml.callbacks import Callback
 from sciml.checkpoint import load_bundle, save_bundle
 from sciml.runtime import resolve_dtype
@@ -50,12 +50,64 @@ class Objective(Protocol):
 
 
 @dataclass(frozen=True)
+class StallRule:
+    """Stop a stage whose best loss fell by less than ``rtol`` (relative) over the last ``window`` steps.
+
+    The window restarts whenever the objective changes (new collocation
+    points), since losses on different point sets are not comparable. ``rtol``
+    None switches the rule off.
+    """
+
+    rtol: float | None = 1e-2
+    window: int = 1000
+
+    def __post_init__(self) -> None:
+        check_integer("stall window", self.window, 1)
+        if self.rtol is not None and (not is_finite_number(self.rtol) or not 0 < self.rtol < 1):
+            raise InvalidParameterError(f"stall rtol must be a number in (0, 1) or None, got {self.rtol!r}")
+
+
+class _StallWatch:
+    """The best loss per step since the objective last changed, and the rule's verdict."""
+
+    def __init__(self, rule: StallRule, saved: dict[str, Any] | None = None):
+        self.rule = rule
+        self.reset(0)
+        if saved:  # resumed from a checkpoint: continue the same window, so a resumed run stops where it would have
+            self.start, self.bests = int(saved["start"]), [float(b) for b in saved["bests"]]
+            self.best = self.bests[-1] if self.bests else math.inf
+
+    def state(self) -> dict[str, Any]:
+        return {"start": self.start, "bests": self.bests}
+
+    def reset(self, step: int) -> None:
+        self.start, self.best, self.bests = step, math.inf, []
+
+    def stalled(self, step: int, loss: float) -> bool:
+        """Record ``loss`` at ``step`` (steps may advance by more than one); True once the rule fires."""
+        self.best = min(self.best, loss)
+        self.bests.extend([self.best] * max(step - self.start - len(self.bests), 1))
+        if self.rule.rtol is None or len(self.bests) <= self.rule.window:
+            return False
+        before = self.bests[-1 - self.rule.window]
+        return math.isfinite(before) and before - self.best <= self.rule.rtol * abs(before)
+
+    def reason(self) -> str:
+        return (f"stalled: the best loss fell by less than {self.rule.rtol:g} (relative) over the last "
+                f"{self.rule.window} steps")
+
+
+@dataclass(frozen=True)
 class Adam:
-    """Adam for ``steps`` steps; the learning rate decays geometrically to ``final_lr``."""
+    """Adam for ``steps`` steps; the learning rate decays geometrically to ``final_lr``.
+
+    ``stall`` ends the stage early when the loss stops falling (:class:`StallRule`).
+    """
 
     steps: int
     lr: float = 1e-3
     final_lr: float | None = None
+    stall: StallRule = StallRule()
 
     def __post_init__(self) -> None:
         check_integer("Adam steps", self.steps, 0)
@@ -82,6 +134,7 @@ class LBFGS:
     chunk: int = 100
     restarts: int = 2
     resample: bool = False
+    stall: StallRule = StallRule()
 
     def __post_init__(self) -> None:
         check_integer("L-BFGS max_iter", self.max_iter, 0)
@@ -147,9 +200,14 @@ class Trainer:
         self.step = 0
         self.stage_index = 0
         self.total_steps = sum(s.steps if isinstance(s, Adam) else s.max_iter for s in self.stages)
+        self._watch: _StallWatch | None = None
+        self._saved_watch: dict[str, Any] | None = None
+        self.objective: Objective | None = None
+        self.step_in_stage = 0
 
     # -- public -----------------------------------------------------------------
     def fit(self, objective: Objective) -> History:
+        self.objective = objective
         start_in_stage, adam_state = 0, None
         if self.resume and self.checkpoint_dir and (self.checkpoint_dir / "meta.json").exists():
             start_in_stage, adam_state = self._load(objective)
@@ -164,10 +222,13 @@ class Trainer:
                 on_stage = getattr(objective, "on_stage", None)  # optional hook (frozen loss weights...)
                 if on_stage is not None:
                     on_stage(stage)
+                self.step_in_stage = start_in_stage
+                for cb in self.callbacks:
+                    cb.on_stage_begin(self, index)
                 if isinstance(stage, Adam):
-                    self._run_adam(objective, stage, start_in_stage, adam_state)
+                    stop = self._run_adam(objective, stage, start_in_stage, adam_state)
                 else:
-                    self._run_lbfgs(objective, stage)
+                    stop = self._run_lbfgs(objective, stage)
                 elapsed = time.perf_counter() - t0
                 n = self.step - step0
                 # the first step carries one-off costs (torch.compile): report the rate without it too
@@ -176,7 +237,8 @@ class Trainer:
                     {"stage": type(stage).__name__, "steps": n, "seconds": elapsed,
                      "steps_per_second": n / elapsed if elapsed > 0 else math.nan,
                      "first_step_seconds": self._first_step_s,
-                     "steady_steps_per_second": (n - 1) / rest if n > 1 and rest > 0 else math.nan}
+                     "steady_steps_per_second": (n - 1) / rest if n > 1 and rest > 0 else math.nan,
+                     "stop": stop}
                 )
                 start_in_stage, adam_state = 0, None
                 self.stage_index = index + 1
@@ -189,7 +251,8 @@ class Trainer:
         return self.history
 
     # -- stages -----------------------------------------------------------------
-    def _run_adam(self, objective: Objective, stage: Adam, start: int, state: dict | None) -> None:
+    def _run_adam(self, objective: Objective, stage: Adam, start: int, state: dict | None) -> str:
+        """Run (the rest of) an Adam stage; returns why it stopped."""
         params = objective.parameters()
         opt = torch.optim.Adam(params, lr=stage.lr, fused=_fused_if_possible(params))
         if state is not None:
@@ -198,12 +261,15 @@ class Trainer:
             opt.load_state_dict(saved)
         gamma = (stage.final_lr / stage.lr) ** (1.0 / max(stage.steps, 1)) if stage.final_lr else 1.0
         good = [p.detach().clone() for p in params]
+        watch = self._watch = _StallWatch(stage.stall, self._saved_watch if start else None)
         t_start = time.perf_counter()
         for k in range(start, stage.steps):
             if gamma != 1.0:
                 for group in opt.param_groups:
                     group["lr"] = stage.lr * gamma**k
-            objective.on_step(self.step)
+            if objective.on_step(self.step):
+                watch.reset(k)
+                self._event("points redrawn")
             opt.zero_grad(set_to_none=True)
             loss, parts = objective.loss()
             value = loss.item()
@@ -223,8 +289,14 @@ class Trainer:
                 self._diverged(objective, params, good, math.nan, "Adam", what="the weights became")
             if save:
                 self._save(objective, opt, k + 1)
+            if watch.stalled(k, value) and k + 1 < stage.steps:
+                if not all(bool(torch.isfinite(p).all()) for p in params):
+                    self._diverged(objective, params, good, math.nan, "Adam", what="the weights became")
+                return watch.reason()
+        return "budget"
 
-    def _run_lbfgs(self, objective: Objective, stage: LBFGS) -> None:
+    def _run_lbfgs(self, objective: Objective, stage: LBFGS) -> str:
+        """Run an L-BFGS stage; returns why it stopped."""
         if stage.dtype is not None:
             objective.cast(resolve_dtype(stage.dtype))
         params = objective.parameters()
@@ -245,6 +317,7 @@ class Trainer:
 
         opt, done, failures = new_optimizer(), 0, 0
         best = math.inf
+        watch, stop = _StallWatch(stage.stall), "budget"
         while done < stage.max_iter:
             n_before = opt.state[params[0]].get("n_iter", 0) if params[0] in opt.state else 0
             for group in opt.param_groups:
@@ -267,9 +340,15 @@ class Trainer:
             stalled = n_iter < group["max_iter"] or not improved
             if stage.resample and done < stage.max_iter and objective.on_step(self.step):
                 opt, best, failures = new_optimizer(), math.inf, 0  # new points: a new loss
+                watch.reset(done)
+                self._event("points redrawn")
+            elif watch.stalled(done, value):
+                stop = watch.reason()
+                break
             elif stalled:
                 failures += 1
                 if failures > stage.restarts:
+                    stop = "converged: no progress after restarting L-BFGS"
                     break
                 opt = new_optimizer()  # fresh curvature history
             else:
@@ -277,8 +356,13 @@ class Trainer:
         with torch.no_grad():  # never end on a worse point than the best seen
             for g, p in zip(good, params):
                 p.copy_(g)
+        return stop
 
     # -- helpers ----------------------------------------------------------------
+    def _event(self, what: str) -> None:
+        for cb in self.callbacks:
+            cb.on_event(self, what)
+
     def _record(self, value: float, parts: dict[str, torch.Tensor]) -> None:
         self.history.record(self.step, value, {k: v.item() for k, v in parts.items()})
         for cb in self.callbacks:
@@ -306,6 +390,7 @@ class Trainer:
                     tensors[f"adam.{i}.{k}"] = torch.as_tensor(v)
         meta = {"step": self.step, "stage_index": self.stage_index, "in_stage": in_stage,
                 "has_optimizer": opt is not None,
+                "stall_watch": self._watch.state() if opt is not None and self._watch is not None else None,
                 "dtype": str(objective.parameters()[0].dtype), "history": self.history.to_dict()}
         save_bundle(self.checkpoint_dir, tensors, meta)
 
@@ -323,6 +408,7 @@ class Trainer:
         )
         self.step, self.stage_index = meta["step"], meta["stage_index"]
         self.history = History.from_dict(meta["history"])
+        self._saved_watch = meta.get("stall_watch")
         state: dict[int, dict[str, torch.Tensor]] = {}
         for key, v in tensors.items():
             if key.startswith("adam."):
