@@ -71,7 +71,9 @@ class ProgressBar(Callback):
                          desc=f"{self.desc} · {label} [{stage_index + 1}/{len(trainer.stages)}]", **options)
         self._shown = trainer.step
         self._first = True
-        compiling = bool(getattr(trainer.objective, "compiles", False))
+        # a compiled loss compiles on its first call in each dtype: the first stage, and a stage changing dtype
+        compiling = bool(getattr(trainer.objective, "compiles", False)) and (
+            stage_index == 0 or getattr(stage, "dtype", None) is not None)
         self._note = ""
         self._bar.set_postfix_str("compiling the loss (one-off, ~10-60 s)..." if compiling else "first step...")
 
@@ -85,9 +87,9 @@ class ProgressBar(Callback):
             self._first = False
             done = trainer.step - self._stage_start
             self._bar.reset(total=self._bar.total)
+            self._bar.set_postfix_str(f"loss={loss:.3e}", refresh=False)
             self._bar.update(done)
             self._shown = trainer.step
-            self._bar.set_postfix_str(f"loss={loss:.3e}", refresh=False)
         elif trainer.step - self._shown >= self.every:
             self._bar.update(trainer.step - self._shown)
             self._shown = trainer.step

@@ -102,16 +102,102 @@ def test_lbfgs_stage_is_float64_then_back_to_float32():
     assert LBFGS(5).dtype == "float64"
 
 
-def test_progress_bar_reports_steps_and_loss():
+class _Plateau:
+    """A loss that falls as ``1 + 1/(calls + 1)``-like steps until ``flat_after`` calls, then stays put;
+    it can pretend to compile (a slow first call) and redraw its points at chosen steps."""
+
+    def __init__(self, flat_after: int, first_call_s: float = 0.0, redraw_at: tuple[int, ...] = (),
+                 compiles: bool = False):
+        self.p = torch.nn.Parameter(torch.tensor([5.0], dtype=torch.float64))
+        self.flat_after, self.first_call_s, self.redraw_at, self.compiles = flat_after, first_call_s, redraw_at, compiles
+        self.calls = 0
+
+    def parameters(self):
+        return [self.p]
+
+    def loss(self):
+        import time
+
+        if self.calls == 0 and self.first_call_s:
+            time.sleep(self.first_call_s)
+        self.calls += 1
+        scale = 1.0 / min(self.calls, self.flat_after)  # falls, then flat
+        loss = scale + 0.0 * self.p.sum() ** 2
+        return loss, {"residual": loss.detach()}
+
+    def cast(self, dtype):
+        pass
+
+    def on_step(self, step):
+        return step in self.redraw_at
+
+    def state_tensors(self):
+        return {}
+
+    def load_state_tensors(self, tensors):
+        pass
+
+
+def test_stall_rule_stops_adam_on_a_plateau_and_records_why():
+    from sciml.training import StallRule
+
+    objective = _Plateau(flat_after=50)
+    history = Trainer([Adam(1000, stall=StallRule(1e-2, window=20))]).fit(objective)
+    stage = history.stages[0]
+    # the loss stops falling after 50 calls: the rule fires 20 steps later (plus the step it is seen on)
+    assert 60 <= stage["steps"] <= 75
+    assert stage["stop"].startswith("stalled") and "0.01" in stage["stop"] and "20 steps" in stage["stop"]
+    off = Trainer([Adam(200, stall=StallRule(None))]).fit(_Plateau(flat_after=50))
+    assert off.stages[0]["steps"] == 200 and off.stages[0]["stop"] == "budget"
+
+
+def test_stall_window_restarts_when_points_are_redrawn():
+    from sciml.training import StallRule
+
+    # flat from call 10 on, but redrawn at steps 25 and 45: windows of 20 restart there, so it stops at ~65
+    history = Trainer([Adam(1000, stall=StallRule(1e-2, window=20))]).fit(_Plateau(10, redraw_at=(25, 45)))
+    assert 65 <= history.stages[0]["steps"] <= 70
+
+
+def test_stall_rule_ends_lbfgs_and_a_falling_loss_is_never_stopped():
+    from sciml.training import StallRule
+
+    history = Trainer([LBFGS(5000, chunk=10, stall=StallRule(1e-2, window=100))]).fit(_Plateau(flat_after=3))
+    assert history.stages[0]["steps"] < 5000
+    assert history.stages[0]["stop"] != "budget"
+    pinn = PINN(hidden=(8,), n_residual=50, adam_steps=300, lbfgs_iter=0, seed=0, stall_rtol=1e-3, stall_window=50)
+    pinn.fit(Poisson2D())
+    assert pinn.history_.stages[0]["steps"] == 300  # the loss keeps falling by more than 0.1% per 50 steps
+
+
+def test_progress_bar_one_bar_per_stage_says_compiling_and_times_after_it():
+    import io
+    import re
+
+    from sciml import ProgressBar
+
+    out = io.StringIO()
+    objective = _Plateau(flat_after=10**9, first_call_s=1.0, compiles=True)
+    Trainer([Adam(400), LBFGS(30, chunk=10)],
+            callbacks=[ProgressBar(every=50, desc="unit", file=out, leave=True, mininterval=0)]).fit(objective)
+    text = out.getvalue()
+    assert "unit · Adam [1/2]" in text and "unit · L-BFGS (float64) [2/2]" in text
+    assert "compiling the loss" in text
+    assert "400/400" in text and "/30 [" in text
+    # the Adam bar's final rate excludes the 1 s first step: hundreds of steps/s, not ~400 steps / 1 s
+    rates = [float(r) for r in re.findall(r"400/400 \[[^,]*, *([0-9.]+)it/s", text)]
+    assert rates and rates[-1] > 1000
+
+
+def test_progress_bar_shows_redrawn_points():
     import io
 
     from sciml import ProgressBar
 
     out = io.StringIO()
-    PINN(hidden=(8,), n_residual=50, adam_steps=40, lbfgs_iter=0, seed=0).fit(
-        Poisson2D(), callbacks=[ProgressBar(every=10, desc="unit", file=out, leave=True, mininterval=0)])
-    text = out.getvalue()
-    assert "unit" in text and "40/40" in text and "loss=" in text
+    Trainer([Adam(300)], callbacks=[ProgressBar(every=50, desc="unit", file=out, leave=True, mininterval=0)]).fit(
+        _Plateau(flat_after=10**9, redraw_at=(120,)))
+    assert "points redrawn at step 120" in out.getvalue()
 
 
 class _KillAfter(Callback):
