@@ -109,7 +109,8 @@ class _Plateau:
     def __init__(self, flat_after: int, first_call_s: float = 0.0, redraw_at: tuple[int, ...] = (),
                  compiles: bool = False):
         self.p = torch.nn.Parameter(torch.tensor([5.0], dtype=torch.float64))
-        self.flat_after, self.first_call_s, self.redraw_at, self.compiles = flat_after, first_call_s, redraw_at, compiles
+        self.flat_after, self.first_call_s = flat_after, first_call_s
+        self.redraw_at, self.compiles = redraw_at, compiles
         self.calls = 0
 
     def parameters(self):
