@@ -3,17 +3,21 @@
 A learner stores its hyperparameters in ``__init__`` unchanged (scikit-learn
 style), does the work in ``fit``, exposes fitted attributes ending in ``_`` and
 predicts at points. ``get_params`` returns the constructor arguments, which is
-also what a saved model's JSON config holds.
+also what a saved model's JSON config holds. Each class lists a constraint per
+argument in ``_constraints`` (:mod:`sciml.params`); :meth:`Learner._validate_params`
+checks them at the start of ``fit``, on ``load`` and in :func:`create_learner`.
 """
 
 from __future__ import annotations
 
 import inspect
+import warnings
 from typing import Any, ClassVar
 
 import numpy as np
 
-from equations.errors import UnknownNameError
+from equations.errors import ExtrapolationWarning, InvalidParameterError, UnknownNameError
+from sciml.params import Constraint, merged, validate
 
 _LEARNERS: dict[str, type[Learner]] = {}
 
@@ -23,6 +27,10 @@ class Learner:
 
     name: ClassVar[str] = ""
     kind: ClassVar[str] = ""  # "field", "operator" or "accelerator"
+    # a constraint per constructor argument; subclasses add theirs (merged along the MRO)
+    _constraints: ClassVar[dict[str, Constraint]] = {}
+    # named presets of constructor arguments (see BUDGETS); "full" is the constructor's defaults
+    budgets: ClassVar[dict[str, dict[str, Any]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -46,6 +54,15 @@ class Learner:
                 break
         return {k: getattr(self, k) for k in dict.fromkeys(names)}
 
+    @classmethod
+    def parameter_constraints(cls) -> dict[str, Constraint]:
+        """Every constraint of this class and its bases (the most derived one wins)."""
+        return merged(cls.__mro__)
+
+    def _validate_params(self) -> None:
+        """Raise :class:`~equations.errors.InvalidParameterError` naming the first bad hyperparameter."""
+        validate(self.name or type(self).__name__, self.get_params(), self.parameter_constraints())
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
@@ -57,16 +74,64 @@ class Learner:
         raise NotImplementedError
 
 
+def warn_extrapolation(learner: object, distance: np.ndarray, where: str, stacklevel: int = 3) -> None:
+    """Warn once per learner (:class:`~equations.errors.ExtrapolationWarning`) if some points lie outside.
+
+    Parameters
+    ----------
+    learner : object
+        The learner predicting; it remembers that it has warned.
+    distance : array
+        Distance of each prediction point outside ``where`` (0 inside).
+    where : str
+        What the points should lie in (``"the burgers domain (bounds ...)"``).
+    stacklevel : int
+        Passed to :func:`warnings.warn`, so the warning names the user's call.
+    """
+    outside = np.asarray(distance) > 0
+    if getattr(learner, "_warned_extrapolation", False) or not outside.any():
+        return
+    learner._warned_extrapolation = True  # type: ignore[attr-defined]
+    warnings.warn(f"{type(learner).__name__}.predict: {int(outside.sum())} of {outside.size} points lie outside "
+                  f"{where}, up to {float(np.max(distance)):.3g} beyond it; the values there are extrapolated, "
+                  "not learned", ExtrapolationWarning, stacklevel=stacklevel)
+
+
 def learner_names() -> tuple[str, ...]:
     return tuple(sorted(_LEARNERS))
 
 
-def create_learner(name: str, **params: Any) -> Learner:
-    """Build a registered learner by name, e.g. ``create_learner("pinn", adam_steps=100)``."""
+# "quick": a recipe that trains in about a minute on a 2-core CPU (what `sciml compare` runs by default);
+# "full": the learner's defaults, the recipe its benchmark measures (minutes to tens of minutes)
+BUDGETS = ("quick", "full")
+
+
+def create_learner(name: str, budget: str | None = None, **params: Any) -> Learner:
+    """Build a registered learner by name, e.g. ``create_learner("pinn", adam_steps=100)``.
+
+    Parameters
+    ----------
+    name : str
+        A registered learner (:func:`learner_names`).
+    budget : {None, "quick", "full"}
+        A preset of the training budget (:data:`BUDGETS`): ``"quick"`` takes the
+        class's ``budgets["quick"]`` (about a minute on a 2-core CPU), ``"full"``
+        or None its defaults. Explicit ``params`` override the preset.
+    **params
+        Constructor arguments.
+
+    The hyperparameters are validated at once (:meth:`Learner._validate_params`),
+    so a bad value is refused before any reference is solved or any data made.
+    """
     try:
         cls = _LEARNERS[name.lower()]
-    except KeyError:
+    except (KeyError, AttributeError):
         raise UnknownNameError(
             f"unknown learner {name!r}; registered learners: {', '.join(learner_names())}"
         ) from None
-    return cls(**params)
+    if budget is not None and budget not in BUDGETS:
+        raise InvalidParameterError(f"budget must be one of {', '.join(BUDGETS)}, got {budget!r}")
+    preset = cls.budgets.get(budget, {}) if budget is not None else {}
+    learner = cls(**{**preset, **params})
+    learner._validate_params()
+    return learner

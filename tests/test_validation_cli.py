@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from equations import InvalidParameterError
 from validation.cli import main
 
 
@@ -36,6 +37,22 @@ def test_compare_writes_files_and_table(tmp_path, capsys):
     mesh = meshio.read(tmp_path / "poisson.vtu")
     np.testing.assert_allclose(mesh.point_data["pinn"], ds["pinn"].values.ravel())
     assert (tmp_path / "poisson.png").read_bytes()[:4] == b"\x89PNG"
+    # how each stage ended is printed and stored (the quick budget's Adam stage ran its 50 explicit steps)
+    assert "pinn (quick budget) Adam: 50 steps in" in out and "stop: budget" in out
+    assert ds.attrs["pinn_training"].startswith("Adam: 50 steps in")
+
+
+def test_budget_presets_and_overrides():
+    from sciml import PINN, create_learner
+
+    quick = create_learner("pinn", budget="quick")
+    assert {k: quick.get_params()[k] for k in PINN.budgets["quick"]} == PINN.budgets["quick"]
+    assert quick.adam_steps + quick.lbfgs_iter < 5000  # below the size that turns torch.compile on
+    full = create_learner("pinn", budget="full")
+    assert full.get_params() == PINN().get_params()
+    assert create_learner("pinn", budget="quick", adam_steps=7).adam_steps == 7
+    with pytest.raises(InvalidParameterError, match="budget must be one of quick, full"):
+        create_learner("pinn", budget="fast")
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """The ``sciml`` command line: one entry point for the whole toolkit.
 
     sciml list
-    sciml compare burgers --learner pinn --out results/
+    sciml compare burgers --learner pinn --out results/            # quick budget: about a minute
+    sciml compare burgers --budget full                             # the benchmarked recipe: ~10 minutes
     sciml compare burgers --param nu=0.005 --set adam_steps=2000 --resolution 256 100
     sciml data darcy --n 1000 --resolution 85 --seed 0 --out data/generated/darcy_85.nc --workers 4
     sciml linsys --n 256 --obstacles circles --method cg --method ic0 --method neural --out results/
@@ -27,6 +28,7 @@ import equations
 import solvers
 from equations.errors import InvalidParameterError, ToolkitError
 from sciml import create_learner, learner_names
+from sciml.base import BUDGETS
 from validation import datasets, report
 from validation.compare import compare
 from validation.export import to_netcdf, to_vtu
@@ -57,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     cmp.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="equation parameter")
     cmp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="learner hyperparameter, applied to every learner (JSON value)")
+    cmp.add_argument("--budget", choices=BUDGETS, default="quick",
+                     help="training budget: quick (about a minute on 2 cores, the default) or full (the "
+                          "benchmarked recipe, minutes to tens of minutes); --set overrides either")
     cmp.add_argument("--resolution", type=int, nargs="+", default=None, help="grid points per coordinate")
     cmp.add_argument("--seed", type=int, default=None, help="learner seed")
     cmp.add_argument("--out", default="results", help="output folder (default: results/)")
@@ -172,7 +177,7 @@ def _compare(args: argparse.Namespace) -> None:
     learners = {}
     for name in names:
         try:
-            learners[name] = create_learner(name, **settings)
+            learners[name] = create_learner(name, budget=args.budget, **settings)
         except TypeError as exc:  # an unknown keyword for this learner
             raise InvalidParameterError(f"learner {name!r}: {exc}") from None
     resolution = tuple(args.resolution) if args.resolution else eq.default_resolution
@@ -184,6 +189,8 @@ def _compare(args: argparse.Namespace) -> None:
     if ds["reference"].ndim == 2:  # ParaView files for 2D grids
         written.append(to_vtu(ds, out / f"{eq.name}.vtu"))
     print(_table(ds))
+    for name in learners:
+        print(f"{name} ({args.budget} budget) {ds.attrs.get(f'{name}_training', '')}")
     print(f"reference: {ds.attrs['reference_solver']}; wrote {', '.join(map(str, written))}")
 
 

@@ -88,13 +88,15 @@ def compare(
     data["reference"].attrs.update(long_name=f"{field.long_name or field.name} (classical reference)",
                                    units=field.units)
     rows = []
+    training: dict[str, str] = {}
     for name, learner in named.items():
         t0 = time.perf_counter()
         if fit:
             learner.fit(equation)
         wall = getattr(learner, "fit_time_", time.perf_counter() - t0)
-        pred = np.asarray(learner.predict(points), dtype=float).reshape(ref.shape)
-        pred = np.where(inside, pred, np.nan)
+        # only the points inside the domain: the cut-out corner of an L-shape is not the learner's to predict
+        pred = np.full(ref.shape, np.nan)
+        pred[inside] = np.asarray(learner.predict(points[inside.ravel()]), dtype=float).reshape(-1)
         err = pred - ref
         data[name] = xr.DataArray(pred, coords, reference.dims, attrs={
             "long_name": f"{field.long_name or field.name} predicted by {name}", "units": field.units})
@@ -119,6 +121,10 @@ def compare(
                     mesh["covariances"], {**coords_g, "input_2": coords_g["input"]}, (*dims, "input_2"),
                     attrs={"long_name": f"covariance matrices of the Gaussians of {name}"})
         steps_per_s = history.stages[0]["steps_per_second"] if history and history.stages else np.nan
+        if history is not None and history.stages:  # how each stage ended (budget, stalled, converged)
+            training[f"{name}_training"] = "; ".join(
+                f"{st['stage']}: {st['steps']} steps in {st['seconds']:.1f} s, stop: {st.get('stop', 'budget')}"
+                for st in history.stages)
         rows.append([relative_l2(pred, ref), max_error(pred, ref), rmse(pred, ref), wall, steps_per_s,
                      float(getattr(learner, "n_parameters_", np.nan))])
     ds = xr.Dataset(data)
@@ -132,6 +138,7 @@ def compare(
         equation=equation.name,
         reference_solver=str(reference.attrs.get("solver", "given")),
         **{f"equation_{k}": _attr(v) for k, v in equation.parameters().items()},
+        **training,
     )
     return ds
 
