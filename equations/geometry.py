@@ -48,6 +48,15 @@ class Geometry:
         """Boolean mask of the points (shape ``(n, dim)``) inside the closed domain."""
         raise NotImplementedError
 
+    def distance(self, points: np.ndarray) -> np.ndarray:
+        """Euclidean distance of each point ``(n, dim)`` to the closed domain (0 inside).
+
+        Here: to the bounding box; geometries that do not fill their box refine it.
+        """
+        lo, hi = np.asarray(self.lower), np.asarray(self.upper)
+        excess = np.maximum(np.maximum(lo - points, points - hi), 0.0)
+        return np.sqrt((excess**2).sum(axis=1))
+
     def from_unit_cube(self, u: np.ndarray) -> np.ndarray:
         """Map unit-cube samples affinely onto the bounding box."""
         lo, hi = np.asarray(self.lower), np.asarray(self.upper)
@@ -126,6 +135,20 @@ class Polygon(Geometry):
 
     def boundary_from_unit(self, s: np.ndarray) -> np.ndarray:
         return _polygon_boundary(np.asarray(self.vertices), np.asarray(s, dtype=float).reshape(-1))
+
+    def distance(self, points: np.ndarray) -> np.ndarray:
+        """Distance to the polygon: 0 inside, else to the nearest edge (the L-shape's cut-out corner counts)."""
+        points = np.asarray(points, dtype=float)
+        out = np.zeros(len(points))
+        away = ~self.contains(points)
+        if away.any():
+            p = points[away][:, None, :]  # (m, 1, 2) against every edge (1, e, 2)
+            a = np.asarray(self.vertices)[None]
+            b = np.roll(np.asarray(self.vertices), -1, axis=0)[None]
+            ab = b - a
+            s = np.clip(((p - a) * ab).sum(-1) / (ab * ab).sum(-1), 0.0, 1.0)
+            out[away] = np.linalg.norm(p - (a + s[..., None] * ab), axis=-1).min(axis=1)
+        return out
 
 
 def _polygon_boundary(vertices: np.ndarray, s: np.ndarray) -> np.ndarray:

@@ -48,6 +48,17 @@ def save_bundle(directory: str | Path, tensors: dict[str, torch.Tensor], meta: d
 
 def load_bundle(directory: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Load what :func:`save_bundle` wrote, with clear errors for missing or corrupt files."""
+    meta, _ = bundle_header(directory)
+    return bundle_tensors(directory), meta
+
+
+def bundle_header(directory: str | Path) -> tuple[dict[str, Any], dict[str, tuple[int, ...]]]:
+    """The metadata and the tensor shapes of a bundle, without reading any tensor data.
+
+    A model's ``load`` checks its config against these shapes (and the
+    available memory) before it builds a network or reads the weights
+    (:func:`sciml.memory.check_saved`).
+    """
     directory = Path(directory)
     for name in (TENSORS, META):
         if not (directory / name).is_file():
@@ -60,7 +71,7 @@ def load_bundle(directory: str | Path) -> tuple[dict[str, torch.Tensor], dict[st
     try:
         with safe_open(directory / TENSORS, framework="pt") as fh:
             header = fh.metadata() or {}
-            tensors = {key: fh.get_tensor(key) for key in fh.keys()}
+            shapes = {key: tuple(fh.get_slice(key).get_shape()) for key in fh.keys()}
     except (SafetensorError, OSError, ValueError) as exc:
         raise InvalidDataError(f"{directory / TENSORS}: corrupt safetensors file ({exc})") from None
     ident = header.get(BUNDLE_ID)
@@ -68,7 +79,22 @@ def load_bundle(directory: str | Path) -> tuple[dict[str, torch.Tensor], dict[st
         # a save killed between the two renames: the metadata saved with these tensors
         meta = _json_object(header[META], directory / TENSORS)
     meta.pop(BUNDLE_ID, None)
-    return tensors, meta
+    return meta, shapes
+
+
+def bundle_tensors(directory: str | Path) -> dict[str, torch.Tensor]:
+    """The tensors of a bundle (after :func:`bundle_header` has checked what they will cost)."""
+    path = Path(directory) / TENSORS
+    try:
+        with safe_open(path, framework="pt") as fh:
+            return {key: fh.get_tensor(key) for key in fh.keys()}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise InvalidDataError(f"{path}: corrupt safetensors file ({exc})") from None
+
+
+def tensors_file_bytes(directory: str | Path) -> int:
+    """Size of a bundle's tensors file: what reading its tensors allocates, at most."""
+    return (Path(directory) / TENSORS).stat().st_size
 
 
 def _json_object(text: str, where: Path) -> dict[str, Any]:

@@ -32,16 +32,43 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from equations.errors import InvalidDataError, InvalidParameterError, check_choice, check_integer
-from sciml.base import Learner
+from equations.core import OUTSIDE_RTOL
+from equations.errors import InvalidDataError, InvalidParameterError, check_integer
+from sciml.base import Learner, warn_extrapolation
 from sciml.callbacks import Callback, ProgressBar
-from sciml.checkpoint import MALFORMED_CONFIG, jsonable_params, load_bundle, save_bundle
+from sciml.checkpoint import (
+    MALFORMED_CONFIG,
+    bundle_header,
+    bundle_tensors,
+    jsonable_params,
+    save_bundle,
+    tensors_file_bytes,
+)
 from sciml.deeponet_data import OperatorData, as_operator_data
 from sciml.deeponet_fast import DERIVATIVES, aligned_loss_and_grads
-from sciml.deeponet_net import DeepONetNet
+from sciml.deeponet_net import ACTIVATIONS, DeepONetNet
 from sciml.deeponet_physics import PhysicsLoss
+from sciml.memory import NetworkSize, check_network, check_saved
 from sciml.operator_shapes import input_batch, query_points
-from sciml.operator_training import OperatorTrainer, OperatorTraining
+from sciml.operator_training import SCHEDULES, OperatorTrainer, OperatorTraining
+from sciml.params import (
+    BOOLEAN,
+    COUNT,
+    DEVICE,
+    DTYPE,
+    NAME,
+    NON_NEGATIVE,
+    PATH,
+    POSITIVE,
+    POSITIVE_COUNT,
+    SEED,
+    WIDTHS,
+    Constraint,
+    choice,
+    integer,
+    optional,
+    sequence_of,
+)
 from sciml.runtime import dtype_name, resolve_device, resolve_dtype, torch_generator
 from sciml.training import History
 
@@ -86,6 +113,14 @@ class DeepONet(Learner):
 
     name: ClassVar[str] = "deeponet"
     kind: ClassVar[str] = "operator"
+    _constraints: ClassVar[dict[str, Constraint]] = {
+        "branch": WIDTHS, "trunk": sequence_of(POSITIVE_COUNT, min_len=0), "activation": choice(*ACTIVATIONS),
+        "pod_modes": optional(POSITIVE_COUNT), "steps": COUNT, "lr": POSITIVE, "schedule": choice(*SCHEDULES),
+        "final_lr": optional(POSITIVE), "batch_size": optional(POSITIVE_COUNT), "loss": choice(*LOSSES),
+        "normalize": BOOLEAN, "physics": optional(NAME), "physics_weight": NON_NEGATIVE,
+        "n_collocation": integer(2), "seed": SEED, "device": DEVICE, "dtype": DTYPE, "progress": BOOLEAN,
+        "checkpoint_dir": PATH, "checkpoint_every": POSITIVE_COUNT, "resume": BOOLEAN, "compile": BOOLEAN,
+    }
 
     def __init__(self, branch: Sequence[int] = (40, 40), trunk: Sequence[int] = (40, 40), activation: str = "relu",
                  pod_modes: int | None = None, steps: int = 10000, lr: float = 1e-3, schedule: str = "constant",
@@ -94,8 +129,9 @@ class DeepONet(Learner):
                  n_collocation: int = 101, seed: int = 0, device: str = "cpu", dtype: str = "float32",
                  progress: bool = False, checkpoint_dir: str | None = None, checkpoint_every: int = 1000,
                  resume: bool = False, compile: bool = False):
-        self.branch = tuple(branch)
-        self.trunk = tuple(trunk)
+        # tuples as documented; anything else is kept as given for _validate_params to name
+        self.branch = tuple(branch) if isinstance(branch, (list, tuple, np.ndarray)) else branch
+        self.trunk = tuple(trunk) if isinstance(trunk, (list, tuple, np.ndarray)) else trunk
         self.activation = activation
         self.pod_modes = pod_modes
         self.steps = steps
@@ -126,9 +162,8 @@ class DeepONet(Learner):
         collocation ``points``) are needed. Returns ``self`` with ``net_``,
         ``history_``, ``fit_time_``, ``n_parameters_`` set.
         """
+        self._validate_params()
         data = as_operator_data(inputs, outputs, points)
-        check_choice("loss", self.loss, LOSSES)
-        check_integer("steps", self.steps, 0)
         if data.outputs is None and self.physics is None:
             raise InvalidParameterError("DeepONet.fit needs outputs (or physics= for physics-only training)")
         if self.pod_modes is not None and (not data.aligned or data.outputs is None):
@@ -142,7 +177,7 @@ class DeepONet(Learner):
                                   batch_size=self.batch_size, seed=self.seed)
         cbs = list(callbacks) + ([ProgressBar(desc="deeponet")] if self.progress else [])
         trainer = OperatorTrainer(config, cbs, self.checkpoint_dir, self.checkpoint_every, self.resume)
-        self.net_, self.layout_ = net, data.layout()
+        self.net_, self.layout_ = net, {**data.layout(), "point_bounds": _point_bounds(data, physics)}
         t0 = time.perf_counter()
         try:
             trainer.fit(list(net.parameters()), loss_fn, data.n)
@@ -152,7 +187,8 @@ class DeepONet(Learner):
             self.n_parameters_ = sum(p.numel() for p in net.parameters())
         return self
 
-    def _build(self, data: OperatorData, device: torch.device, dtype: torch.dtype) -> DeepONetNet:
+    def _layers(self, data: OperatorData) -> tuple[list[int], list[int] | None, int]:
+        """Branch widths, trunk widths (None for POD) and the number of POD points, checked."""
         for w in (*self.branch, *self.trunk):
             check_integer("layer width", w, 1)
         if not self.branch or (self.pod_modes is None and (not self.trunk or self.trunk[-1] != self.branch[-1])):
@@ -167,6 +203,21 @@ class DeepONet(Learner):
                 raise InvalidParameterError(f"pod_modes={p} exceeds the rank bound {min(data.n * data.c, n_pod)}")
             branch[-1] = p
         trunk = None if self.pod_modes is not None else [data.d, *self.trunk]
+        return branch, trunk, n_pod
+
+    def _network_size(self, data: OperatorData) -> NetworkSize:
+        """What the network for ``data`` will hold (its state dict), counted before it is built."""
+        branch, trunk, n_pod = self._layers(data)
+        count = DeepONetNet.count(branch, trunk, data.c, data.d, pod_modes=branch[-1] if n_pod else 0,
+                                  n_pod_points=n_pod)
+        return NetworkSize(count, per_point=data.d + sum(trunk or ()))
+
+    def _build(self, data: OperatorData, device: torch.device, dtype: torch.dtype,
+               training: bool = True) -> DeepONetNet:
+        """The network for ``data``; :class:`~equations.errors.ResourceError` first if it would not fit."""
+        check_network(f"the DeepONet network for {data.m} sensors", self._network_size(data), dtype,
+                      training=training)
+        branch, trunk, n_pod = self._layers(data)
         return DeepONetNet(branch, trunk, self.activation, data.c, data.d, pod_modes=branch[-1] if n_pod else 0,
                            n_pod_points=n_pod, generator=torch_generator(self.seed, device), device=device,
                            dtype=dtype)
@@ -290,6 +341,7 @@ class DeepONet(Learner):
                 raise InvalidParameterError("predict needs points (the model was not fitted on shared points)")
             points = np.asarray(layout["points"])
         y = query_points(points, layout["d"], u.shape[0])
+        _warn_outside_training(self, y)
         if net.is_pod and (y.ndim == 3 or not np.array_equal(y, np.asarray(layout["points"]))):
             raise InvalidParameterError("a POD-DeepONet predicts at its training points only")
         dtype, device = net.bias.dtype, net.bias.device
@@ -327,25 +379,72 @@ class DeepONet(Learner):
 
     @classmethod
     def load(cls, directory: str | Path) -> DeepONet:
-        """Rebuild a saved DeepONet; raises InvalidDataError for files that do not match."""
-        tensors, meta = load_bundle(directory)
+        """Rebuild a saved DeepONet; raises InvalidDataError for files that do not match.
+
+        The config is validated and the network it describes is counted
+        against the weights file's header and the available memory before
+        anything is built or read (:func:`sciml.memory.check_saved`).
+        """
+        meta, shapes = bundle_header(directory)
         if meta.get("learner") != cls.name:
             raise InvalidDataError(f"{directory} does not hold a saved {cls.name} model")
         try:
             learner = cls(**meta["params"])
+            learner._validate_params()
             layout = dict(meta["layout"])
-            layout["points"] = tensors.pop("layout.points").numpy() if layout["points"] else None
             history = History.from_dict(meta["history"])
-            data = OperatorData.from_layout(layout)
-            net = learner._build(data, resolve_device(learner.device), resolve_dtype(learner.dtype))
-            net.load_state_dict(tensors, strict=True)
             fit_time = float(meta["fit_time_s"])
+            data = OperatorData.from_layout({**layout, "points": None})
+            layout["point_bounds"] = _checked_bounds(layout.get("point_bounds"), data.d)
+            size = learner._network_size(data)
+        except MALFORMED_CONFIG as exc:
+            raise InvalidDataError(f"{directory}: malformed model ({type(exc).__name__}: {exc})") from None
+        check_saved(directory, size, learner.dtype, shapes, tensors_file_bytes(directory))
+        tensors = bundle_tensors(directory)
+        try:
+            layout["points"] = tensors.pop("layout.points").numpy() if layout["points"] else None
+            data = OperatorData.from_layout(layout)
+            net = learner._build(data, resolve_device(learner.device), resolve_dtype(learner.dtype), training=False)
+            net.load_state_dict(tensors, strict=True)
         except MALFORMED_CONFIG as exc:
             raise InvalidDataError(f"{directory}: malformed model ({type(exc).__name__}: {exc})") from None
         learner.net_, learner.layout_, learner.history_ = net, layout, history
         learner.fit_time_ = fit_time
         learner.n_parameters_ = sum(p.numel() for p in net.parameters())
         return learner
+
+
+def _point_bounds(data: OperatorData, physics: PhysicsLoss | None) -> list[list[float]] | None:
+    """``[lower, upper]`` per point coordinate of the training (or collocation) points; None if there are none."""
+    pts = data.points if data.points is not None else (physics.points if physics is not None else None)
+    if pts is None:
+        return None
+    flat = np.asarray(pts, dtype=float).reshape(-1, data.d)
+    return [flat.min(0).tolist(), flat.max(0).tolist()]
+
+
+def _checked_bounds(bounds: Any, d: int) -> list[list[float]] | None:
+    """Saved point bounds as ``[lower, upper]`` of ``d`` finite numbers each; ValueError (a malformed model) else."""
+    if bounds is None:  # absent: a model saved before the bounds were recorded
+        return None
+    arr = np.asarray(bounds, dtype=float)  # raises ValueError/TypeError for ragged or non-numeric lists
+    if arr.shape != (2, d) or not np.isfinite(arr).all() or (arr[0] > arr[1]).any():
+        raise ValueError(f"layout point_bounds must be [lower, upper] with {d} finite numbers each, lower <= upper")
+    return arr.tolist()
+
+
+def _warn_outside_training(learner: DeepONet, y: np.ndarray) -> None:
+    """ExtrapolationWarning (once per learner) for output points outside the training points' range."""
+    bounds = learner.layout_.get("point_bounds")
+    if not bounds:  # a model saved before the bounds were recorded
+        return
+    lo, hi = np.asarray(bounds[0], dtype=float), np.asarray(bounds[1], dtype=float)
+    tol = OUTSIDE_RTOL * np.maximum(hi - lo, np.abs(hi) + np.abs(lo) + 1.0)
+    flat = y.reshape(-1, y.shape[-1])
+    excess = np.maximum(np.maximum(lo - tol - flat, flat - hi - tol), 0.0)
+    box = " x ".join(f"[{a:g}, {b:g}]" for a, b in zip(lo, hi))
+    warn_extrapolation(learner, np.sqrt((excess**2).sum(axis=1)), f"the training points' range {box}",
+                       stacklevel=4)
 
 
 def _std(a: np.ndarray) -> float:

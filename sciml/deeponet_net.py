@@ -93,6 +93,19 @@ class DeepONetNet(nn.Module):
                                  ("pod_mean", (n_outputs, n_pod_points), 0.0)):
             self.register_buffer(key, torch.full(shape, fill, dtype=dtype, device=device))
 
+    @staticmethod
+    def count(branch: Sequence[int], trunk: Sequence[int] | None, n_outputs: int, n_points_dim: int, *,
+              pod_modes: int = 0, n_pod_points: int = 0) -> int:
+        """Numbers in the state dict the constructor makes with these arguments (parameters and buffers)."""
+
+        def layers(sizes: Sequence[int]) -> int:
+            return sum(i * o + o for i, o in zip(sizes[:-1], sizes[1:]))
+
+        p = int(branch[-1])
+        params = layers([*branch[:-1], p * n_outputs]) + (layers(trunk) if trunk is not None else 0) + n_outputs
+        buffers = 2 + 2 * n_points_dim + 2 * n_outputs + n_pod_points * pod_modes + n_outputs * n_pod_points
+        return params + buffers
+
     @property
     def is_pod(self) -> bool:
         return len(self.trunk) == 0

@@ -5,6 +5,13 @@ the :class:`~sciml.training.Trainer` minimises) and says how to predict; this
 base turns its optimiser settings into stages, runs the trainer with the
 callbacks, and saves / loads the weights (safetensors) and the configuration
 (JSON) without pickle.
+
+It also guards the shared entry points: ``fit`` validates the hyperparameters
+and refuses networks (and collocation sets) that would not fit in memory
+before building them, ``load`` compares the saved config with the weights
+file's header before building anything, and ``predict`` warns once
+(:class:`~equations.errors.ExtrapolationWarning`) when asked for points
+outside the domain.
 """
 
 from __future__ import annotations
@@ -20,12 +27,39 @@ import torch
 
 from equations import Equation, create
 from equations.errors import InvalidDataError, InvalidParameterError
-from sciml.base import Learner
+from sciml.activations import ACTIVATIONS
+from sciml.base import Learner, warn_extrapolation
 from sciml.callbacks import Callback, ProgressBar
-from sciml.checkpoint import MALFORMED_CONFIG, jsonable_params, load_bundle, save_bundle
+from sciml.checkpoint import (
+    MALFORMED_CONFIG,
+    bundle_header,
+    bundle_tensors,
+    jsonable_params,
+    save_bundle,
+    tensors_file_bytes,
+)
+from sciml.memory import NetworkSize, check_network, check_saved, itemsize
 from sciml.networks import MLP
+from sciml.params import (
+    BOOLEAN,
+    COUNT,
+    DEVICE,
+    DTYPE,
+    NON_NEGATIVE,
+    PATH,
+    POSITIVE,
+    POSITIVE_COUNT,
+    SEED,
+    WIDTHS,
+    Constraint,
+    choice,
+    mapping_of,
+    optional,
+    real,
+)
 from sciml.pinn_objective import check_points
 from sciml.runtime import dtype_name, resolve_dtype
+from sciml.sampling import METHODS
 from sciml.training import LBFGS, Adam, History, Objective, Stage, Trainer
 
 L = TypeVar("L", bound="FieldLearner")
@@ -56,6 +90,18 @@ class FieldLearner(Learner):
     resume: bool
     dtype: str
 
+    # the settings every field learner has (a subclass adds its own)
+    _constraints: ClassVar[dict[str, Constraint]] = {
+        "hidden": WIDTHS, "activation": choice(*ACTIVATIONS), "sampling": choice(*METHODS),
+        "resample_every": COUNT, "weights": optional(mapping_of(NON_NEGATIVE)),
+        "adam_steps": COUNT, "lr": POSITIVE, "final_lr": optional(POSITIVE), "lbfgs_iter": COUNT,
+        "lbfgs_dtype": choice(None, "float32", "float64"), "lbfgs_resample": BOOLEAN,
+        "compile": choice(True, False, "auto"), "progress": BOOLEAN, "checkpoint_dir": PATH,
+        "checkpoint_every": POSITIVE_COUNT, "resume": BOOLEAN, "stall_window": POSITIVE_COUNT,
+        "stall_rtol": optional(real(0.0, 1.0, low_open=True, high_open=True)),
+        "seed": SEED, "device": DEVICE, "dtype": DTYPE,
+    }
+
     # -- to implement --------------------------------------------------------------
     def _objective(self, equation: Equation, points: Mapping[str, np.ndarray] | None,
                    fitted: Mapping[str, Any] | None = None) -> Objective:
@@ -70,6 +116,14 @@ class FieldLearner(Learner):
         """Extra metadata saved with the model (and given back to :meth:`_objective` on load)."""
         return {}
 
+    def _network_size(self, equation: Equation) -> NetworkSize:
+        """What the networks for ``equation`` will hold, counted from the settings (nothing is built)."""
+        raise NotImplementedError
+
+    def _points_per_step(self) -> int:
+        """Collocation points one training step evaluates."""
+        raise NotImplementedError
+
     # -- shared -----------------------------------------------------------------
     def _stages(self) -> list[Stage]:
         stages: list[Stage] = []
@@ -78,6 +132,21 @@ class FieldLearner(Learner):
         if self.lbfgs_iter:
             stages.append(LBFGS(self.lbfgs_iter, self.lbfgs_dtype, resample=self.lbfgs_resample))
         return stages
+
+    def _check_size(self, equation: Equation) -> None:
+        """Refuse, before building anything, a network or point set whose training would not fit in memory.
+
+        Counted: the parameters with Adam's copies, the L-BFGS history (``2 *
+        history_size`` vectors in its precision) and, per collocation point,
+        its coordinates and one activation per unit: a lower bound.
+        """
+        size = self._network_size(equation)
+        history = 0.0
+        if self.lbfgs_iter:
+            precision = self.lbfgs_dtype or self.dtype
+            history = 2 * LBFGS(self.lbfgs_iter).history_size * size.saved * itemsize(precision)
+        check_network(f"training the {self.name} network for {equation.name}", size, self.dtype, training=True,
+                      points=self._points_per_step(), extra_bytes=history)
 
     def _use_compile(self) -> bool:
         if self.compile == "auto":
@@ -96,7 +165,18 @@ class FieldLearner(Learner):
 
         Returns ``self`` with ``equation_``, ``objective_``, ``history_``,
         ``n_parameters_`` and ``fit_time_`` set.
+
+        Raises
+        ------
+        InvalidParameterError
+            A hyperparameter has a bad value (named in the message).
+        ResourceError
+            The network or the collocation points would not fit in memory
+            (the estimate and the available memory in the message); nothing
+            was allocated.
         """
+        self._validate_params()
+        self._check_size(equation)
         stages = self._stages()
         objective = self._objective(equation, points)
         cbs = list(callbacks) + ([ProgressBar(desc=f"{self.name} {equation.name}")] if self.progress else [])
@@ -123,8 +203,13 @@ class FieldLearner(Learner):
             raise InvalidParameterError(f"this {type(self).__name__} is not fitted yet: call fit(equation) first")
 
     def _checked_points(self, points: np.ndarray) -> np.ndarray:
+        """Prediction points as a checked ``(n, d)`` array; warns once if some lie outside the domain."""
         self._check_fitted()
-        return check_points("prediction", points, len(self.equation_.domain.names))
+        domain = self.equation_.domain
+        x = check_points("prediction", points, len(domain.names))
+        where = f"the {self.equation_.name} domain (bounds {_bounds(domain.bounds)} in {', '.join(domain.names)})"
+        warn_extrapolation(self, domain.outside(x), where, stacklevel=4)
+        return x
 
     # -- persistence ----------------------------------------------------------------
     def save(self, directory: str | Path) -> None:
@@ -144,16 +229,28 @@ class FieldLearner(Learner):
 
     @classmethod
     def load(cls: type[L], directory: str | Path) -> L:
-        """Rebuild a saved learner; raises InvalidDataError for files that do not match."""
-        tensors, meta = load_bundle(directory)
+        """Rebuild a saved learner; raises InvalidDataError for files that do not match.
+
+        The config is validated and the network it describes is counted
+        against the weights file's header and the available memory before
+        anything is built or read (:func:`sciml.memory.check_saved`).
+        """
+        meta, shapes = bundle_header(directory)
         if meta.get("learner") != cls.name:
             raise InvalidDataError(f"{directory} does not hold a saved {cls.name} model")
         try:
             learner = cls(**meta["params"])
+            learner._validate_params()
             eq = create(meta["equation"]["name"], **meta["equation"]["parameters"])
             fitted = dict(meta["fitted"])
             history = History.from_dict(meta["history"])
             fit_time = float(meta["fit_time_s"])
+            size = learner._network_size(eq)
+        except MALFORMED_CONFIG as exc:
+            raise InvalidDataError(f"{directory}: malformed model config ({type(exc).__name__}: {exc})") from None
+        check_saved(directory, size, learner.dtype, shapes, tensors_file_bytes(directory))
+        tensors = bundle_tensors(directory)
+        try:
             objective = learner._objective(eq, None, fitted)  # builds the networks from the config
         except MALFORMED_CONFIG as exc:
             raise InvalidDataError(f"{directory}: malformed model config ({type(exc).__name__}: {exc})") from None
@@ -170,6 +267,10 @@ class FieldLearner(Learner):
                     target.copy_(tensors[key])
         learner._set_fitted(eq, objective, history, fit_time)
         return learner
+
+
+def _bounds(bounds: Sequence[tuple[float, float]]) -> str:
+    return " x ".join(f"[{float(lo):g}, {float(hi):g}]" for lo, hi in bounds)
 
 
 def _tensors(name: str, net: MLP) -> dict[str, torch.Tensor]:

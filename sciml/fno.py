@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from equations.errors import InvalidDataError, InvalidParameterError, check_integer
 from sciml.grid_operator import GridOperatorLearner
 from sciml.operator_layers import init_weight
+from sciml.params import POSITIVE_COUNT, Constraint, real
 from sciml.runtime import torch_generator
 
 
@@ -68,6 +69,13 @@ class FNONet(torch.nn.Module):
         self.proj2_w = init_weight((c_out, hidden, 1, 1), hidden, *args)
         self.proj2_b = init_weight((c_out,), hidden, *args)
 
+    @staticmethod
+    def count(c_in: int, c_out: int, width: int, modes: int, layers: int, hidden: int = 128) -> int:
+        """Numbers in the parameters the constructor makes with these arguments."""
+        lift = width * (c_in + 2) + width
+        fourier = layers * (2 * width * width * modes * modes * 2 + width * width + width)
+        return lift + fourier + hidden * width + hidden + c_out * hidden + c_out
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, _, nx, ny = x.shape
         gx = torch.linspace(0, 1, nx, device=x.device, dtype=x.dtype).view(1, 1, nx, 1).expand(b, 1, nx, ny)
@@ -102,6 +110,9 @@ class FNO(GridOperatorLearner):
     """
 
     name: ClassVar[str] = "fno"
+    _constraints: ClassVar[dict[str, Constraint]] = {
+        "width": POSITIVE_COUNT, "modes": POSITIVE_COUNT, "layers": POSITIVE_COUNT, "pad_fraction": real(0.0, 1.0),
+    }
 
     def __init__(self, width: int = 16, modes: int = 12, layers: int = 4, pad_fraction: float = 0.1,
                  **options: Any):
@@ -110,6 +121,9 @@ class FNO(GridOperatorLearner):
         self.layers = layers
         self.pad_fraction = pad_fraction
         super().__init__(**options)
+
+    def _parameter_count(self, c_in: int) -> int:
+        return FNONet.count(c_in, 1, self.width, self.modes, self.layers)
 
     def _network(self, c_in: int, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
         if not 0 <= self.pad_fraction <= 1:

@@ -107,6 +107,12 @@ class GaussianEmbedding(Embedding):
                                       requires_grad=learn_sigmas)
         self.truncation = 0.0
 
+    @staticmethod
+    def count(in_features: int, n_gaussians: int, channels: int, covariance: str = "diagonal") -> int:
+        """Numbers in the parameters: centres and log-widths ``(N, d)``, features ``(N, c)``, shears if full."""
+        shear = in_features * (in_features - 1) // 2 if covariance == "full" else 0
+        return n_gaussians * (2 * in_features + channels + shear)
+
     @property
     def n_gaussians(self) -> int:
         return self.means.shape[0]

@@ -22,14 +22,37 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from equations.errors import InvalidDataError, InvalidParameterError, check_choice, check_integer, is_finite_number
+from equations.errors import InvalidDataError, InvalidParameterError, check_integer, is_finite_number
 from sciml import distributed
 from sciml.base import Learner
 from sciml.callbacks import Callback, ProgressBar
-from sciml.checkpoint import MALFORMED_CONFIG, jsonable_params, load_bundle, save_bundle
+from sciml.checkpoint import (
+    MALFORMED_CONFIG,
+    bundle_header,
+    bundle_tensors,
+    jsonable_params,
+    save_bundle,
+    tensors_file_bytes,
+)
+from sciml.memory import NetworkSize, check_network, check_saved
 from sciml.operator_losses import LOSSES, relative_h1, relative_l2, relative_loss
 from sciml.operator_shapes import grid_batch
-from sciml.operator_training import OperatorTrainer, OperatorTraining
+from sciml.operator_training import SCHEDULES, OperatorTrainer, OperatorTraining
+from sciml.params import (
+    BOOLEAN,
+    COUNT,
+    DEVICE,
+    DTYPE,
+    NON_NEGATIVE,
+    PATH,
+    POSITIVE,
+    POSITIVE_COUNT,
+    SEED,
+    Constraint,
+    choice,
+    optional,
+    sequence_of,
+)
 from sciml.runtime import dtype_name, resolve_device, resolve_dtype
 from sciml.training import History
 
@@ -109,6 +132,12 @@ class GridOperatorLearner(Learner):
 
     kind: ClassVar[str] = "operator"
     channels_last: ClassVar[bool] = False  # NHWC layout: ~1.5x faster 3×3 convolutions on CPU
+    _constraints: ClassVar[dict[str, Constraint]] = {
+        "epochs": COUNT, "batch_size": POSITIVE_COUNT, "lr": POSITIVE, "schedule": choice(*SCHEDULES),
+        "final_lr": optional(POSITIVE), "weight_decay": NON_NEGATIVE, "loss": choice(*LOSSES),
+        "extent": sequence_of(POSITIVE, length=2), "seed": SEED, "device": DEVICE, "dtype": DTYPE,
+        "progress": BOOLEAN, "checkpoint_dir": PATH, "checkpoint_every": POSITIVE_COUNT, "resume": BOOLEAN,
+    }
 
     def __init__(self, epochs: int = 100, batch_size: int = 8, lr: float = 1e-3, schedule: str = "one_cycle",
                  final_lr: float | None = None, weight_decay: float = 1e-4, loss: str = "h1",
@@ -122,7 +151,8 @@ class GridOperatorLearner(Learner):
         self.final_lr = final_lr
         self.weight_decay = weight_decay
         self.loss = loss
-        self.extent = tuple(extent)
+        # a tuple as documented; anything else is kept as given, for _validate_params to name
+        self.extent = tuple(extent) if isinstance(extent, (list, tuple, np.ndarray)) else extent
         self.seed = seed
         self.device = device
         self.dtype = dtype
@@ -134,7 +164,14 @@ class GridOperatorLearner(Learner):
     def _network(self, c_in: int, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
         raise NotImplementedError
 
-    def _build(self, c_in: int) -> torch.nn.Module:
+    def _parameter_count(self, c_in: int) -> int:
+        """Numbers in the state dict of the network for ``c_in`` input channels, counted before it is built."""
+        raise NotImplementedError
+
+    def _build(self, c_in: int, training: bool = True) -> torch.nn.Module:
+        """The network; :class:`~equations.errors.ResourceError` first if it would not fit in memory."""
+        check_network(f"the {self.name} network", NetworkSize(self._parameter_count(c_in)), self.dtype,
+                      training=training)
         net = self._network(c_in, resolve_device(self.device), resolve_dtype(self.dtype))
         return net.to(memory_format=torch.channels_last) if self.channels_last else net  # type: ignore[call-overload]
 
@@ -146,9 +183,9 @@ class GridOperatorLearner(Learner):
 
         Returns ``self`` with ``net_``, ``history_``, ``evaluations_``, ``fit_time_``, ``n_parameters_``.
         """
+        self._validate_params()
         u, s = as_fields(inputs, outputs)
         assert s is not None
-        check_choice("loss", self.loss, LOSSES)
         n = u.shape[0]
         bs = check_integer("batch_size", self.batch_size, 1)
         if bs > n:
@@ -242,19 +279,31 @@ class GridOperatorLearner(Learner):
 
     @classmethod
     def load(cls, directory: str | Path) -> GridOperatorLearner:
-        """Rebuild a saved model; :class:`InvalidDataError` for files that do not match."""
-        tensors, meta = load_bundle(directory)
+        """Rebuild a saved model; :class:`InvalidDataError` for files that do not match.
+
+        The config is validated and the network it describes is counted
+        against the weights file's header and the available memory before
+        anything is built or read (:func:`sciml.memory.check_saved`).
+        """
+        meta, shapes = bundle_header(directory)
         if meta.get("learner") != cls.name:
             raise InvalidDataError(f"{directory} does not hold a saved {cls.name} model")
         try:
             learner = cls(**meta["params"])
+            learner._validate_params()
+            size = NetworkSize(learner._parameter_count(1))
+        except MALFORMED_CONFIG as exc:
+            raise InvalidDataError(f"{directory}: malformed model ({type(exc).__name__}: {exc})") from None
+        check_saved(directory, size, learner.dtype, shapes, tensors_file_bytes(directory))
+        tensors = bundle_tensors(directory)
+        try:
             learner.stats_, learner.grid_ = dict(meta["stats"]), list(meta["grid"])
             for key in ("in_mean", "in_std", "out_scale"):  # the normalisation predict divides by
                 value = learner.stats_[key]
                 if not is_finite_number(value) or (key != "in_mean" and value <= 0):
                     raise ValueError(f"stats {key} must be a finite number{'' if key == 'in_mean' else ' > 0'}, "
                                      f"got {value!r}")
-            net = learner._build(1)
+            net = learner._build(1, training=False)
             net.load_state_dict(tensors, strict=True)
             learner.history_ = History.from_dict(meta["history"])
             learner.net_, learner.evaluations_ = net, list(meta.get("evaluations", []))

@@ -11,7 +11,7 @@ state branch is evaluated on that label.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -21,7 +21,9 @@ from equations.errors import InvalidParameterError
 from sciml.embeddings import PeriodicEmbedding
 from sciml.field_learner import FieldLearner
 from sciml.lpinn_objective import LPINNObjective, lagrangian_form
+from sciml.memory import NetworkSize
 from sciml.networks import MLP
+from sciml.params import POSITIVE_COUNT, Constraint
 from sciml.runtime import numpy_rng, resolve_device, resolve_dtype, torch_generator
 from sciml.sampling import METHODS
 from sciml.training import Objective
@@ -59,9 +61,13 @@ class LPINN(FieldLearner):
     checkpoint_dir, checkpoint_every, resume
         Checkpoint during training (every ``checkpoint_every`` Adam steps and at
         each stage's end) and continue a killed run.
+    stall_rtol, stall_window
+        Stopping rule for stalled optimisation, as for :class:`sciml.PINN`.
     """
 
     name = "lpinn"
+    budgets: ClassVar[dict[str, dict[str, Any]]] = {"quick": {"adam_steps": 1000, "lbfgs_iter": 500}}
+    _constraints: ClassVar[dict[str, Constraint]] = {"n_points": POSITIVE_COUNT}
 
     def __init__(
         self,
@@ -85,6 +91,8 @@ class LPINN(FieldLearner):
         checkpoint_dir: str | None = None,
         checkpoint_every: int = 1000,
         resume: bool = False,
+        stall_rtol: float | None = 1e-2,
+        stall_window: int = 1000,
     ):
         self.hidden = hidden
         self.activation = activation
@@ -106,6 +114,17 @@ class LPINN(FieldLearner):
         self.checkpoint_dir = checkpoint_dir
         self.checkpoint_every = checkpoint_every
         self.resume = resume
+        self.stall_rtol = stall_rtol
+        self.stall_window = stall_window
+
+    def _network_size(self, equation: Equation) -> NetworkSize:
+        # two branches on (label, t); a periodic label is fed as (cos, sin)
+        widths = [2 + int(equation.domain.periodic("x")), *self.hidden, 1]
+        one = NetworkSize(MLP.count(widths), 4, 2 + sum(widths))
+        return one + one
+
+    def _points_per_step(self) -> int:
+        return int(self.n_points)
 
     def _build_net(self, equation: Equation, branch: int) -> MLP:
         domain = equation.domain

@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 
 from equations.errors import check_choice
 from sciml.grid_operator import GridOperatorLearner
 from sciml.operator_layers import PADDINGS, MgNONet
+from sciml.params import BOOLEAN, POSITIVE_COUNT, WIDTHS, Constraint, choice
 from sciml.runtime import torch_generator
 
 
@@ -45,16 +47,24 @@ class MgNO(GridOperatorLearner):
 
     name: ClassVar[str] = "mgno"
     channels_last: ClassVar[bool] = True
+    _constraints: ClassVar[dict[str, Constraint]] = {
+        "channels": POSITIVE_COUNT, "layers": POSITIVE_COUNT, "smoothing": WIDTHS, "padding": choice(*PADDINGS),
+        "restrict_residual": BOOLEAN,
+    }
 
     def __init__(self, channels: int = 24, layers: int = 5, smoothing: Sequence[int] = (1, 1, 1, 1, 1, 2),
                  padding: str = "zeros", restrict_residual: bool = False, **options: Any):
         self.channels = channels
         self.layers = layers
-        self.smoothing = tuple(smoothing)
+        # a tuple as documented; anything else is kept as given, for _validate_params to name
+        self.smoothing = tuple(smoothing) if isinstance(smoothing, (list, tuple, np.ndarray)) else smoothing
         self.padding = padding
         self.restrict_residual = restrict_residual
         options.setdefault("lr", 5e-4)
         super().__init__(**options)
+
+    def _parameter_count(self, c_in: int) -> int:
+        return MgNONet.count(c_in, 1, self.channels, self.layers, self.smoothing, self.restrict_residual)
 
     def _network(self, c_in: int, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
         check_choice("padding", self.padding, PADDINGS)

@@ -80,13 +80,18 @@ class MLP(nn.Module):
         hi = torch.tensor(upper, dtype=dtype, device=device)
         self.register_buffer("shift", (lo + hi) / 2)
         self.register_buffer("scale", 2.0 / (hi - lo))
-        n = sum(i * o + o for i, o in zip(self.widths[:-1], self.widths[1:]))
+        n = self.count(self.widths)
         self.flat = nn.Parameter(torch.zeros(n, dtype=dtype, device=device))
         with torch.no_grad():
             for w, _ in self.layers():
                 fan_out, fan_in = w.shape
                 std = math.sqrt(2.0 / (fan_in + fan_out))
                 w.copy_(torch.randn(w.shape, generator=generator, dtype=dtype, device=device) * std)
+
+    @staticmethod
+    def count(widths: Sequence[int]) -> int:
+        """Numbers in the flat parameter of layers ``widths[0] -> ... -> widths[-1]`` (weights and biases)."""
+        return sum(i * o + o for i, o in zip(widths[:-1], widths[1:]))
 
     def layers(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """``(W, b)`` views into the flat parameter, one pair per layer."""

@@ -14,12 +14,11 @@ size. Save/load: safetensors + JSON, no pickle.
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,14 +27,28 @@ from scipy.sparse.linalg import LinearOperator
 
 from equations.errors import (
     InvalidDataError,
-    InvalidParameterError,
     TrainingDivergedError,
     check_integer,
-    is_finite_number,
 )
-from sciml.checkpoint import MALFORMED_CONFIG, load_bundle, save_bundle
+from sciml.checkpoint import MALFORMED_CONFIG, bundle_header, bundle_tensors, save_bundle, tensors_file_bytes
+from sciml.memory import NetworkSize, check_network, check_saved
 from sciml.neural_cg_data import family_rhs, mixed_rhs, ritz_vectors
 from sciml.neural_cg_net import DCDMNet
+from sciml.params import (
+    BOOLEAN,
+    COUNT,
+    DEVICE,
+    DTYPE,
+    FRACTION,
+    NON_NEGATIVE,
+    POSITIVE,
+    POSITIVE_COUNT,
+    SEED,
+    Constraint,
+    choice,
+    sequence_of,
+    validate,
+)
 from sciml.runtime import dtype_name, numpy_rng, resolve_device, resolve_dtype
 from solvers.conjugate_directions import conjugate_directions
 from solvers.krylov import KrylovInfo
@@ -105,6 +118,16 @@ class NeuralCG:
         Torch device and precision of the network (float32 default).
     """
 
+    _constraints: ClassVar[dict[str, Constraint]] = {
+        "channels": POSITIVE_COUNT, "levels": COUNT, "pairs": COUNT, "coarse_pairs": COUNT, "recursive": BOOLEAN,
+        "gain": POSITIVE, "upsample": choice("nearest", "bilinear"), "k": POSITIVE_COUNT,
+        "lanczos_steps": POSITIVE_COUNT, "low": FRACTION, "weight": NON_NEGATIVE, "rhs_mix": FRACTION,
+        "rhs_lengths": Constraint(lambda v: sequence_of(POSITIVE, length=2)(v) and v[0] <= v[1],
+                                  "two numbers 0 < low <= high"),
+        "rhs_trajectory": FRACTION, "batch_size": POSITIVE_COUNT, "steps": POSITIVE_COUNT, "lr": NON_NEGATIVE,
+        "seed": SEED, "device": DEVICE, "dtype": DTYPE,
+    }
+
     def __init__(self, channels: int = 16, levels: int = 3, pairs: int = 1, coarse_pairs: int = 1,
                  recursive: bool = False, gain: float = 1.0, upsample: str = "nearest", *, k: int = 2,
                  lanczos_steps: int = 400,
@@ -112,18 +135,7 @@ class NeuralCG:
                  rhs_lengths: tuple[float, float] = (0.02, 0.2), rhs_trajectory: float = 0.0,
                  batch_size: int = 16, steps: int = 500, lr: float = 2e-3,
                  seed: int = 0, device: str = "cpu", dtype: str = "float32"):
-        for name, value in (("k", k), ("lanczos_steps", lanczos_steps), ("batch_size", batch_size), ("steps", steps),
-                            ("seed", seed)):
-            check_integer(name, value, 0 if name == "seed" else 1)
-        for name, number, low_end, high_end in (("low", low, 0.0, 1.0), ("rhs_mix", rhs_mix, 0.0, 1.0),
-                                                ("rhs_trajectory", rhs_trajectory, 0.0, 1.0),
-                                                ("weight", weight, 0.0, math.inf), ("lr", lr, 0.0, math.inf)):
-            if not (is_finite_number(number) and low_end <= number <= high_end):
-                raise InvalidParameterError(f"{name} must be a number in [{low_end}, {high_end}], got {number!r}")
-        if (not isinstance(rhs_lengths, (tuple, list)) or len(rhs_lengths) != 2
-                or not all(is_finite_number(v) and v > 0 for v in rhs_lengths)  # type: ignore[operator]
-                or rhs_lengths[0] > rhs_lengths[1]):
-            raise InvalidParameterError(f"rhs_lengths must be two numbers 0 < low <= high, got {rhs_lengths!r}")
+        validate("NeuralCG", {k: v for k, v in locals().items() if k in self._constraints}, self._constraints)
         self.channels, self.levels, self.pairs, self.coarse_pairs = channels, levels, pairs, coarse_pairs
         self.recursive, self.gain, self.upsample, self.low, self.weight = recursive, gain, upsample, low, weight
         self.rhs_mix, self.rhs_lengths = rhs_mix, (float(rhs_lengths[0]), float(rhs_lengths[1]))
@@ -131,10 +143,16 @@ class NeuralCG:
         self.k, self.lanczos_steps, self.batch_size, self.steps, self.lr = k, lanczos_steps, batch_size, steps, lr
         self.seed, self.device, self.dtype = seed, device, dtype
 
-    def _net(self) -> DCDMNet:
+    def _net(self, training: bool = True) -> DCDMNet:
+        """The network; :class:`~equations.errors.ResourceError` first if it would not fit in memory."""
+        check_network("the NeuralCG network", NetworkSize(self._parameter_count()), self.dtype, training=training)
         return DCDMNet(self.channels, self.levels, self.pairs, self.coarse_pairs, self.recursive,
                        gain=self.gain, upsample=self.upsample, seed=self.seed,
                        device=self.device, dtype=self.dtype)
+
+    def _parameter_count(self) -> int:
+        """Numbers in the network's state dict, counted before it is built."""
+        return DCDMNet.count(self.channels, self.levels, self.pairs, self.coarse_pairs, self.gain)
 
     def fit(self, systems: Sequence[PoissonSystem], steps: int | None = None,
             log: Callable[[str], None] | None = None, warm_start: bool = False) -> NeuralCG:
@@ -251,8 +269,13 @@ class NeuralCG:
 
     @classmethod
     def load(cls, directory: str | Path, device: str = "cpu", dtype: str | None = None) -> NeuralCG:
-        """A fitted model saved by :meth:`save` (optionally on another device / in another dtype)."""
-        tensors, meta = load_bundle(directory)
+        """A fitted model saved by :meth:`save` (optionally on another device / in another dtype).
+
+        The config is validated and the network it describes is counted
+        against the weights file's header and the available memory before
+        anything is built or read (:func:`sciml.memory.check_saved`).
+        """
+        meta, shapes = bundle_header(directory)
         if meta.get("kind") != "neural_cg":
             raise InvalidDataError(f"{directory}: not a saved NeuralCG model")
         try:
@@ -260,7 +283,13 @@ class NeuralCG:
             if dtype is not None:
                 params["dtype"] = dtype
             model = cls(**params)
-            net = model._net()
+            size = NetworkSize(model._parameter_count())
+        except MALFORMED_CONFIG as exc:
+            raise InvalidDataError(f"{directory}: malformed model ({type(exc).__name__}: {exc})") from None
+        check_saved(directory, size, model.dtype, shapes, tensors_file_bytes(directory))
+        tensors = bundle_tensors(directory)
+        try:
+            net = model._net(training=False)
             dt = resolve_dtype(model.dtype)
             net.load_state_dict({k: v.to(dt) for k, v in tensors.items()})
             model.net_, model.history_ = net.eval(), [float(x) for x in meta.get("history", [])]

@@ -111,6 +111,14 @@ class DCDMNet(nn.Module):
                 if isinstance(module, ResidualPair):
                     module.b.weight.mul_(0.1)
 
+    @staticmethod
+    def count(channels: int, levels: int, pairs: int, coarse_pairs: int, gain: float = 1.0) -> int:
+        """Numbers in the parameters the constructor makes with these arguments (3×3 convolutions with biases)."""
+        c = channels
+        pair = 2 * (9 * c * c + c)
+        stacks = 2 * pairs + levels * coarse_pairs + max(levels - 1, 0) * coarse_pairs
+        return (18 * c + c) + 2 * (9 * c * c + c) + stacks * pair + (c + 1) + (levels if gain != 1.0 else 0)
+
     def forward(self, r: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Directions for a batch of residual grids ``r`` ``(B, nx, ny)`` with the fluid ``mask`` ``(nx, ny)``."""
         if r.ndim != 3 or mask.shape != r.shape[1:]:

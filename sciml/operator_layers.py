@@ -181,6 +181,21 @@ class MgNONet(torch.nn.Module):
                       restrict_residual) for k in range(layers)])
         self.project = init_weight((c_out, channels, 1, 1), channels, generator, device, dtype)
 
+    @staticmethod
+    def count(c_in: int, c_out: int, channels: int, layers: int, smoothing: Sequence[int],
+              restrict_residual: bool = False) -> int:
+        """Numbers in the parameters the constructor makes with these arguments (3×3 and 1×1 kernels)."""
+        levels, coarse, iterations = len(smoothing), len(smoothing) - 1, sum(smoothing)
+        total = c_out * channels  # the projection
+        for k in range(layers):
+            cin = c_in if k == 0 else channels
+            # A (one fewer on the finest level) and S per iteration; R (cin), Pi and P (channels) per coarse level
+            smoothers = (2 * iterations - min(levels, 1)) * cin * channels
+            transfers = coarse * (cin * cin + 2 * channels * channels + (cin * channels if restrict_residual else 0))
+            mg = 9 * (smoothers + transfers)
+            total += mg + cin * channels + channels  # the layer's 1×1 convolution and bias
+        return total
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for layer in self.layers:
             x = layer(x)

@@ -11,7 +11,7 @@ the two are interchangeable in ``compare``. Fitted centres and widths are in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -20,7 +20,9 @@ from equations import Equation
 from equations.errors import InvalidParameterError
 from sciml.gaussian_covariance import precision
 from sciml.gaussians import GaussianEmbedding
+from sciml.memory import NetworkSize
 from sciml.networks import MLP
+from sciml.params import BOOLEAN, POSITIVE, POSITIVE_COUNT, Constraint, choice, optional
 from sciml.pinn import PINN
 from sciml.runtime import resolve_device, resolve_dtype, torch_generator
 
@@ -60,6 +62,12 @@ class PIG(PINN):
     """
 
     name = "pig"
+    budgets: ClassVar[dict[str, dict[str, Any]]] = {"quick": {"adam_steps": 1000, "lbfgs_iter": 300}}
+    _constraints: ClassVar[dict[str, Constraint]] = {
+        "n_gaussians": POSITIVE_COUNT, "sigma": POSITIVE, "channels": POSITIVE_COUNT,
+        "neighbours": optional(POSITIVE_COUNT), "learn_means": BOOLEAN, "learn_sigmas": BOOLEAN,
+        "covariance": choice("diagonal", "full"),
+    }
 
     def __init__(
         self,
@@ -106,6 +114,14 @@ class PIG(PINN):
         tuned = type(self)(**{**self.get_params(), **overrides, "covariance": "full"})
         tuned._start = {k: v.detach().clone() for k, v in self.model_.state_dict().items()}
         return tuned
+
+    def _network_size(self, equation: Equation) -> NetworkSize:
+        d = len(equation.domain.names)
+        widths = [self.channels, *self.hidden, 1]
+        gaussians = GaussianEmbedding.count(d, self.n_gaussians, self.channels, self.covariance)
+        # per point: one weight per Gaussian summed (all of them, or the nearest ``neighbours``)
+        per_point = d + (self.neighbours or self.n_gaussians) + sum(widths)
+        return NetworkSize(MLP.count(widths) + gaussians, 2 * d, per_point)
 
     def _build_net(self, equation: Equation) -> MLP:
         if self.embedding is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 from equations import available
 from validation import datasets
-from validation.cli import main
+from validation.cli import _key_values, main
 
 FAST = settings(max_examples=40, deadline=None, derandomize=True)
 OUT = ["--out", "/nonexistent-sciml-out/never-written"]
@@ -77,6 +78,60 @@ def test_compare_with_one_bad_value_exits_2_with_one_line(data: st.DataObject) -
     else:
         argv += ["--seed", data.draw(NEGATIVE)]
     _assert_clear_error(argv)
+
+
+# bad JSON values for known learner options, by the kind of value the option takes: NaN and infinities,
+# strings, negatives, non-integers, numbers beyond int64 or beyond memory, lists where scalars go
+BAD_FLOAT = ["NaN", "nan", "Infinity", "-Infinity", "1e400", '"fast"', "-1", "0", "[0.001]", "{}", "true", "null"]
+BAD_COUNT = ["NaN", '"x"', "-1", "2.5", "1e30", "100000000000000000000000", "[1]", "true", "null"]
+BAD_WIDTHS = ["[]", "[0]", '["a"]', "5", "[[20]]", "[2.5]", "[-3]", "[1000000000000]", "null", '"20,20"']
+BAD_CHOICE = ["1", '"bogus"', "[1]", "true", "{}"]
+BAD_FLAG = ['"yes"', "2", "[true]", "null"]
+NOT_ZERO = [*BAD_COUNT, "0"]
+KNOWN_OPTIONS = {  # option -> bad values, per learner (only options the learner has)
+    "pinn": {"lr": BAD_FLOAT, "final_lr": [v for v in BAD_FLOAT if v != "null"], "fourier_sigma": BAD_FLOAT,
+             "adam_steps": BAD_COUNT, "lbfgs_iter": BAD_COUNT, "seed": BAD_COUNT, "n_residual": NOT_ZERO,
+             "checkpoint_every": NOT_ZERO, "hidden": BAD_WIDTHS, "activation": BAD_CHOICE,
+             "sampling": BAD_CHOICE, "compile": ['"sometimes"', "2", "null"], "progress": BAD_FLAG,
+             "weights": ['{"residual": -1}', '{"residual": "x"}', '"x"', "[1]"],
+             "aas_uniform": [*(v for v in BAD_FLOAT if v != "0"), "1.5"]},
+    "lpinn": {"lr": BAD_FLOAT, "n_points": NOT_ZERO, "hidden": BAD_WIDTHS, "resume": BAD_FLAG,
+              "lbfgs_dtype": BAD_CHOICE},
+    "pig": {"n_gaussians": [*NOT_ZERO, "1000000000000"], "sigma": BAD_FLOAT, "covariance": BAD_CHOICE,
+            "lr": BAD_FLOAT, "channels": NOT_ZERO},
+}
+
+
+@FAST
+@given(st.data())
+def test_compare_with_a_bad_value_for_a_known_option_exits_2_with_one_line(data: st.DataObject) -> None:
+    """Regression: ``--set lr=nan`` or ``--set lr='"fast"'`` raised a TypeError with a traceback."""
+    learner = data.draw(st.sampled_from(sorted(KNOWN_OPTIONS)))
+    key = data.draw(st.sampled_from(sorted(KNOWN_OPTIONS[learner])))
+    value = data.draw(st.sampled_from(KNOWN_OPTIONS[learner][key]))
+    argv = ["compare", "burgers", "--learner", learner, "--set", f"{key}={value}", "--no-progress", *OUT]
+    # a network or point set too large for the memory is refused too; pinned, so it does not depend on the machine
+    with mock.patch("equations.resources.available_memory", return_value=8 * 2**30):
+        got, err = _run(argv)
+    assert got == 2 and "Traceback" not in err, (argv, got, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sciml: error: "), (argv, err)
+    assert key in lines[0] or "needs about" in lines[0], (argv, err)  # names the option, or the memory estimate
+
+
+def test_every_listed_bad_value_is_refused_before_training() -> None:
+    """The lists above hold no valid value (one would start a full training run inside the property test)."""
+    import equations
+    from equations.errors import InvalidParameterError, ResourceError
+    from sciml import create_learner
+
+    with mock.patch("equations.resources.available_memory", return_value=8 * 2**30):
+        for learner, options in KNOWN_OPTIONS.items():
+            for key, values in options.items():
+                for raw in values:
+                    value = _key_values([f"{key}={raw}"], "--set")[key]
+                    with pytest.raises((InvalidParameterError, ResourceError)):
+                        create_learner(learner, **{key: value})._check_size(equations.create("burgers"))
 
 
 @FAST
@@ -155,6 +210,8 @@ def test_data_out_naming_a_folder_is_refused_before_work(tmp_path: Path) -> None
 
 @pytest.mark.parametrize("argv", [["compare", "burgers", "--seed", "-1"], ["compare", "burgers", "--set", "seed=-1"],
                                   ["compare", "burgers", "--set", "dtype=[1]"],
+                                  ["compare", "burgers", "--set", "lr=nan"],
+                                  ["compare", "burgers", "--set", 'lr="fast"'],
                                   ["linsys", "--n", "8", "--method", "cg", "--rhs-seed", "-1"]])
 def test_cli_regressions(argv: list[str]) -> None:
     """Each raised a numpy ValueError or a TypeError with a traceback before."""

@@ -83,8 +83,9 @@ def test_aas_inside_reproducible_uniform_share_and_state_round_trip():
 
 
 def test_bad_parameters_raise():
-    for kw, match in [({"adaptive": "das"}, "adaptive must be one of"), ({"adaptive": "rar", "rar_points": 0},
-                      "rar_points must be an integer >= 1"), ({"aas_steps": 2.5}, "aas_steps must be an integer"),
+    for kw, match in [({"adaptive": "das"}, "adaptive must be one of"),
+                      ({"adaptive": "rar", "rar_points": 0}, "rar_points must be None or an integer >= 1"),
+                      ({"aas_steps": 2.5}, "aas_steps must be an integer"),
                       ({"aas_uniform": 1.5}, r"aas_uniform must be a number in \[0, 1\]"),
                       ({"aas_uniform": True}, "aas_uniform must be")]:
         with pytest.raises(InvalidParameterError, match=match):

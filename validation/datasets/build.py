@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,6 +10,7 @@ import numpy as np
 import xarray as xr
 
 from equations.errors import InvalidDataError, InvalidParameterError, check_integer
+from equations.resources import require_memory
 from sciml.operator_shapes import as_float_array
 from validation.datasets import manifest
 from validation.datasets.registry import DatasetSpec, get, resolve
@@ -37,7 +39,33 @@ def check_request(
     n = check_integer("n", n, 1)
     seed = check_integer("seed", seed, 0)
     res, full = resolve(spec, resolution, params)
+    check_memory(spec, n, res, full)
     return spec, n, seed, res, full
+
+
+#: Bytes per stored number while a dataset is made: float64 inputs and outputs, held twice (the
+#: samples and the assembled arrays, or the parts and their concatenation).
+BYTES_PER_NUMBER = 16
+
+
+def check_memory(spec: DatasetSpec, n: int, resolution: int, params: Mapping[str, Any]) -> None:
+    """Refuse (:class:`~equations.errors.ResourceError`) ``n`` samples whose inputs and outputs cannot fit.
+
+    Before the coordinate vectors are even made, a bound that needs none:
+    each output holds at least ``resolution`` numbers (the points of one
+    output axis) and each coordinate vector at most the resolution or the
+    largest integer parameter (``sensors``...). Then ``n`` times the numbers
+    per sample, :data:`BYTES_PER_NUMBER` bytes each (a lower bound: the
+    solver's own work arrays come on top).
+    """
+    dims = {*spec.input.dims, *spec.output.dims}
+    longest = max([resolution, *(v for v in params.values() if isinstance(v, int) and not isinstance(v, bool))])
+    require_memory(f"{n:,} samples of dataset {spec.name!r} at resolution {resolution} (at least)",
+                   n * resolution * BYTES_PER_NUMBER + 8 * longest * len(dims))
+    sizes = {dim: len(values) for dim, (values, _) in spec.coords(resolution, params).items()}
+    per_sample = math.prod(sizes[d] for d in spec.input.dims) + math.prod(sizes[d] for d in spec.output.dims)
+    require_memory(f"{n:,} samples of dataset {spec.name!r} at resolution {resolution} ({per_sample:,} numbers "
+                   "each)", n * per_sample * BYTES_PER_NUMBER)
 
 
 def assemble(
