@@ -216,6 +216,9 @@ def test_dataset_that_cannot_fit_is_refused_before_work(memory, tmp_path: Path):
     assert list(tmp_path.iterdir()) == []  # no work folder, no part written
     code, err = _cli(["data", "darcy", "--n", "1000000", "--resolution", "85", "--no-progress", "--out", str(out)])
     assert code == 2 and err.count("\n") == 1 and "215.3 GiB" in err
+    # the user's own inputs: a resolution far beyond them is refused before the solver runs
+    with pytest.raises(ResourceError, match=r"^3 samples of dataset 'antiderivative' at resolution 100000000000"):
+        datasets.from_inputs("antiderivative", np.ones((3, 10)), resolution=10**11)
 
 
 # -- loading -------------------------------------------------------------------------------------------------------

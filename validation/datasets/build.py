@@ -196,6 +196,7 @@ def from_inputs(name: str, inputs: Any, *, resolution: int | None = None, **para
     if resolution is None and shared:  # the input lives on the output grid: its size is the resolution
         resolution = sizes[shared[0]]
     res, full = resolve(spec, resolution, params)
+    check_memory(spec, len(u), res, full)  # the outputs (a --resolution of the user's choosing) must fit too
     coords = spec.coords(res, full)
     expected = tuple(len(coords[dim][0]) for dim in spec.input.dims)
     if u.shape[1:] != expected:
