@@ -157,11 +157,7 @@ def lookup(equation: Equation, method: str | None = None) -> tuple[str, SolverFn
             raise SpecMismatchError(f"{reason}; its closed form may not solve it. {_ADVICE}")
         return "exact", closed_form
     if table is None:
-        known = ", ".join(sorted(cls.__name__ for cls in _SOLVERS)) or "none"
-        raise UnknownNameError(
-            f"no classical solver is registered for {type(equation).__name__}; "
-            f"equations with a solver: {known}"
-        )
+        raise _no_solver(equation)
     if method is None:
         return candidates(equation)[0]
     if method not in table:
@@ -172,6 +168,13 @@ def lookup(equation: Equation, method: str | None = None) -> tuple[str, SolverFn
     if reason:
         raise SpecMismatchError(f"{reason}. {_ADVICE}")
     return method, table[method]
+
+
+def _no_solver(equation: Equation) -> UnknownNameError:
+    known = ", ".join(sorted(cls.__name__ for cls in _SOLVERS)) or "none"
+    return UnknownNameError(
+        f"no classical solver is registered for {type(equation).__name__}; equations with a solver: {known}"
+    )
 
 
 def candidates(equation: Equation) -> list[tuple[str, SolverFn]]:
@@ -186,7 +189,7 @@ def candidates(equation: Equation) -> list[tuple[str, SolverFn]]:
     """
     table = _table(type(equation))
     if table is None:
-        return [lookup(equation, "__none__")]  # raises the UnknownNameError listing what exists
+        raise _no_solver(equation)
     found = [(name, table[name]) for name in table if mismatch(equation, name) is None]
     if not found:
         raise refusal(equation)
