@@ -60,7 +60,7 @@ from sciml.params import (
 from sciml.pinn_objective import check_points
 from sciml.runtime import dtype_name, resolve_dtype
 from sciml.sampling import METHODS
-from sciml.training import LBFGS, Adam, History, Objective, Stage, Trainer
+from sciml.training import LBFGS, Adam, History, Objective, Stage, StallRule, Trainer
 
 L = TypeVar("L", bound="FieldLearner")
 
@@ -71,7 +71,7 @@ class FieldLearner(Learner):
     Subclasses keep the optimiser settings as attributes (``adam_steps``,
     ``lr``, ``final_lr``, ``lbfgs_iter``, ``lbfgs_dtype``, ``lbfgs_resample``,
     ``compile``, ``progress``, ``checkpoint_dir``, ``checkpoint_every``, ``resume``,
-    ``dtype``) and
+    ``dtype``, ``stall_rtol``, ``stall_window``) and
     implement :meth:`_objective`, :meth:`_networks` and :meth:`predict`.
     """
 
@@ -89,6 +89,8 @@ class FieldLearner(Learner):
     checkpoint_every: int
     resume: bool
     dtype: str
+    stall_rtol: float | None
+    stall_window: int
 
     # the settings every field learner has (a subclass adds its own)
     _constraints: ClassVar[dict[str, Constraint]] = {
@@ -127,10 +129,11 @@ class FieldLearner(Learner):
     # -- shared -----------------------------------------------------------------
     def _stages(self) -> list[Stage]:
         stages: list[Stage] = []
+        stall = StallRule(self.stall_rtol, self.stall_window)
         if self.adam_steps:
-            stages.append(Adam(self.adam_steps, self.lr, self.final_lr))
+            stages.append(Adam(self.adam_steps, self.lr, self.final_lr, stall=stall))
         if self.lbfgs_iter:
-            stages.append(LBFGS(self.lbfgs_iter, self.lbfgs_dtype, resample=self.lbfgs_resample))
+            stages.append(LBFGS(self.lbfgs_iter, self.lbfgs_dtype, resample=self.lbfgs_resample, stall=stall))
         return stages
 
     def _check_size(self, equation: Equation) -> None:

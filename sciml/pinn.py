@@ -128,9 +128,20 @@ class PINN(FieldLearner):
         Checkpoint there during training; ``resume=True`` continues a killed run.
     checkpoint_every : int
         Adam steps between checkpoints (every stage's end is checkpointed too).
+    stall_rtol : float or None
+        Stopping rule for stalled optimisation: a stage (Adam or L-BFGS) ends
+        when its best loss fell by less than this fraction over the last
+        ``stall_window`` steps (the window restarts when points are redrawn);
+        the reason is recorded in ``history_.stages[i]["stop"]``. None: off.
+    stall_window : int
+        Steps (or L-BFGS iterations) the stopping rule looks back.
     """
 
     name = "pinn"
+    # about a minute on 2 cores for Burgers (README, BENCHMARKS.md); eager, since a compile costs 10-60 s
+    budgets: ClassVar[dict[str, dict[str, Any]]] = {
+        "quick": {"adam_steps": 1500, "lbfgs_iter": 1500, "resample_every": 500},
+    }
     _constraints: ClassVar[dict[str, Constraint]] = {
         "embedding": choice(None, "periodic", "fourier"), "fourier_features": POSITIVE_COUNT,
         "fourier_sigma": POSITIVE, "constraints": choice(*CONSTRAINTS), "n_residual": POSITIVE_COUNT,
@@ -177,6 +188,8 @@ class PINN(FieldLearner):
         checkpoint_dir: str | None = None,
         checkpoint_every: int = 1000,
         resume: bool = False,
+        stall_rtol: float | None = 1e-2,
+        stall_window: int = 1000,
     ):
         self.hidden = hidden
         self.activation = activation
@@ -213,6 +226,8 @@ class PINN(FieldLearner):
         self.checkpoint_dir = checkpoint_dir
         self.checkpoint_every = checkpoint_every
         self.resume = resume
+        self.stall_rtol = stall_rtol
+        self.stall_window = stall_window
 
     # -- fitting ------------------------------------------------------------------
     def _hard(self, equation: Equation) -> bool:
