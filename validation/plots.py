@@ -108,16 +108,16 @@ def _line_panels(ds: xr.Dataset, learners: list[str], times: int) -> list[Callab
     panels: list[Callable[[Any], None]] = []
     if "t" in dims and space:  # evolution: u(x) at fixed times (other space dims at their middle)
         middle = {d: ds.sizes[d] // 2 for d in space[1:]}
-        at = "".join(f", {d} = {float(ds[d].values[i]):g}" for d, i in middle.items())
+        at = "".join(f", {d} = {float(ds[d].values[i]):.3g}" for d, i in middle.items())
         for i in slice_indices(ds.sizes["t"], times):
-            title = f"t = {float(ds['t'].values[i]):g}{at}"
+            title = f"t = {float(ds['t'].values[i]):.3g}{at}"
             panels.append(partial(_lines, ds=ds, learners=learners, select={"t": i, **middle}, along=space[0],
                                   title=title))
     elif len(dims) == 2:  # steady 2-D: the two centrelines
         for along, across in (dims, dims[::-1]):
             j = ds.sizes[across] // 2
             panels.append(partial(_lines, ds=ds, learners=learners, select={across: j}, along=along,
-                                  title=f"centreline {across} = {float(ds[across].values[j]):g}"))
+                                  title=f"centreline {across} = {float(ds[across].values[j]):.3g}"))
     elif len(dims) == 1:  # a line already: its pointwise errors side by side
 
         def errors(ax: Any) -> None:
