@@ -140,7 +140,7 @@ class PINN(FieldLearner):
     name = "pinn"
     # about a minute on 2 cores for Burgers (README, BENCHMARKS.md); eager, since a compile costs 10-60 s
     budgets: ClassVar[dict[str, dict[str, Any]]] = {
-        "quick": {"adam_steps": 1500, "lbfgs_iter": 1500, "resample_every": 500},
+        "quick": {"adam_steps": 1000, "lbfgs_iter": 1500, "resample_every": 500},
     }
     _constraints: ClassVar[dict[str, Constraint]] = {
         "embedding": choice(None, "periodic", "fourier"), "fourier_features": POSITIVE_COUNT,
