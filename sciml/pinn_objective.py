@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import torch
@@ -122,9 +123,7 @@ class PINNObjective:
         self.causal = CausalSlabs(equation, causal, causal_slabs) if causal is not None else None
         self.balancer: LossBalancer | None = None
         self._frozen = False  # balancing weights are frozen during L-BFGS
-        # torch.compile fuses the many small element-wise ops of a step into a few
-        # kernels; it recompiles once per dtype (float32 Adam, float64 L-BFGS)
-        self._compiled = torch.compile(self._eager_loss, dynamic=False) if compile else None
+        self._compiled = _compile(self._eager_loss) if compile else None
         self.names = equation.domain.names
         self.plan = DerivativePlan(self.names, equation.derivatives)
         self._t_plan = DerivativePlan(self.names, ("t",)) if "t" in self.names else self.plan
@@ -201,11 +200,24 @@ class PINNObjective:
         return names
 
     def _ansatz_jets(self, x: torch.Tensor) -> tuple[Jet, Jet]:
+        """Jets of the ansatz parts ``g`` and ``d`` at ``x``, as dense tensors in the objective's dtype.
+
+        ``torch.func`` forward mode returns two kinds of tensor that must not be
+        kept as loss constants: an identically zero derivative (``g_xx`` of a
+        linear ``g``, every derivative of ``g = 0``) is an efficient ZeroTensor
+        without storage (``data_ptr() == 0``), which TorchInductor's CPU
+        kernels read anyway -- a segmentation fault (pytorch/pytorch#197067,
+        reproduced in ``tests/test_compile_safety.py``) -- and a tangent
+        of ``python_float * x`` comes back float64 for float32 ``x``
+        (pytorch/pytorch#160513), which silently turned float32 residuals into
+        float64 ones. Both are copied into fresh storage of ``x``'s dtype.
+        """
         def part(k: int):
             return lambda p: self._ansatz(dict(zip(self.names, p)))[k]
 
         with torch.no_grad():
-            return autodiff_jet(part(0), x, self.plan), autodiff_jet(part(1), x, self.plan)
+            g, d = autodiff_jet(part(0), x, self.plan), autodiff_jet(part(1), x, self.plan)
+            return _dense_jet(g, x), _dense_jet(d, x)
 
     # -- Objective protocol -----------------------------------------------------------
     def parameters(self) -> list[torch.nn.Parameter]:
@@ -234,13 +246,19 @@ class PINNObjective:
         return ansatz
 
     def loss(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The weighted total and the parts (compiled when asked for, eager after a failed compile).
+
+        Compilation happens at the first call per dtype (float32 Adam, then the
+        float64 recompile of L-BFGS): a failure that Python can catch there, or
+        in a later call, switches this objective to eager for good, with one
+        warning.
+        """
         if self._compiled is None:
             return self._eager_loss()
         try:
             return self._compiled()
         except Exception as exc:  # no C++ compiler, unsupported backend...: stay correct, run eager
-            warnings.warn(f"torch.compile failed ({type(exc).__name__}: {exc}); training continues eagerly",
-                          RuntimeWarning, stacklevel=2)
+            _warn_eager(exc)
             self._compiled = None
             return self._eager_loss()
 
@@ -367,6 +385,49 @@ class PINNObjective:
             self.balancer.load_state_tensors(
                 {k.removeprefix("balance."): v for k, v in tensors.items() if k.startswith("balance.")})
         self._prepare()
+
+
+#: Compiled graphs of the loss kept per process. Dynamo caches them on the code
+#: object of ``_eager_loss``, shared by every objective, and silently runs
+#: eagerly once the cache is full (8 by default): with two graphs per fit
+#: (float32, float64), from the fifth model of a process on (a benchmark table,
+#: ``compare`` with several learners) training was 3x slower without a word.
+RECOMPILE_LIMIT = 64
+_COMPILE_PARAMETERS = inspect.signature(torch.compile).parameters
+
+
+def _compile(fn: Callable[[], tuple[torch.Tensor, dict[str, torch.Tensor]]]) -> Callable | None:
+    """``fn`` through ``torch.compile``, or None (with the fallback warning) if that raises already.
+
+    ``dynamic=False``: a graph specialised to the point counts fuses the many
+    small element-wise ops of a step into a few kernels; graphs for equal
+    shapes and dtypes are shared across objectives (the seeds of one recipe
+    compile once).
+    """
+    # older torch versions have no per-call limit and keep the global one
+    limit = {"recompile_limit": RECOMPILE_LIMIT} if "recompile_limit" in _COMPILE_PARAMETERS else {}
+    try:
+        return torch.compile(fn, dynamic=False, **limit)  # type: ignore[call-overload]
+    except Exception as exc:  # e.g. a Python version torch.compile does not support
+        _warn_eager(exc)
+        return None
+
+
+def _warn_eager(exc: Exception) -> None:
+    warnings.warn(f"torch.compile failed ({type(exc).__name__}: {exc}); training continues eagerly",
+                  RuntimeWarning, stacklevel=3)
+
+
+def _dense_jet(jet: Jet, like: torch.Tensor) -> Jet:
+    """``jet`` with every tensor copied into fresh contiguous storage of ``like``'s dtype and device.
+
+    ``Tensor.to(dtype)`` returns a ZeroTensor itself when the dtype already
+    matches; a copy into a new ``empty`` tensor always allocates storage.
+    """
+    def dense(v: torch.Tensor) -> torch.Tensor:
+        return torch.empty(v.shape, dtype=like.dtype, device=like.device).copy_(v)
+
+    return Jet(dense(jet.value), {k: dense(jet[k]) for k in jet.keys()})
 
 
 def _as_vector(values: object, x: torch.Tensor) -> torch.Tensor:
