@@ -55,8 +55,10 @@ class PIG(PINN):
         :meth:`full_covariance`, the paper's fine-tuning step).
     compile : bool or "auto"
         Off by default: the Gaussian jet is already a few matmuls and one
-        ``exp``, so there is little to fuse, and torch 2.13's inductor crashed
-        (segmentation fault) compiling the Helmholtz loss on CPU.
+        ``exp``, so there is little to fuse, and compiling took 84 s for the
+        Helmholtz loss (its steady speed-up is not measured). The segmentation
+        fault once seen there (a storage-less ZeroTensor ansatz jet read by
+        inductor) is fixed in :mod:`sciml.pinn_objective`.
     **options
         Any other :class:`PINN` argument (constraints, points, causal, seed...).
     """

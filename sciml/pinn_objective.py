@@ -245,6 +245,11 @@ class PINNObjective:
         assert ansatz is not None  # hard constraints are only chosen for equations with an ansatz
         return ansatz
 
+    @property
+    def compiles(self) -> bool:
+        """Whether the loss runs through ``torch.compile`` (its first call per dtype compiles)."""
+        return self._compiled is not None
+
     def loss(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The weighted total and the parts (compiled when asked for, eager after a failed compile).
 

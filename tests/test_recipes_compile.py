@@ -3,15 +3,17 @@
 A crash inside compiled code kills the process (issue 16: the Legendre and
 hypergeometric recipes segfaulted in TorchInductor), so the recipes run in
 child processes (``tests/recipe_compile_child.py``) at a tiny budget (3 Adam
-steps, 2 float64 L-BFGS iterations, points redrawn and loss weights updated
-once in between) with ``compile=True``: a child killed by a signal fails with
+steps, and with ``SCIML_RECIPE_SWEEP=full`` 2 float64 L-BFGS iterations;
+points redrawn and loss weights updated once in between) with ``compile=True``: a child killed by a signal fails with
 the signal and the recipe that was running named. Each recipe must end with a
 finite loss, its loss still compiled (no fallback to eager, no dynamo
 recompile limit hit).
 
-Compilation dominates the time (two graphs per recipe: float32 Adam and
-float64 L-BFGS; tens of seconds each for the C++ kernels on a cold inductor
-cache, about a second each once TorchInductor's on-disk cache holds them).
+Compilation dominates the time (tens of seconds per graph for the C++ kernels
+on a cold inductor cache, as in CI; about a second once TorchInductor's on-disk
+cache holds them). By default each recipe compiles its float32 Adam graph, where
+the segfault was; ``SCIML_RECIPE_SWEEP=full`` adds the float64 L-BFGS recompile
+(about twice the time: ~10 minutes cold for all recipes).
 Recipes are grouped so that those compiling the same graphs share a child,
 whose dynamo cache then holds them once, and the groups run on two
 single-threaded children at a time. Recipes of learners that never compile
@@ -51,6 +53,8 @@ NOT_LEARNER_RECIPES = {
     "mgno_darcy": "optimiser settings of MgNO / FNO, which have no compile option",
     "mgno_darcy_10min": "optimiser settings of MgNO / FNO, which have no compile option",
     "lshape_pinn": "timings and errors only; the recipe is not stored",
+    "main_job": "timings and errors of the README command; its recipe, the PINN quick budget, is below the "
+                "size that compiles",
     "neural_cg": "the neural preconditioner's training stages; it has no compile option",
     "poisson_solvers": "classical solvers and their numba compile times; no learner",
 }
