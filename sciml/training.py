@@ -284,14 +284,13 @@ class Trainer:
             self.step += 1
             self._record(value, parts)
             save = bool(self.checkpoint_dir and self.checkpoint_every and (k + 1) % self.checkpoint_every == 0)
-            if (save or k + 1 == stage.steps) and not all(bool(torch.isfinite(p).all()) for p in params):
+            stalled = watch.stalled(k, value)
+            if (save or stalled or k + 1 == stage.steps) and not all(bool(torch.isfinite(p).all()) for p in params):
                 # a step can turn the weights to NaN/Inf after a finite loss: never checkpoint or end on them
                 self._diverged(objective, params, good, math.nan, "Adam", what="the weights became")
             if save:
                 self._save(objective, opt, k + 1)
-            if watch.stalled(k, value) and k + 1 < stage.steps:
-                if not all(bool(torch.isfinite(p).all()) for p in params):
-                    self._diverged(objective, params, good, math.nan, "Adam", what="the weights became")
+            if stalled and k + 1 < stage.steps:
                 return watch.reason()
         return "budget"
 
