@@ -1,6 +1,6 @@
 """Memory checks made before large allocations: a request that cannot fit is refused up front.
 
-Grids (:meth:`equations.core.Domain.grid`), networks (:mod:`sciml.memory`) and
+Grids (:meth:`equations.core.Domain.grid`), networks (:mod:`sciml.core.memory`) and
 datasets (:mod:`validation.datasets`) estimate what they are about to allocate
 and call :func:`require_memory`, which raises
 :class:`~equations.errors.ResourceError` with the estimate and the available

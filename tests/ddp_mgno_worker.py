@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from sciml import MgNO
-from sciml.distributed import process_group, rank
+from sciml.core.distributed import process_group, rank
 
 
 def data() -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,6 @@
 """Bad input a user might type: typed one-line errors (or a warning) before any large allocation or any work.
 
-- bad values for known hyperparameters of every learner (:mod:`sciml.params`);
+- bad values for known hyperparameters of every learner (:mod:`sciml.core.params`);
 - grids, networks and datasets that cannot fit in memory (refused with the
   estimate and the memory available; the available memory is pinned here, so
   the tests do not depend on the machine);
@@ -30,12 +30,12 @@ import solvers
 from equations import resources
 from equations.errors import ExtrapolationWarning, InvalidDataError, InvalidParameterError, ResourceError
 from sciml import FNO, LPINN, PIG, PINN, DeepONet, MgNO, NeuralCG, create_learner
-from sciml.base import _LEARNERS
-from sciml.deeponet_net import DeepONetNet
-from sciml.fno import FNONet
-from sciml.networks import MLP
-from sciml.neural_cg_net import DCDMNet
-from sciml.operator_layers import MgNONet
+from sciml.accelerators.neural_cg.net import DCDMNet
+from sciml.core.base import _LEARNERS
+from sciml.core.networks import MLP
+from sciml.operators.deeponet.net import DeepONetNet
+from sciml.operators.grid.fno import FNONet
+from sciml.operators.grid.layers import MgNONet
 from validation import datasets
 from validation.cli import main
 from validation.compare import compare

@@ -7,7 +7,7 @@ efficient ZeroTensors, which have no storage (``data_ptr() == 0``). The
 objective kept them as loss constants; TorchInductor's CPU kernels read them
 as dense inputs: a load from address 0 (``vaddpd (%rdx,%rax,8)`` with
 ``rdx = 0`` under gdb). ``PINNObjective`` now copies the ansatz jets into
-fresh storage (:func:`sciml.pinn_objective._dense_jet`);
+fresh storage (:func:`sciml.field.pinn_objective._dense_jet`);
 :func:`test_inductor_still_segfaults_on_zero_tensors` says when torch no longer
 needs that.
 """
@@ -31,7 +31,7 @@ import torch
 import equations
 from equations import Equation, Legendre
 from sciml import PINN
-from sciml.pinn_objective import PINNObjective
+from sciml.field.pinn_objective import PINNObjective
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,7 +64,7 @@ def test_inductor_still_segfaults_on_zero_tensors() -> None:
         pytest.skip(f"torch.compile does not run here, so the workaround cannot be checked: {proc.stderr[-500:]}")
     assert proc.returncode != 0, (
         f"torch {torch.__version__} compiles a function of a ZeroTensor ({proc.stdout.split()[-1]}, expected 8.0): "
-        "the ZeroTensor workaround in sciml.pinn_objective._dense_jet may go (keep its dtype cast)")
+        "the ZeroTensor workaround in sciml.field.pinn_objective._dense_jet may go (keep its dtype cast)")
     assert proc.returncode == -signal.SIGSEGV, proc.stderr[-2000:]
 
 

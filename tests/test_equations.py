@@ -21,7 +21,7 @@ from equations import (
     UnknownNameError,
     create,
 )
-from sciml.derivatives import DerivativePlan, autodiff_jet
+from sciml.field.derivatives import DerivativePlan, autodiff_jet
 
 
 def test_registry_round_trip():

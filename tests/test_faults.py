@@ -29,9 +29,9 @@ from objectives import Quadratic
 from equations import Burgers, Poisson2D
 from equations.errors import ToolkitError, TrainingDivergedError
 from sciml import PINN, DeepONet
-from sciml import checkpoint as ckpt
-from sciml.pinn_objective import PINNObjective
-from sciml.training import Adam, Trainer
+from sciml.core import checkpoint as ckpt
+from sciml.core.training import Adam, Trainer
+from sciml.field.pinn_objective import PINNObjective
 from validation import datasets
 from validation.datasets import build, store
 
@@ -368,7 +368,7 @@ _WRITES = {"write_text", "write_bytes", "savefig", "save_file", "to_netcdf", "to
 
 
 def _unprotected_writes(source: str) -> list[int]:
-    """Lines of ``source`` that write a file other than through :mod:`sciml.atomic`.
+    """Lines of ``source`` that write a file other than through :mod:`sciml.core.atomic`.
 
     A write call is protected when its target is the temporary path that
     ``atomic_write`` hands its callback (a name ``tmp``), when it writes to an
@@ -418,7 +418,7 @@ def test_every_file_write_goes_through_atomic_write() -> None:
                    if (name, lines[n - 1].strip()) not in _NOT_ATOMIC]
             if bad:
                 found[name] = [f"{n}: {lines[n - 1].strip()}" for n in bad]
-    assert found == {}, f"file writes that bypass sciml.atomic: {found}"
+    assert found == {}, f"file writes that bypass sciml.core.atomic: {found}"
 
 
 def test_the_write_audit_finds_plain_writes() -> None:

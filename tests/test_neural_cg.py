@@ -12,9 +12,9 @@ import torch
 
 from equations.errors import InvalidDataError, InvalidParameterError
 from equations.pressure_poisson import PressurePoisson, obstacle_mask
-from sciml.neural_cg import NeuralCG, _apply_net, dcdm_loss, torch_matrix
-from sciml.neural_cg_data import mixed_rhs, ritz_vectors, sample_rhs
-from sciml.neural_cg_net import DCDMNet
+from sciml.accelerators.neural_cg.data import mixed_rhs, ritz_vectors, sample_rhs
+from sciml.accelerators.neural_cg.learner import NeuralCG, _apply_net, dcdm_loss, torch_matrix
+from sciml.accelerators.neural_cg.net import DCDMNet
 from solvers import cg
 from solvers.conjugate_directions import conjugate_directions
 from solvers.ichol import ic0_factor, ic0_preconditioner
@@ -231,7 +231,7 @@ def test_rhs_mix_training_lowers_the_loss_on_divergence_rhs_and_is_saved(tmp_pat
 
 
 def test_rhs_trajectory_pools_the_solvers_own_unit_norm_residuals():
-    from sciml import neural_cg
+    from sciml.accelerators.neural_cg import learner as neural_cg
 
     torch.set_num_threads(1)
     s = _system(16)

@@ -1,4 +1,4 @@
-"""Adaptive collocation (sciml.adaptive): RAD, RAR and AAS on the sharp-peak Poisson problem."""
+"""Adaptive collocation (sciml.field.adaptive): RAD, RAR and AAS on the sharp-peak Poisson problem."""
 
 import numpy as np
 import pytest
@@ -6,8 +6,8 @@ import torch
 
 from equations import InvalidParameterError, LShapePoisson, PeakPoisson
 from sciml import PINN, Callback
-from sciml.adaptive import AAS, RAD, RAR, PointSampler, make_strategy
-from sciml.training import Trainer
+from sciml.core.training import Trainer
+from sciml.field.adaptive import AAS, RAD, RAR, PointSampler, make_strategy
 
 N = 256
 UNIFORM_NEAR = np.pi * 0.1**2  # share of [0, 1]^2 within 0.1 of the centre

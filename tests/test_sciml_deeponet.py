@@ -9,11 +9,11 @@ import xarray as xr
 
 from equations.errors import InvalidDataError, InvalidParameterError, TrainingDivergedError
 from sciml import DeepONet, create_learner
-from sciml.callbacks import Callback
-from sciml.checkpoint import load_bundle
-from sciml.deeponet_fast import aligned_loss_and_grads
-from sciml.deeponet_net import DeepONetNet
-from sciml.runtime import torch_generator
+from sciml.core.callbacks import Callback
+from sciml.core.checkpoint import load_bundle
+from sciml.core.runtime import torch_generator
+from sciml.operators.deeponet.fast import aligned_loss_and_grads
+from sciml.operators.deeponet.net import DeepONetNet
 from solvers.odes import antiderivatives
 from validation import compare_operator
 

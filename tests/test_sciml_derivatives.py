@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from equations import Burgers
-from sciml.derivatives import DerivativePlan, autodiff_jet, compose_ansatz, network_jet
-from sciml.embeddings import FourierFeatures, PeriodicEmbedding
-from sciml.networks import MLP
+from sciml.core.embeddings import FourierFeatures, PeriodicEmbedding
+from sciml.core.networks import MLP
+from sciml.field.derivatives import DerivativePlan, autodiff_jet, compose_ansatz, network_jet
 
 
 def _net(activation: str, d: int = 2) -> MLP:

@@ -10,7 +10,7 @@ import torch
 
 from equations import Burgers, Convection, InvalidParameterError, LShapePoisson
 from sciml import LPINN
-from sciml.derivatives import DerivativePlan, autodiff_jet
+from sciml.field.derivatives import DerivativePlan, autodiff_jet
 
 
 def _tiny(**kw):

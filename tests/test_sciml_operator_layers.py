@@ -10,10 +10,10 @@ import torch
 import torch.nn.functional as F
 
 from equations.errors import InvalidDataError, InvalidParameterError
-from sciml.fno import FNONet
-from sciml.operator_layers import Conv3, MgConv, MgNOLayer, Prolong, level_shapes
-from sciml.operator_losses import relative_h1, relative_l2
-from sciml.operator_training import OperatorTraining
+from sciml.operators.grid.fno import FNONet
+from sciml.operators.grid.layers import Conv3, MgConv, MgNOLayer, Prolong, level_shapes
+from sciml.operators.losses import relative_h1, relative_l2
+from sciml.operators.training import OperatorTraining
 
 CPU, F64 = torch.device("cpu"), torch.float64
 

@@ -6,9 +6,9 @@ import torch
 
 from equations import Helmholtz, InvalidParameterError
 from sciml import PIG, PINN
-from sciml.derivatives import DerivativePlan, autodiff_jet, network_jet
-from sciml.gaussians import GaussianEmbedding
-from sciml.networks import MLP
+from sciml.core.networks import MLP
+from sciml.field.derivatives import DerivativePlan, autodiff_jet, network_jet
+from sciml.field.gaussians import GaussianEmbedding
 
 CPU, F64 = torch.device("cpu"), torch.float64
 

@@ -8,7 +8,7 @@ import torch
 
 from equations import Burgers, Poisson2D, TrainingDivergedError
 from sciml import PINN, Callback
-from sciml.training import LBFGS, Adam, Trainer
+from sciml.core.training import LBFGS, Adam, Trainer
 
 
 def test_loss_drops_and_poisson_error_small():
@@ -140,7 +140,7 @@ class _Plateau:
 
 
 def test_stall_rule_stops_adam_on_a_plateau_and_records_why():
-    from sciml.training import StallRule
+    from sciml.core.training import StallRule
 
     objective = _Plateau(flat_after=50)
     history = Trainer([Adam(1000, stall=StallRule(1e-2, window=20))]).fit(objective)
@@ -153,7 +153,7 @@ def test_stall_rule_stops_adam_on_a_plateau_and_records_why():
 
 
 def test_stall_window_restarts_when_points_are_redrawn():
-    from sciml.training import StallRule
+    from sciml.core.training import StallRule
 
     # flat from call 10 on, but redrawn at steps 25 and 45: windows of 20 restart there, so it stops at ~65
     history = Trainer([Adam(1000, stall=StallRule(1e-2, window=20))]).fit(_Plateau(10, redraw_at=(25, 45)))
@@ -161,7 +161,7 @@ def test_stall_window_restarts_when_points_are_redrawn():
 
 
 def test_stall_rule_ends_lbfgs_and_a_falling_loss_is_never_stopped():
-    from sciml.training import StallRule
+    from sciml.core.training import StallRule
 
     history = Trainer([LBFGS(5000, chunk=10, stall=StallRule(1e-2, window=100))]).fit(_Plateau(flat_after=3))
     assert history.stages[0]["steps"] < 5000

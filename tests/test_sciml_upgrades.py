@@ -8,8 +8,8 @@ import torch
 
 from equations import Burgers, Convection, InvalidParameterError, Poisson2D
 from sciml import PINN, Callback
-from sciml.loss_balancing import CausalSlabs
-from sciml.training import Trainer
+from sciml.core.training import Trainer
+from sciml.field.loss_balancing import CausalSlabs
 
 
 def _tiny(**kw):

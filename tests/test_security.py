@@ -22,8 +22,8 @@ from objectives import Quadratic
 from equations import Poisson2D
 from equations.errors import ToolkitError
 from sciml import PINN, DeepONet
-from sciml.checkpoint import load_arrays, load_bundle
-from sciml.training import Adam, Trainer
+from sciml.core.checkpoint import load_arrays, load_bundle
+from sciml.core.training import Adam, Trainer
 from validation import datasets
 from validation.cli import main
 

@@ -124,7 +124,7 @@ def test_invalid_parameters_name_the_problem(make, message):
 
 def test_heat_exact_satisfies_its_residual_in_torch():
     torch = pytest.importorskip("torch")
-    from sciml.derivatives import DerivativePlan, autodiff_jet
+    from sciml.field.derivatives import DerivativePlan, autodiff_jet
 
     eq = Heat(nu=0.3)
     names = eq.domain.names

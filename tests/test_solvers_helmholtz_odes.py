@@ -18,7 +18,7 @@ from equations import (
     create,
 )
 from equations.odes import interpolate_sensors
-from sciml.derivatives import DerivativePlan, autodiff_jet
+from sciml.field.derivatives import DerivativePlan, autodiff_jet
 from solvers import antiderivatives, available, pendulum_trajectories, solve
 
 

@@ -8,7 +8,7 @@ import torch
 
 from equations import InvalidDataError, InvalidParameterError, Jet, NonlinearDiffusion, create
 from equations.nonlinear_diffusion import SPINN_BUMPS
-from sciml.derivatives import DerivativePlan, autodiff_jet
+from sciml.field.derivatives import DerivativePlan, autodiff_jet
 from solvers import available, solve
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from equations import InvalidDataError, InvalidParameterError, Wave, create
-from sciml.derivatives import DerivativePlan, autodiff_jet
+from sciml.field.derivatives import DerivativePlan, autodiff_jet
 from solvers import available, solve
 
 

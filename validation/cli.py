@@ -28,7 +28,7 @@ import equations
 import solvers
 from equations.errors import InvalidParameterError, ToolkitError
 from sciml import create_learner, learner_names
-from sciml.base import BUDGETS
+from sciml.core.base import BUDGETS
 from validation import datasets, report
 from validation.compare import compare
 from validation.export import to_netcdf, to_vtu
@@ -112,7 +112,7 @@ def _linsys(args: argparse.Namespace) -> None:
     system = pressure_system(spec)
     model = None
     if args.model:
-        from sciml.neural_cg import NeuralCG
+        from sciml.accelerators.neural_cg.learner import NeuralCG
 
         model = NeuralCG.load(args.model)
     methods = args.method or ["cg", "jacobi", "ic0", "multigrid"] + (["neural"] if model else [])

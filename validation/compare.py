@@ -12,7 +12,7 @@ import xarray as xr
 import solvers
 from equations import Equation
 from equations.errors import InvalidDataError, InvalidParameterError
-from sciml.base import Learner
+from sciml.core.base import Learner
 from solvers.registry import mismatch
 from validation.grid import grid_points
 from validation.metrics import max_error, relative_l2, rmse

@@ -14,7 +14,7 @@ import numpy as np
 import xarray as xr
 
 from equations.errors import InvalidDataError
-from sciml.atomic import atomic_write
+from sciml.core.atomic import atomic_write
 
 
 def to_netcdf(ds: xr.Dataset, path: str | Path) -> Path:

@@ -9,7 +9,7 @@ loops so iteration counts and residual histories are comparable:
 * ``multigrid``: PCG with one symmetric Galerkin V(2,2) cycle
   (:mod:`solvers.galerkin_pcg`); ``pyamg``: PCG with PyAMG smoothed
   aggregation (optional dependency);
-* ``neural``: the neural conjugate-direction method (:class:`sciml.neural_cg.NeuralCG`);
+* ``neural``: the neural conjugate-direction method (:class:`sciml.accelerators.neural_cg.learner.NeuralCG`);
   ``neural_fcg``: the same network inside flexible (Polak--Ribiere) PCG.
 
 Wall time is setup (factorisation, hierarchy) plus solve, and for the neural

@@ -9,8 +9,8 @@ import numpy as np
 import xarray as xr
 
 from equations.errors import InvalidDataError, InvalidParameterError
-from sciml.base import Learner
-from sciml.operator_shapes import grid_batch, match_prediction, output_batch
+from sciml.core.base import Learner
+from sciml.operators.shapes import grid_batch, match_prediction, output_batch
 
 
 def compare_operator(learner: Learner, dataset: xr.Dataset | None = None, *, inputs: np.ndarray | None = None,
@@ -32,7 +32,7 @@ def compare_operator(learner: Learner, dataset: xr.Dataset | None = None, *, inp
         ``(n, P, c)``; ``points`` ``(P,)``, ``(P, 1)``, ``(P, d)`` shared by
         every sample or ``(n, Q, d)`` per sample. Grid learners: ``inputs`` and
         ``outputs`` ``(n, nx, ny)`` (or ``(n, nx, ny, 1)``) and no ``points``.
-        The learner's own :mod:`sciml.operator_shapes` checks say which shape
+        The learner's own :mod:`sciml.operators.shapes` checks say which shape
         they expected when one cannot be read.
     name : str, optional
         Label of the learner in the attributes (default ``learner.name``).

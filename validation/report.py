@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from equations.errors import InvalidParameterError, check_choice
-from sciml.atomic import atomic_write_bytes
+from sciml.core.atomic import atomic_write_bytes
 from validation.benchmarks.summary import ResultsError, Summary, Table, check_suites, summarise
 
 ROOT = Path(__file__).resolve().parents[1]

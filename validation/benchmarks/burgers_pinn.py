@@ -67,7 +67,7 @@ def run_deepxde(seed: int, points_file: str, adam_steps: int, lbfgs_iter: int) -
     ic = dde.icbc.IC(geomtime, lambda x: -np.sin(np.pi * x[:, 0:1]), lambda _, on_initial: on_initial)
     data = dde.data.TimePDE(geomtime, pde, [bc, ic], num_domain=2540, num_boundary=80, num_initial=160)
     n_bc = data.num_bcs[0]  # train_x_bc stacks the boundary points, then the initial ones
-    from sciml.atomic import atomic_write
+    from sciml.core.atomic import atomic_write
 
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as fh:
@@ -97,7 +97,7 @@ def run_toolkit(seed: int, points_file: str | None, adam_steps: int, lbfgs_iter:
 
     from equations import Burgers
     from sciml import PINN
-    from sciml.checkpoint import load_arrays
+    from sciml.core.checkpoint import load_arrays
 
     if points_file:  # the same points, network and optimiser schedule as DeepXDE
         raw = load_arrays(points_file)

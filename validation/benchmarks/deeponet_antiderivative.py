@@ -60,7 +60,7 @@ def run_deepxde(data_file: str, seed: int, steps: int) -> dict:
     import deepxde as dde
     import torch
 
-    from sciml.checkpoint import load_arrays
+    from sciml.core.checkpoint import load_arrays
 
     d = load_arrays(data_file)
     dde.config.set_random_seed(seed)
@@ -82,7 +82,7 @@ def run_toolkit(data_file: str, seed: int, steps: int, recipe: bool) -> dict:
     import torch
 
     from sciml import DeepONet
-    from sciml.checkpoint import load_arrays
+    from sciml.core.checkpoint import load_arrays
     from validation import compare_operator
 
     d = load_arrays(data_file)
@@ -174,7 +174,7 @@ def render_markdown(r: dict) -> str:
 
 def _save_npz(path: str, **arrays: Any) -> None:
     """``np.savez`` through a temporary file and a rename (atomic)."""
-    from sciml.atomic import atomic_write
+    from sciml.core.atomic import atomic_write
 
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as fh:
@@ -200,7 +200,7 @@ def _plot(curve: list[dict], path: Path) -> None:
     ax.set_title("DeepONet, antiderivative")
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
-    from sciml.atomic import atomic_write
+    from sciml.core.atomic import atomic_write
 
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
     plt.close(fig)

@@ -94,7 +94,7 @@ def markdown(rows: list[Row], runs: list[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None, rows_of: Callable[[], list[Row]], name: str, description: str) -> int:
     """Command line of a suite: ``rows_of()`` builds its rows, ``name`` names its results."""
-    from sciml.atomic import atomic_write_bytes
+    from sciml.core.atomic import atomic_write_bytes
     from validation.benchmarks.report import machine, write_results
 
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)

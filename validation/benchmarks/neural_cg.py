@@ -12,7 +12,7 @@ smoothed-aggregation PCG and the neural conjugate-direction method (capped
 at 300 iterations). Wall time is setup + solve including every
 network evaluation, the median of ``--repeats`` (runs over 20 s are timed once).
 
-The network (:class:`sciml.neural_cg.NeuralCG`) is trained on 64^2 and 128^2
+The network (:class:`sciml.accelerators.neural_cg.learner.NeuralCG`) is trained on 64^2 and 128^2
 layouts only, by ``--train`` (which writes ``data/neural_cg``)::
 
     python -m validation.benchmarks.neural_cg --train [--steps 800]   # + the FINETUNE stage (400 steps)
@@ -62,7 +62,7 @@ def train(out: Path, steps: int, finetune: dict[str, Any] | None = None, start: 
     import torch
 
     from equations.pressure_poisson import PressurePoisson
-    from sciml.neural_cg import NeuralCG
+    from sciml.accelerators.neural_cg.learner import NeuralCG
     from solvers.pressure_poisson import pressure_system
 
     torch.set_num_threads(1)
@@ -92,7 +92,7 @@ def validate(model: Any, sizes: list[int], rhs_per_layout: int = 4) -> dict[int,
     import torch
 
     from equations.pressure_poisson import PressurePoisson
-    from sciml.neural_cg import _apply_net, dcdm_loss, torch_matrix
+    from sciml.accelerators.neural_cg.learner import _apply_net, dcdm_loss, torch_matrix
     from solvers.pressure_poisson import pressure_system
 
     out = {}
@@ -215,12 +215,12 @@ def main(argv: list[str] | None = None) -> int:
               **({} if args.rhs_mix is None else {"rhs_mix": args.rhs_mix}))
         return 0
     if args.validate:
-        from sciml.neural_cg import NeuralCG
+        from sciml.accelerators.neural_cg.learner import NeuralCG
 
         validate(NeuralCG.load(args.model), [64, 128] if args.smoke else [64, 128, 256])
         return 0
-    from sciml.atomic import atomic_write_bytes
-    from sciml.neural_cg import NeuralCG
+    from sciml.accelerators.neural_cg.learner import NeuralCG
+    from sciml.core.atomic import atomic_write_bytes
     from validation.benchmarks.report import machine, write_results
 
     model = NeuralCG.load(args.model)

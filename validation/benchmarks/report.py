@@ -9,7 +9,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from sciml.atomic import atomic_write_bytes
+from sciml.core.atomic import atomic_write_bytes
 
 
 def machine() -> dict[str, Any]:

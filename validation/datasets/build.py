@@ -11,7 +11,7 @@ import xarray as xr
 
 from equations.errors import InvalidDataError, InvalidParameterError, check_integer
 from equations.resources import require_memory
-from sciml.operator_shapes import as_float_array
+from sciml.operators.shapes import as_float_array
 from validation.datasets import manifest
 from validation.datasets.registry import DatasetSpec, get, resolve
 

@@ -11,7 +11,7 @@ import numpy as np
 import xarray as xr
 
 from equations.errors import DatasetError, InvalidParameterError, UnknownNameError
-from sciml.atomic import atomic_write
+from sciml.core.atomic import atomic_write
 from validation.datasets import manifest
 from validation.datasets.registry import get, resolve
 

@@ -1,0 +1,1 @@
+"""accelerators/neural_cg"""

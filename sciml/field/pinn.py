@@ -1,0 +1,339 @@
+"""The physics-informed neural network learner."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from equations import Equation
+from equations.errors import InvalidParameterError, SpecMismatchError
+from equations.overrides import ANSATZ_INDEPENDENT, defining_class, stale_members
+from sciml.core.embeddings import Embedding, FourierFeatures, PeriodicEmbedding
+from sciml.core.memory import NetworkSize
+from sciml.core.networks import MLP
+from sciml.core.params import BOOLEAN, COUNT, FRACTION, POSITIVE, POSITIVE_COUNT, Constraint, choice, optional
+from sciml.core.runtime import numpy_rng, resolve_device, resolve_dtype, torch_generator
+from sciml.core.training import History, Objective
+from sciml.field.adaptive import STRATEGIES, check_settings
+from sciml.field.learner import FieldLearner
+from sciml.field.loss_balancing import BALANCING
+from sciml.field.pinn_objective import PINNObjective
+from sciml.field.sampling import METHODS, PointCounts
+
+CONSTRAINTS = ("auto", "soft", "hard")
+
+
+class PINN(FieldLearner):
+    """Physics-informed neural network for one PDE instance.
+
+    The default recipe is what the Burgers benchmark in ``BENCHMARKS.md``
+    measures: a 6 x 20 tanh network, hard constraints where the equation offers
+    an ansatz, Sobol points redrawn by residual density (RAD) every 2000 Adam
+    steps, 15000 Adam steps with the learning rate decaying from 1e-3 to 1e-4,
+    then up to 15000 float64 L-BFGS iterations; long runs are compiled.
+
+    Parameters
+    ----------
+    hidden : sequence of int
+        Hidden layer widths.
+    activation : str
+        ``"tanh"``, ``"sin"`` or ``"sigmoid"``.
+    embedding : {None, "periodic", "fourier"}
+        Input features (:mod:`sciml.core.embeddings`): ``"periodic"`` feeds
+        ``(cos, sin)`` of each periodic coordinate, which makes the network
+        exactly periodic there (the periodic penalty is then dropped);
+        ``"fourier"`` appends ``fourier_features`` random Fourier features of
+        scale ``fourier_sigma``.
+    fourier_features, fourier_sigma
+        Size and scale of the Fourier feature embedding.
+    constraints : {"auto", "soft", "hard"}
+        How conditions are imposed: penalty terms (soft), the equation's ansatz
+        ``u = g + d * N`` (hard), or hard when the equation has an ansatz (auto).
+    n_residual, n_boundary, n_initial : int
+        Collocation points per set.
+    sampling : {"sobol", "uniform", "halton", "lhs"}
+    resample_every : int
+        Redraw residual points every this many Adam steps (0: never).
+    lbfgs_resample : bool
+        Keep redrawing during L-BFGS too (restarting it each time).
+    adaptive : {None, "rad", "rar", "aas"}
+        Placement of redrawn points (:mod:`sciml.field.adaptive`): uniform (None);
+        residual-based adaptive distribution (``"rad"``), which concentrates
+        points at fronts; residual-based adaptive refinement (``"rar"``), which
+        adds the ``rar_points`` points of largest residual from a 10x pool at
+        every resample (the set grows, up to 4 x ``n_residual``, then the oldest
+        added points are replaced); or adversarial adaptive sampling
+        (``"aas"``), where a small normalizing flow trained to follow the
+        density ``~ r^2`` draws the points, mixed with a uniform share.
+    rar_points : int, optional
+        Points added per resample by ``"rar"`` (None: ``n_residual // 20``).
+    aas_steps : int
+        Training steps of the ``"aas"`` sampler at each resample.
+    aas_uniform : float
+        Share of the ``"aas"`` points drawn uniformly (in ``[0, 1]``), so that
+        coverage of the domain never collapses.
+    adam_steps, lr, final_lr
+        Adam stage; the learning rate decays geometrically to ``final_lr`` if given.
+    lbfgs_iter : int
+        Maximum L-BFGS iterations (0 skips the stage).
+    lbfgs_dtype : {"float64", "float32", None}
+        Precision of the L-BFGS stage (None keeps ``dtype``).
+    weights : mapping, optional
+        Loss weights per part (``residual``, ``initial``, ``boundary``, ``periodic``).
+    causal : float, optional
+        Causal training for evolution equations (Wang, Sankaran & Perdikaris
+        2022): the residual points are split into ``causal_slabs`` equal time
+        slabs and the residual loss is ``mean_i(w_i L_i)`` with ``L_i`` the mean
+        squared residual of slab ``i`` and ``w_i = exp(-causal * sum_{k<i} L_k)``
+        (computed without gradient), so later times are fitted once earlier
+        ones are. None (default) is off; the value is ``eps`` (> 0). The
+        smallest weight is recorded in the history as ``causal_min_weight``
+        (near 1: causality is respected everywhere).
+    causal_slabs : int
+        Number of time slabs for ``causal`` (recomputed when points are redrawn).
+    balancing : {None, "gradnorm", "loss_change"}
+        Adaptive weights ``lambda_i`` of the loss parts, updated every
+        ``balance_every`` Adam steps (from step 0) and frozen during L-BFGS,
+        which needs a fixed objective. ``"gradnorm"`` (learning-rate annealing,
+        Wang, Teng & Perdikaris 2021): the residual keeps weight 1 and each
+        other part gets ``lambda_hat = max|grad L_residual| / mean|grad L_i|``
+        (gradients over all network parameters), smoothed as
+        ``lambda <- 0.9 lambda + 0.1 lambda_hat``. ``"loss_change"`` (the
+        singular-ODE weighting): every part gets
+        ``lambda_i = n exp(c dL_i) / sum_j exp(c dL_j)`` with
+        ``dL_i = L_i / L_i(previous update) - 1`` and ``c = balance_c``, so the
+        lambdas sum to the number of parts ``n`` and the slowest-falling part
+        weighs most. The total is ``sum_i weights_i lambda_i L_i``; the lambdas
+        are recorded in the history as ``lambda_<part>``.
+    balance_every : int
+        Steps between balancing updates.
+    balance_c : float
+        Sharpness ``c`` of ``"loss_change"``.
+    seed : int
+        Seeds the weights and the point sampling.
+    device, dtype
+        Where and in which precision the network lives (float32 by default).
+    compile : bool or "auto"
+        Fuse the loss with ``torch.compile``: a one-off compile (about 10 s, cached
+        across processes) buys about 3x faster steps. ``"auto"`` compiles runs of
+        at least 5000 steps when a C++ compiler is found; a failed compile falls
+        back to eager execution with a warning.
+    progress : bool
+        Show a tqdm progress bar.
+    checkpoint_dir : path, optional
+        Checkpoint there during training; ``resume=True`` continues a killed run.
+    checkpoint_every : int
+        Adam steps between checkpoints (every stage's end is checkpointed too).
+    stall_rtol : float or None
+        Stopping rule for stalled optimisation: a stage (Adam or L-BFGS) ends
+        when its best loss fell by less than this fraction over the last
+        ``stall_window`` steps (the window restarts when points are redrawn);
+        the reason is recorded in ``history_.stages[i]["stop"]``. None: off.
+    stall_window : int
+        Steps (or L-BFGS iterations) the stopping rule looks back.
+    """
+
+    name = "pinn"
+    # Burgers on 2 cores: 70-83 s, 3.5e-3 - 6.1e-3 over seeds 0-2 (validation.benchmarks.main_job); eager,
+    # since a compile costs 10-60 s; 1000 Adam + 1500 L-BFGS was faster but failed seed 1 (0.10)
+    budgets: ClassVar[dict[str, dict[str, Any]]] = {
+        "quick": {"adam_steps": 1500, "lbfgs_iter": 2000, "resample_every": 500},
+    }
+    _constraints: ClassVar[dict[str, Constraint]] = {
+        "embedding": choice(None, "periodic", "fourier"), "fourier_features": POSITIVE_COUNT,
+        "fourier_sigma": POSITIVE, "constraints": choice(*CONSTRAINTS), "n_residual": POSITIVE_COUNT,
+        "n_boundary": COUNT, "n_initial": COUNT, "adaptive": choice(*STRATEGIES),
+        "rar_points": optional(POSITIVE_COUNT), "aas_steps": POSITIVE_COUNT, "aas_uniform": FRACTION,
+        "causal": optional(POSITIVE), "causal_slabs": POSITIVE_COUNT, "balancing": choice(*BALANCING),
+        "balance_every": POSITIVE_COUNT, "balance_c": POSITIVE, "lbfgs_resample": BOOLEAN,
+    }
+
+    def __init__(
+        self,
+        hidden: Sequence[int] = (20, 20, 20, 20, 20, 20),
+        activation: str = "tanh",
+        embedding: str | None = None,
+        fourier_features: int = 64,
+        fourier_sigma: float = 1.0,
+        constraints: str = "auto",
+        n_residual: int = 2540,
+        n_boundary: int = 80,
+        n_initial: int = 160,
+        sampling: str = "sobol",
+        resample_every: int = 2000,
+        adaptive: str | None = "rad",
+        lbfgs_resample: bool = False,
+        rar_points: int | None = None,
+        aas_steps: int = 300,
+        aas_uniform: float = 0.2,
+        adam_steps: int = 15000,
+        lr: float = 1e-3,
+        final_lr: float | None = 1e-4,
+        lbfgs_iter: int = 15000,
+        lbfgs_dtype: str | None = "float64",
+        weights: Mapping[str, float] | None = None,
+        causal: float | None = None,
+        causal_slabs: int = 32,
+        balancing: str | None = None,
+        balance_every: int = 100,
+        balance_c: float = 1.0,
+        seed: int = 0,
+        device: str = "cpu",
+        dtype: str = "float32",
+        compile: bool | str = "auto",
+        progress: bool = False,
+        checkpoint_dir: str | None = None,
+        checkpoint_every: int = 1000,
+        resume: bool = False,
+        stall_rtol: float | None = 1e-2,
+        stall_window: int = 1000,
+    ):
+        self.hidden = hidden
+        self.activation = activation
+        self.embedding = embedding
+        self.fourier_features = fourier_features
+        self.fourier_sigma = fourier_sigma
+        self.constraints = constraints
+        self.n_residual = n_residual
+        self.n_boundary = n_boundary
+        self.n_initial = n_initial
+        self.sampling = sampling
+        self.resample_every = resample_every
+        self.adaptive = adaptive
+        self.lbfgs_resample = lbfgs_resample
+        self.rar_points = rar_points
+        self.aas_steps = aas_steps
+        self.aas_uniform = aas_uniform
+        self.adam_steps = adam_steps
+        self.lr = lr
+        self.final_lr = final_lr
+        self.lbfgs_iter = lbfgs_iter
+        self.lbfgs_dtype = lbfgs_dtype
+        self.weights = weights
+        self.causal = causal
+        self.causal_slabs = causal_slabs
+        self.balancing = balancing
+        self.balance_every = balance_every
+        self.balance_c = balance_c
+        self.seed = seed
+        self.device = device
+        self.dtype = dtype
+        self.compile = compile
+        self.progress = progress
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
+        self.resume = resume
+        self.stall_rtol = stall_rtol
+        self.stall_window = stall_window
+
+    # -- fitting ------------------------------------------------------------------
+    def _hard(self, equation: Equation) -> bool:
+        """Validate the settings; whether the conditions are imposed by the equation's ansatz."""
+        if self.constraints not in CONSTRAINTS:
+            raise InvalidParameterError(f"constraints must be one of {CONSTRAINTS}, got {self.constraints!r}")
+        if self.adaptive not in STRATEGIES:
+            raise InvalidParameterError(f"adaptive must be one of {STRATEGIES}, got {self.adaptive!r}")
+        check_settings(self.rar_points, self.aas_steps, self.aas_uniform)
+        if self.sampling not in METHODS:
+            raise InvalidParameterError(f"sampling must be one of {METHODS}, got {self.sampling!r}")
+        has_ansatz = equation.ansatz(
+            {n: np.zeros(1) for n in equation.domain.names}
+        ) is not None
+        stale = stale_members(type(equation), "ansatz", ANSATZ_INDEPENDENT) if has_ansatz else ()
+        if stale:  # a subclass changed what the inherited ansatz encodes: it would impose the parent's conditions
+            message = (f"{type(equation).__name__} redefines {', '.join(stale)} but inherits the ansatz of "
+                       f"{defining_class(type(equation), 'ansatz').__name__}")  # type: ignore[union-attr]
+            if self.constraints == "hard":
+                raise SpecMismatchError(f"{message}; define ansatz() for it or use constraints='soft'")
+            if self.constraints == "auto":
+                warnings.warn(f"{message}: imposing the conditions as penalties (constraints='soft')", stacklevel=3)
+            has_ansatz = False
+        if self.constraints == "hard" and not has_ansatz:
+            raise InvalidParameterError(
+                f"equation {equation.name!r} has no hard-constraint ansatz; use constraints='soft'"
+            )
+        return self.constraints == "hard" or (self.constraints == "auto" and has_ansatz)
+
+    def _network_size(self, equation: Equation) -> NetworkSize:
+        domain = equation.domain
+        d = len(domain.names)
+        features, fixed = d, 2 * d  # inputs; the input shift and scale
+        if self.embedding == "periodic":
+            features = d + sum(domain.periodic(n) for n in domain.names)
+        elif self.embedding == "fourier":
+            features, fixed = d + 2 * self.fourier_features, fixed + self.fourier_features * d
+        widths = [features, *self.hidden, 1]
+        return NetworkSize(MLP.count(widths), fixed, d + sum(widths))
+
+    def _points_per_step(self) -> int:
+        return int(self.n_residual) + int(self.n_boundary) + int(self.n_initial)
+
+    def _build_net(self, equation: Equation) -> MLP:
+        domain = equation.domain
+        lower, upper = zip(*domain.bounds)
+        dev, dtype = resolve_device(self.device), resolve_dtype(self.dtype)
+        gen = torch_generator(self.seed, dev)
+        embedding: Embedding | None = None
+        if self.embedding == "periodic":
+            periodic = [domain.periodic(n) for n in domain.names]
+            if not any(periodic):
+                raise InvalidParameterError(f"embedding='periodic': equation {equation.name!r} has no periodic axis")
+            embedding = PeriodicEmbedding(periodic)
+        elif self.embedding == "fourier":
+            embedding = FourierFeatures(len(domain.names), self.fourier_features, self.fourier_sigma,
+                                        generator=gen, device=dev, dtype=dtype)
+        elif self.embedding is not None:
+            raise InvalidParameterError(f"embedding must be None, 'periodic' or 'fourier', got {self.embedding!r}")
+        return MLP([len(domain.names), *self.hidden, 1], self.activation, lower, upper,
+                   generator=gen, device=dev, dtype=dtype, embedding=embedding)
+
+    def _objective(self, equation: Equation, points: Mapping[str, np.ndarray] | None,
+                   fitted: Mapping[str, Any] | None = None) -> PINNObjective:
+        if fitted is not None:  # a saved model: the network only, no training points
+            hard = bool(fitted["hard_constraints"])
+            return PINNObjective(
+                equation, self._build_net(equation), hard=hard, weights={}, counts=PointCounts(1, 0, 0),
+                sampling="uniform", rng=numpy_rng(0),
+                points={"residual": np.zeros((1, len(equation.domain.names)))},
+            )
+        hard = self._hard(equation)
+        return PINNObjective(
+            equation, self._build_net(equation), hard=hard, weights=self.weights or {},
+            counts=PointCounts(self.n_residual, self.n_boundary, self.n_initial), sampling=self.sampling,
+            rng=numpy_rng(self.seed), points=points, resample_every=self.resample_every,
+            adaptive=self.adaptive, rar_points=self.rar_points, aas_steps=self.aas_steps,
+            aas_uniform=self.aas_uniform, compile=self._use_compile(), causal=self.causal,
+            causal_slabs=self.causal_slabs, balancing=self.balancing, balance_every=self.balance_every,
+            balance_c=self.balance_c,
+        )
+
+    def _networks(self, objective: Objective) -> dict[str, MLP]:
+        assert isinstance(objective, PINNObjective)
+        return {"flat": objective.net}
+
+    def _fitted_meta(self) -> dict[str, Any]:
+        return {"hard_constraints": self.hard_constraints_}
+
+    def _set_fitted(self, eq: Equation, objective: Objective, history: History, seconds: float) -> None:
+        super()._set_fitted(eq, objective, history, seconds)
+        assert isinstance(objective, PINNObjective)
+        self.model_ = objective.net
+        self.hard_constraints_ = objective.hard
+
+    # -- prediction ---------------------------------------------------------------
+    def predict(self, points: np.ndarray, batch_size: int = 65536) -> np.ndarray:
+        """The solution at ``points`` (shape ``(n, d)``, coordinates in ``equation.domain.names`` order)."""
+        x = self._checked_points(points)
+        objective = self.objective_
+        assert isinstance(objective, PINNObjective)
+        out = []
+        with torch.no_grad():
+            for k in range(0, len(x), batch_size):
+                xt = torch.as_tensor(x[k : k + batch_size], dtype=self.model_.flat.dtype,
+                                     device=self.model_.flat.device)
+                out.append(objective.value(xt).cpu().numpy())
+        return np.concatenate(out) if out else np.zeros(0)

@@ -1,0 +1,441 @@
+"""The PINN loss: PDE residual plus soft (or hard, by ansatz) initial/boundary conditions."""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import torch
+
+from equations import Equation
+from equations.core import DirichletCondition, InitialCondition, InitialVelocityCondition, Jet
+from equations.errors import InvalidDataError
+from sciml.core.embeddings import PeriodicEmbedding
+from sciml.core.networks import MLP
+from sciml.core.runtime import restore_rng, rng_state_tensors
+from sciml.field.adaptive import PointSampler, Strategy, make_strategy
+from sciml.field.derivatives import DerivativePlan, autodiff_jet, compose_ansatz, network_jet
+from sciml.field.loss_balancing import CausalSlabs, LossBalancer
+from sciml.field.sampling import PointCounts, collocation_points
+
+
+def check_points(name: str, points: np.ndarray, dim: int) -> np.ndarray:
+    """A float64 ``(n, dim)`` array without NaN/Inf, or a clear error."""
+    arr = np.asarray(points, dtype=float)
+    if arr.ndim != 2 or arr.shape[1] != dim:
+        raise InvalidDataError(f"{name} points must have shape (n, {dim}), got {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise InvalidDataError(f"{name} points contain NaN or Inf")
+    return arr
+
+
+class PINNObjective:
+    """Holds the network, the collocation points and computes the loss.
+
+    Parameters
+    ----------
+    equation : Equation
+    net : MLP
+    hard : bool
+        Use the equation's ansatz ``u = g + d * net`` (conditions met exactly).
+    weights : mapping
+        Loss weights per part (``residual``, ``initial``, ``boundary``, ``periodic``).
+    counts, sampling, rng
+        How to (re)sample collocation points.
+    points : mapping, optional
+        Fixed points for some sets (``residual``, ``initial``, ``boundary``...)
+        instead of sampled ones, e.g. to match another library.
+    resample_every : int
+        Redraw the residual points every this many steps, Adam and L-BFGS
+        iterations alike (0: never).
+    adaptive : {None, "rad", "rar", "aas"}
+        How redrawn points are placed (:mod:`sciml.field.adaptive`): uniformly by
+        ``sampling`` (None); by residual-based adaptive distribution (``"rad"``,
+        Wu et al. 2023): from a pool ``pool_factor`` times larger, with
+        probability ``|r|^k / mean(|r|^k) + c`` (k = c = 1), which crowds points
+        into fronts; by residual-based adaptive refinement (``"rar"``, Lu et al.
+        2021): the ``rar_points`` pool points of largest ``|r|`` are added to the
+        current set (capped at 4x ``counts.residual``); or by adversarial
+        adaptive sampling (``"aas"``): a small normalizing flow, trained for
+        ``aas_steps`` steps per resample towards the density ``~ r^2``, mixed
+        with a uniform share ``aas_uniform``.
+    rar_points, aas_steps, aas_uniform
+        Settings of ``"rar"`` (None: ``counts.residual // 20``) and ``"aas"``.
+    causal : float, optional
+        Causal training (evolution equations only): the residual loss becomes
+        ``mean_i(w_i L_i)`` over ``causal_slabs`` time slabs with
+        ``w_i = exp(-causal * sum_{k<i} L_k)`` (:class:`~sciml.field.loss_balancing.CausalSlabs`);
+        the smallest weight is recorded as the part ``causal_min_weight``.
+    causal_slabs : int
+        Number of time slabs (recomputed whenever the points change).
+    balancing : {None, "gradnorm", "loss_change"}
+        Adaptive weights ``lambda_i`` of the loss parts
+        (:class:`~sciml.field.loss_balancing.LossBalancer`), updated in :meth:`on_step`
+        every ``balance_every`` Adam steps and frozen during L-BFGS (which needs
+        a fixed objective); the total is ``sum_i weights_i lambda_i L_i`` and the
+        lambdas are recorded as the parts ``lambda_<part>``.
+    balance_every, balance_alpha, balance_c
+        Update period, gradnorm smoothing and loss-change sharpness.
+
+    Parts that only report (``causal_min_weight``, ``lambda_*``) are never
+    added to the total.
+    """
+
+    def __init__(
+        self,
+        equation: Equation,
+        net: MLP,
+        *,
+        hard: bool,
+        weights: Mapping[str, float],
+        counts: PointCounts,
+        sampling: str,
+        rng: np.random.Generator,
+        points: Mapping[str, np.ndarray] | None = None,
+        resample_every: int = 0,
+        adaptive: str | None = None,
+        pool_factor: int = 10,
+        rar_points: int | None = None,
+        aas_steps: int = 300,
+        aas_uniform: float = 0.2,
+        compile: bool = False,
+        causal: float | None = None,
+        causal_slabs: int = 32,
+        balancing: str | None = None,
+        balance_every: int = 100,
+        balance_alpha: float = 0.1,
+        balance_c: float = 1.0,
+    ):
+        self.eq = equation
+        self.net = net
+        self.hard = hard
+        self.weights = dict(weights)
+        self.counts, self.sampling, self.rng = counts, sampling, rng
+        self.resample_every = resample_every
+        self.adaptive = adaptive
+        self.pool_factor = pool_factor
+        self.rar_points, self.aas_steps, self.aas_uniform = rar_points, aas_steps, aas_uniform
+        self._strategy: Strategy | None = None
+        self.strategy  # noqa: B018 (validates the settings now)
+        self._last_resample = 0
+        self.causal = CausalSlabs(equation, causal, causal_slabs) if causal is not None else None
+        self.balancer: LossBalancer | None = None
+        self._frozen = False  # balancing weights are frozen during L-BFGS
+        self._compiled = _compile(self._eager_loss) if compile else None
+        self.names = equation.domain.names
+        self.plan = DerivativePlan(self.names, equation.derivatives)
+        self._t_plan = DerivativePlan(self.names, ("t",)) if "t" in self.names else self.plan
+        dim = len(self.names)
+        raw = collocation_points(equation, counts, sampling, rng)
+        if points is not None:  # given sets replace sampled ones; sets not given are still sampled
+            unknown = sorted(set(points) - set(raw))
+            if unknown:
+                raise InvalidDataError(
+                    f"unknown point set(s) {unknown} for {equation.name}; expected some of {sorted(raw)}"
+                )
+            raw.update(points)
+        self.points = {k: check_points(k, v, dim) for k, v in raw.items()}
+        self._prepare()
+        if balancing is not None:
+            self.balancer = LossBalancer(balancing, self.loss_names(), balance_every, balance_alpha, balance_c)
+            self._prepare_weights()
+
+    # -- set-up -------------------------------------------------------------------
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.net.flat.dtype
+
+    def _tensor(self, a: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(a, dtype=self.dtype, device=self.net.flat.device)
+
+    def _coords(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {n: x[:, k] for k, n in enumerate(self.names)}
+
+    def _prepare(self) -> None:
+        """Tensors, targets and ansatz jets for the current points and dtype."""
+        self.x = {k: self._tensor(v) for k, v in self.points.items()}
+        self.coords = self._coords(self.x["residual"])
+        self.targets: dict[str, torch.Tensor] = {}
+        for cond in self.eq.conditions():
+            if isinstance(cond, InitialCondition) and "initial" in self.x:
+                self.targets["initial"] = _as_vector(cond.value(self._coords(self.x["initial"])), self.x["initial"])
+            if isinstance(cond, InitialVelocityCondition) and "initial" in self.x:
+                self.targets["initial_velocity"] = _as_vector(
+                    cond.value(self._coords(self.x["initial"])), self.x["initial"]
+                )
+            if isinstance(cond, DirichletCondition) and "boundary" in self.x:
+                self.targets["boundary"] = _as_vector(
+                    cond.value(self._coords(self.x["boundary"])), self.x["boundary"]
+                )
+        # every soft-condition point goes through the network in one batch
+        self.slices: dict[str, slice] = {}
+        chunks, start = [], 0
+        # a periodic embedding makes the network periodic exactly: no penalty needed
+        periodic_keys = () if isinstance(self.net.embedding, PeriodicEmbedding) else ("periodic_lo", "periodic_hi")
+        for key in ("initial", "boundary", *periodic_keys):
+            if key in self.x and (key in self.targets or key.startswith("periodic")):
+                n = self.x[key].shape[0]
+                self.slices[key] = slice(start, start + n)
+                chunks.append(self.x[key])
+                start += n
+        self.x_conditions = torch.cat(chunks) if chunks else None
+        self.ansatz_jets = self._ansatz_jets(self.x["residual"]) if self.hard else None
+        self._prepare_weights()
+
+    def _prepare_weights(self) -> None:
+        """Causal slabs of the current residual points; balancing weights in the current dtype."""
+        if self.causal is not None:
+            self.causal.prepare(self.points["residual"][:, self.names.index("t")], self.x["residual"])
+        if self.balancer is not None:
+            self._lambdas = self._tensor(self.balancer.lambdas.numpy())
+
+    def loss_names(self) -> list[str]:
+        """The parts that make up the total (in the order :meth:`loss` reports them)."""
+        names = ["residual"]
+        if not self.hard and self.x_conditions is not None:
+            names += [k for k in ("initial", "boundary") if k in self.slices]
+            names += ["periodic"] if "periodic_lo" in self.slices else []
+        return names
+
+    def _ansatz_jets(self, x: torch.Tensor) -> tuple[Jet, Jet]:
+        """Jets of the ansatz parts ``g`` and ``d`` at ``x``, as dense tensors in the objective's dtype.
+
+        ``torch.func`` forward mode returns two kinds of tensor that must not be
+        kept as loss constants: an identically zero derivative (``g_xx`` of a
+        linear ``g``, every derivative of ``g = 0``) is an efficient ZeroTensor
+        without storage (``data_ptr() == 0``), which TorchInductor's CPU
+        kernels read anyway -- a segmentation fault (pytorch/pytorch#197067,
+        reproduced in ``tests/test_compile_safety.py``) -- and a tangent
+        of ``python_float * x`` comes back float64 for float32 ``x``
+        (pytorch/pytorch#160513), which silently turned float32 residuals into
+        float64 ones. Both are copied into fresh storage of ``x``'s dtype.
+        """
+        def part(k: int):
+            return lambda p: self._ansatz(dict(zip(self.names, p)))[k]
+
+        with torch.no_grad():
+            g, d = autodiff_jet(part(0), x, self.plan), autodiff_jet(part(1), x, self.plan)
+            return _dense_jet(g, x), _dense_jet(d, x)
+
+    # -- Objective protocol -----------------------------------------------------------
+    def parameters(self) -> list[torch.nn.Parameter]:
+        # the layers' flat vector, and an embedding's own parameters (PIG) when it has trainable ones
+        return [p for p in self.net.parameters() if p.requires_grad]
+
+    def u_jet(self, x: torch.Tensor, ansatz_jets: tuple[Jet, Jet] | None = None) -> Jet:
+        """Solution jet at ``x``; with hard constraints the ansatz jets are computed unless given."""
+        n = network_jet(self.net, x, self.plan)
+        if not self.hard:
+            return n
+        g, d = ansatz_jets if ansatz_jets is not None else self._ansatz_jets(x)
+        return compose_ansatz(g, d, n, self.plan)
+
+    def value(self, x: torch.Tensor) -> torch.Tensor:
+        """The learned solution at points ``x`` (ansatz applied when hard)."""
+        n = self.net(x)[:, 0]
+        if not self.hard:
+            return n
+        g, d = self._ansatz(self._coords(x))
+        return g + d * n
+
+    def _ansatz(self, coords: dict) -> tuple:
+        ansatz = self.eq.ansatz(coords)
+        assert ansatz is not None  # hard constraints are only chosen for equations with an ansatz
+        return ansatz
+
+    @property
+    def compiles(self) -> bool:
+        """Whether the loss runs through ``torch.compile`` (its first call per dtype compiles)."""
+        return self._compiled is not None
+
+    def loss(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The weighted total and the parts (compiled when asked for, eager after a failed compile).
+
+        Compilation happens at the first call per dtype (float32 Adam, then the
+        float64 recompile of L-BFGS): a failure that Python can catch there, or
+        in a later call, switches this objective to eager for good, with one
+        warning.
+        """
+        if self._compiled is None:
+            return self._eager_loss()
+        try:
+            return self._compiled()
+        except Exception as exc:  # no C++ compiler, unsupported backend...: stay correct, run eager
+            _warn_eager(exc)
+            self._compiled = None
+            return self._eager_loss()
+
+    def _eager_loss(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        u = self.u_jet(self.x["residual"], self.ansatz_jets)
+        r = self.eq.residual(self.coords, u)
+        report: dict[str, torch.Tensor] = {}  # recorded, never added to the total
+        if self.causal is None:
+            parts = {"residual": (r * r).mean()}
+        else:
+            residual, report["causal_min_weight"] = self.causal.loss(r * r)
+            parts = {"residual": residual}
+        if not self.hard and self.x_conditions is not None:
+            v = self.value(self.x_conditions)
+            for key in ("initial", "boundary"):
+                if key in self.slices:
+                    e = v[self.slices[key]] - self.targets[key]
+                    parts[key] = (e * e).mean()
+            if "periodic_lo" in self.slices:
+                e = v[self.slices["periodic_lo"]] - v[self.slices["periodic_hi"]]
+                parts["periodic"] = (e * e).mean()
+        if not self.hard and "initial_velocity" in self.targets:  # an ansatz meets it exactly
+            e = network_jet(self.net, self.x["initial"], self._t_plan)["t"] - self.targets["initial_velocity"]
+            parts["initial_velocity"] = (e * e).mean()
+        lam: dict[str, torch.Tensor] = {}
+        if self.balancer is not None:
+            lam = {k: self._lambdas[i] for i, k in enumerate(self.balancer.names)}
+            report.update({f"lambda_{k}": v.detach().clone() for k, v in lam.items()})
+        total = sum(self.weights.get(k, 1.0) * (lam[k] * v if k in lam else v) for k, v in parts.items())
+        return total, {**parts, **report}
+
+    def cast(self, dtype: torch.dtype) -> None:
+        self.net.to(dtype)
+        self._prepare()
+
+    def on_stage(self, stage: object) -> None:
+        """Called by the trainer as a stage starts: loss weights are frozen during L-BFGS.
+
+        Its strong-Wolfe line search needs one fixed function: the balancing
+        weights stop updating and the causal weights are held at their values
+        at the start of the stage (weights that move with the parameters but
+        carry no gradient make the line search fail after one iteration). An
+        L-BFGS stage is checkpointed only at its end, so a resumed run freezes
+        the same weights again.
+        """
+        self._frozen = type(stage).__name__ == "LBFGS"
+        if self.causal is not None:
+            r2 = None
+            if self._frozen:
+                with torch.no_grad():
+                    r = self.eq.residual(self.coords, self.u_jet(self.x["residual"], self.ansatz_jets))
+                r2 = r * r
+            self.causal.freeze(r2)
+
+    def rebalance(self) -> None:
+        """Update the balancing weights from the loss parts at the current parameters and points."""
+        assert self.balancer is not None
+        with torch.set_grad_enabled(self.balancer.method == "gradnorm"):
+            _, parts = self._eager_loss()
+            self.balancer.update(parts, self.parameters())
+        with torch.no_grad():
+            self._lambdas.copy_(self._tensor(self.balancer.lambdas.numpy()))
+
+    def on_step(self, step: int) -> bool:
+        """Resample once ``resample_every`` steps have passed; True if the points changed.
+
+        Before that, every ``balance_every`` steps (not during L-BFGS), the
+        balancing weights are updated.
+        """
+        if self.balancer is not None and not self._frozen and self.balancer.due(step):
+            self.rebalance()
+        if not self.resample_every or step - self._last_resample < self.resample_every:
+            return False
+        self._last_resample = step
+        self.resample()
+        return True
+
+    @property
+    def strategy(self) -> Strategy:
+        """The placement strategy of ``adaptive`` (rebuilt if ``adaptive`` was changed)."""
+        if self._strategy is None or self._strategy.name != self.adaptive:
+            self._strategy = make_strategy(
+                self.adaptive, dim=len(self.eq.domain.names), n=self.counts.residual, pool_factor=self.pool_factor,
+                rar_points=self.rar_points, aas_steps=self.aas_steps, aas_uniform=self.aas_uniform,
+                device=self.net.flat.device, dtype=self.net.flat.dtype,
+            )
+        return self._strategy
+
+    def residual_at(self, points: np.ndarray) -> np.ndarray:
+        """``|r|`` of the current solution at ``points`` (float64, no gradients)."""
+        x = self._tensor(points)
+        with torch.no_grad():
+            return self.eq.residual(self._coords(x), self.u_jet(x)).abs().double().cpu().numpy()
+
+    def resample(self) -> None:
+        """Place new residual points by the ``adaptive`` strategy (:mod:`sciml.field.adaptive`)."""
+        strategy = self.strategy
+        strategy.to(self.net.flat.device, self.dtype)
+        sampler = PointSampler(self.eq, self.sampling, self.rng, self.counts.residual)
+        self.points["residual"] = strategy.resample(self.residual_at, sampler, self.points["residual"])
+        self._prepare()
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """Current points, resampling clock and sampler state, so a resumed run continues exactly."""
+        out = {f"points.{k}": torch.as_tensor(v) for k, v in self.points.items()}
+        out["last_resample"] = torch.tensor(self._last_resample)
+        out.update(rng_state_tensors(self.rng))
+        out.update({f"sampler.{k}": v for k, v in self.strategy.state_tensors().items()})
+        if self.balancer is not None:
+            out.update({f"balance.{k}": v for k, v in self.balancer.state_tensors().items()})
+
+        return out
+
+    def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        if not tensors:
+            return
+        self.points = {k.removeprefix("points."): v.double().numpy() for k, v in tensors.items()
+                       if k.startswith("points.")}
+        self._last_resample = int(tensors["last_resample"])
+        self.rng = restore_rng(self.rng, tensors)
+        self.strategy.load_state_tensors(
+            {k.removeprefix("sampler."): v for k, v in tensors.items() if k.startswith("sampler.")})
+        if self.balancer is not None:
+            self.balancer.load_state_tensors(
+                {k.removeprefix("balance."): v for k, v in tensors.items() if k.startswith("balance.")})
+        self._prepare()
+
+
+#: Compiled graphs of the loss kept per process. Dynamo caches them on the code
+#: object of ``_eager_loss``, shared by every objective, and silently runs
+#: eagerly once the cache is full (8 by default): with two graphs per fit
+#: (float32, float64), from the fifth model of a process on (a benchmark table,
+#: ``compare`` with several learners) training was 3x slower without a word.
+RECOMPILE_LIMIT = 64
+_COMPILE_PARAMETERS = inspect.signature(torch.compile).parameters
+
+
+def _compile(fn: Callable[[], tuple[torch.Tensor, dict[str, torch.Tensor]]]) -> Callable | None:
+    """``fn`` through ``torch.compile``, or None (with the fallback warning) if that raises already.
+
+    ``dynamic=False``: a graph specialised to the point counts fuses the many
+    small element-wise ops of a step into a few kernels; graphs for equal
+    shapes and dtypes are shared across objectives (the seeds of one recipe
+    compile once).
+    """
+    # older torch versions have no per-call limit and keep the global one
+    limit = {"recompile_limit": RECOMPILE_LIMIT} if "recompile_limit" in _COMPILE_PARAMETERS else {}
+    try:
+        return torch.compile(fn, dynamic=False, **limit)  # type: ignore[call-overload]
+    except Exception as exc:  # e.g. a Python version torch.compile does not support
+        _warn_eager(exc)
+        return None
+
+
+def _warn_eager(exc: Exception) -> None:
+    warnings.warn(f"torch.compile failed ({type(exc).__name__}: {exc}); training continues eagerly",
+                  RuntimeWarning, stacklevel=3)
+
+
+def _dense_jet(jet: Jet, like: torch.Tensor) -> Jet:
+    """``jet`` with every tensor copied into fresh contiguous storage of ``like``'s dtype and device.
+
+    ``Tensor.to(dtype)`` returns a ZeroTensor itself when the dtype already
+    matches; a copy into a new ``empty`` tensor always allocates storage.
+    """
+    def dense(v: torch.Tensor) -> torch.Tensor:
+        return torch.empty(v.shape, dtype=like.dtype, device=like.device).copy_(v)
+
+    return Jet(dense(jet.value), {k: dense(jet[k]) for k in jet.keys()})
+
+
+def _as_vector(values: object, x: torch.Tensor) -> torch.Tensor:
+    """Condition values as a 1D tensor matching the points (scalars broadcast)."""
+    v = torch.as_tensor(values, dtype=x.dtype, device=x.device)
+    return v.expand(x.shape[0]).clone() if v.ndim == 0 else v.reshape(x.shape[0])
