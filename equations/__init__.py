@@ -8,6 +8,7 @@
 from equations.burgers import Burgers
 from equations.convection import Convection
 from equations.core import (
+    EQUATIONS,
     DirichletCondition,
     Domain,
     Equation,
@@ -37,11 +38,13 @@ from equations.nonlinear_diffusion import NonlinearDiffusion
 from equations.odes import Antiderivative, Hypergeometric, Legendre, Pendulum
 from equations.poisson import LShapePoisson, PeakPoisson, Poisson2D, Poisson3D
 from equations.pressure_poisson import PressurePoisson
+from equations.registry import PluginWarning, Registry
 from equations.wave import Wave
 
 available = register_names
 
 __all__ = [
+    "EQUATIONS",
     "AllenCahn",
     "Antiderivative",
     "Box",
@@ -68,12 +71,14 @@ __all__ = [
     "PeakPoisson",
     "Pendulum",
     "PeriodicCondition",
+    "PluginWarning",
     "Poisson2D",
     "Poisson3D",
     "Polygon",
     "PressurePoisson",
     "Reaction",
     "ReactionDiffusion",
+    "Registry",
     "TimeInterval",
     "ToolkitError",
     "TrainingDivergedError",

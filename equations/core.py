@@ -14,8 +14,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from equations.errors import InvalidParameterError, UnknownNameError, check_integer, is_finite_number
+from equations.errors import InvalidParameterError, check_integer, is_finite_number
 from equations.geometry import Box, Geometry
+from equations.registry import Registry
 from equations.resources import require_memory
 
 Array = Any  # a numpy.ndarray or a torch.Tensor: specs are written for both
@@ -203,7 +204,17 @@ def canonical_key(key: str) -> str:
     return "".join(sorted(key, key=COORDINATE_ORDER.index))
 
 
-_REGISTRY: dict[str, type[Equation]] = {}
+def _check_parameters(name: str, cls: type[Equation], params: dict[str, Any]) -> None:
+    valid = {f.name for f in fields(cls)}
+    bad = sorted(set(params) - valid)
+    if bad:
+        raise InvalidParameterError(
+            f"{name}: unknown parameter(s) {', '.join(bad)}; valid: {', '.join(sorted(valid)) or 'none'}"
+        )
+
+
+# every equation spec by name; a module of this package registers its specs by defining them
+EQUATIONS: Registry[type[Equation]] = Registry("equation", packages=("equations",), check=_check_parameters)
 
 
 @dataclass(frozen=True)
@@ -226,7 +237,7 @@ class Equation:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("name"):  # only a class that names itself: a user's subclass must not take its parent's
-            _REGISTRY[cls.name] = cls
+            EQUATIONS.register(cls.name, cls)
 
     @property
     def domain(self) -> Domain:
@@ -254,25 +265,13 @@ class Equation:
 
 
 def register_names() -> tuple[str, ...]:
-    """Names of all registered equations, sorted."""
-    return tuple(sorted(_REGISTRY))
+    """Names of all registered equations, sorted (``EQUATIONS.names()``)."""
+    return EQUATIONS.names()
 
 
 def create(name: str, **params: Any) -> Equation:
-    """Build a registered equation by name, e.g. ``create("burgers", nu=0.01)``."""
-    try:
-        cls = _REGISTRY[name.lower() if isinstance(name, str) else name]
-    except (KeyError, TypeError):  # TypeError: an unhashable name
-        raise UnknownNameError(
-            f"unknown equation {name!r}; registered equations: {', '.join(register_names())}"
-        ) from None
-    valid = {f.name for f in fields(cls)}
-    bad = sorted(set(params) - valid)
-    if bad:
-        raise InvalidParameterError(
-            f"{name}: unknown parameter(s) {', '.join(bad)}; valid: {', '.join(sorted(valid)) or 'none'}"
-        )
-    return cls(**params)
+    """Build a registered equation by name, e.g. ``create("burgers", nu=0.01)`` (``EQUATIONS.create``)."""
+    return EQUATIONS.create(name, **params)  # type: ignore[no-any-return]
 
 
 def check_positive(owner: str, **values: float) -> None:

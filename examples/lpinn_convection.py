@@ -13,7 +13,7 @@ from sciml import LPINN
 from validation import compare, comparison_figure, save_figure
 
 quick = "--quick" in sys.argv
-lpinn = LPINN(seed=0, **(dict(adam_steps=30, lbfgs_iter=10, n_points=256) if quick else {}))
+lpinn = LPINN.from_settings(seed=0, **(dict(adam_steps=30, lbfgs_iter=10, n_points=256) if quick else {}))
 
 ds = compare(Convection(beta=50.0), learners={"lpinn": lpinn}, resolution=(256, 100))
 print(ds["metrics"].to_pandas())

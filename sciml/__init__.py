@@ -1,21 +1,33 @@
-"""The learners, all in PyTorch behind one contract (``fit`` / ``predict`` / ``save``).
+"""The learners, all in PyTorch behind one contract (:class:`Learner`).
 
->>> from sciml import PINN
->>> PINN(adam_steps=10).adam_steps
+Three kinds share the contract: field learners fit one equation
+(:class:`PINN`, :class:`LPINN`, :class:`PIG`), operator learners fit a dataset
+(:class:`DeepONet`, :class:`MgNO`, :class:`FNO`), solver accelerators fit
+linear systems and give a preconditioner (:class:`NeuralCG`).
+
+>>> from sciml import PINN, Optimiser
+>>> PINN(optimiser=Optimiser(adam_steps=10)).config("optimiser").adam_steps
+10
+>>> create_learner("pinn", adam_steps=10).config("optimiser").adam_steps
 10
 """
 
+from sciml.accelerators.base import Accelerator
 from sciml.accelerators.neural_cg.learner import NeuralCG
-from sciml.core.base import Learner, create_learner, learner_names
+from sciml.core.base import LEARNERS, Learner, create_learner, learner_names
 from sciml.core.callbacks import Callback, ProgressBar
+from sciml.core.history import History
 from sciml.core.training import LBFGS, Adam, Trainer
+from sciml.field.config import Checkpointing, Collocation, Optimiser
+from sciml.field.learner import FieldLearner
 from sciml.field.lpinn import LPINN
 from sciml.field.pig import PIG
 from sciml.field.pinn import PINN
 from sciml.operators.deeponet.learner import DeepONet
 from sciml.operators.grid.fno import FNO
 from sciml.operators.grid.mgno import MgNO
+from sciml.operators.learner import OperatorLearner
 
-__all__ = ["FNO", "LBFGS", "LPINN", "PIG", "PINN", "Adam", "Callback", "DeepONet", "Learner", "MgNO", "NeuralCG",
-           "ProgressBar",
-           "Trainer", "create_learner", "learner_names"]
+__all__ = ["FNO", "LBFGS", "LEARNERS", "LPINN", "PIG", "PINN", "Accelerator", "Adam", "Callback", "Checkpointing",
+           "Collocation", "DeepONet", "FieldLearner", "History", "Learner", "MgNO", "NeuralCG", "OperatorLearner",
+           "Optimiser", "ProgressBar", "Trainer", "create_learner", "learner_names"]

@@ -118,7 +118,7 @@ def test_neural_cg_uses_the_same_constraints():
 
 def test_fit_validates_before_any_work():
     """Direct API use (no create_learner): fit refuses the value before sampling or building anything."""
-    learner = PINN(lr="fast", **{k: v for k, v in FAST.items()})
+    learner = PINN.from_settings(**{k: v for k, v in FAST.items()}, lr="fast")
     with pytest.raises(InvalidParameterError, match="pinn: lr must be a finite number > 0, got 'fast'"):
         learner.fit(equations.create("burgers"))
     assert not hasattr(learner, "history_") and not hasattr(learner, "objective_")
@@ -183,7 +183,7 @@ def test_available_memory_reads_meminfo():
 def test_field_network_that_cannot_fit_is_refused_before_building(cls, options, memory, monkeypatch):
     _refuse_building(monkeypatch, MLP)
     fast = {"adam_steps": 2, "lbfgs_iter": 0, "n_points": 64} if cls is LPINN else FAST
-    learner = cls(**{**fast, **options})
+    learner = cls.from_settings(**{**fast, **options})
     with pytest.raises(ResourceError) as info:
         learner.fit(equations.create("burgers"))
     message = str(info.value)
@@ -232,7 +232,7 @@ def _edit_params(folder: Path, **changes: Any) -> None:
 
 def _saved_field(tmp_path: Path) -> Path:
     folder = tmp_path / "pinn"
-    PINN(**FAST).fit(equations.create("burgers")).save(folder)
+    PINN.from_settings(**FAST).fit(equations.create("burgers")).save(folder)
     return folder
 
 
@@ -311,7 +311,7 @@ def _only_extrapolation(record: list[warnings.WarningMessage]) -> list[str]:
 @pytest.mark.parametrize("cls", [PINN, LPINN, PIG])
 def test_predict_outside_the_domain_warns_once_saying_how_many_and_how_far(cls):
     options = {"adam_steps": 2, "lbfgs_iter": 0} | ({"n_gaussians": 16} if cls is PIG else {})
-    learner = cls(**options).fit(equations.create("burgers"))
+    learner = cls.from_settings(**options).fit(equations.create("burgers"))
     with warnings.catch_warnings():
         warnings.simplefilter("error", ExtrapolationWarning)
         inside = learner.predict(np.array([[-1.0, 0.0], [1.0, 1.0], [0.3, 0.5]]))  # faces included
@@ -331,7 +331,7 @@ def test_cut_out_corner_of_the_l_shape_is_outside_but_compare_does_not_warn():
     eq = equations.create("poisson_lshape")
     reference = solvers.solve(eq, (17, 17), refine=0)
     assert np.isnan(reference.values).any()  # the corner is not part of the domain
-    learner = PINN(**FAST)
+    learner = PINN.from_settings(**FAST)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ExtrapolationWarning)
         ds = compare(eq, {"pinn": learner}, reference=reference)

@@ -30,7 +30,7 @@ import torch
 
 import equations
 from equations import Equation, Legendre
-from sciml import PINN
+from sciml import PINN, Collocation, Optimiser
 from sciml.field.pinn_objective import PINNObjective
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,7 +95,12 @@ def test_ansatz_jets_are_dense_in_the_objective_dtype() -> None:
     eqs = _equations_with_ansatz()
     assert {"legendre", "hypergeometric", "helmholtz", "poisson"} <= {e.name for e in eqs}
     for eq in eqs:
-        learner = PINN(hidden=(4,), n_residual=16, n_boundary=8, n_initial=8, constraints="hard", compile=False)
+        learner = PINN(
+            hidden=(4,),
+            constraints="hard",
+            collocation=Collocation(n_residual=16, n_boundary=8, n_initial=8),
+            optimiser=Optimiser(compile=False),
+        )
         objective = learner._objective(eq, None)
         for dtype in (torch.float32, torch.float64):
             if dtype == torch.float64:
@@ -109,7 +114,12 @@ def test_ansatz_jets_are_dense_in_the_objective_dtype() -> None:
 
 def test_dense_jets_keep_the_values() -> None:
     """Legendre l=3: ``g = x`` on [-1, 1] (g(+-1) = +-1) and ``d = 1 - x^2``: exact jets after the copy."""
-    learner = PINN(hidden=(4,), n_residual=16, constraints="hard", compile=False)
+    learner = PINN(
+        hidden=(4,),
+        constraints="hard",
+        collocation=Collocation(n_residual=16),
+        optimiser=Optimiser(compile=False),
+    )
     objective = learner._objective(Legendre(l=3), None)
     x = objective.x["residual"][:, 0]
     assert objective.ansatz_jets is not None
@@ -134,13 +144,13 @@ def _fit(monkeypatch: pytest.MonkeyPatch, fake: Any) -> tuple[PINN, list[warning
         m.setattr(torch, "compile", fake)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            learner = PINN(constraints="hard", compile=True, **SMALL).fit(Legendre(l=3))
+            learner = PINN.from_settings(constraints="hard", **SMALL, compile=True).fit(Legendre(l=3))
     return learner, [w for w in caught if "torch.compile failed" in str(w.message)]
 
 
 @pytest.fixture(scope="module")
 def eager_losses() -> list[float]:
-    return PINN(constraints="hard", compile=False, **SMALL).fit(Legendre(l=3)).history_.loss
+    return PINN.from_settings(constraints="hard", **SMALL, compile=False).fit(Legendre(l=3)).history_.loss
 
 
 def _raises_at_compile_time(fn: Any, **kwargs: Any) -> Any:

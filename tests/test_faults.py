@@ -28,7 +28,7 @@ from objectives import Quadratic
 
 from equations import Burgers, Poisson2D
 from equations.errors import ToolkitError, TrainingDivergedError
-from sciml import PINN, DeepONet
+from sciml import PINN, Collocation, DeepONet, Optimiser
 from sciml.core import checkpoint as ckpt
 from sciml.core.training import Adam, Trainer
 from sciml.field.pinn_objective import PINNObjective
@@ -75,7 +75,7 @@ class Hang(Callback):
         if trainer.step == stop:
             hang()
 
-PINN(**kw).fit(Burgers(), callbacks=[Hang()])
+PINN.from_settings(**kw).fit(Burgers(), callbacks=[Hang()])
 """
 
 _DEEPONET_CHILD = _HANG + """
@@ -168,8 +168,8 @@ def test_pinn_killed_with_sigkill_resumes_to_the_uninterrupted_result(tmp_path: 
     _, meta = ckpt.load_bundle(ck)
     assert meta["step"] == 40 and meta["stage_index"] == 0  # the last checkpoint before the kill
     assert _no_temporaries(tmp_path) == []
-    resumed = PINN(**PINN_KW, checkpoint_dir=str(ck), resume=True).fit(Burgers())
-    full = PINN(**PINN_KW).fit(Burgers())
+    resumed = PINN.from_settings(**PINN_KW, checkpoint_dir=str(ck), resume=True).fit(Burgers())
+    full = PINN.from_settings(**PINN_KW).fit(Burgers())
     assert resumed.history_.step == full.history_.step
     assert resumed.history_.loss == full.history_.loss
     assert [s["stage"] for s in resumed.history_.stages] == ["Adam", "LBFGS"]
@@ -206,12 +206,12 @@ def test_a_save_killed_between_its_two_files_resumes_consistently(tmp_path: Path
 
     monkeypatch.setattr(ckpt, "atomic_write_bytes", die_on_second)
     with pytest.raises(KeyboardInterrupt):
-        PINN(**PINN_KW, checkpoint_dir=str(ck)).fit(Burgers())
+        PINN.from_settings(**PINN_KW, checkpoint_dir=str(ck)).fit(Burgers())
     monkeypatch.setattr(ckpt, "atomic_write_bytes", real)
     assert json.loads((ck / "meta.json").read_text())["step"] == 20  # the stale file on disk
     assert ckpt.load_bundle(ck)[1]["step"] == 40  # the metadata saved with the tensors wins
-    resumed = PINN(**PINN_KW, checkpoint_dir=str(ck), resume=True).fit(Burgers())
-    full = PINN(**PINN_KW).fit(Burgers())
+    resumed = PINN.from_settings(**PINN_KW, checkpoint_dir=str(ck), resume=True).fit(Burgers())
+    full = PINN.from_settings(**PINN_KW).fit(Burgers())
     assert resumed.history_.loss == full.history_.loss
     torch.testing.assert_close(resumed.model_.flat, full.model_.flat, rtol=0, atol=0)
 
@@ -270,7 +270,12 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def tiny_pinn() -> PINN:
-    return PINN(hidden=(6,), n_residual=40, adam_steps=5, lbfgs_iter=0, seed=0, compile=False).fit(Poisson2D())
+    return PINN(
+        hidden=(6,),
+        seed=0,
+        collocation=Collocation(n_residual=40),
+        optimiser=Optimiser(adam_steps=5, lbfgs_iter=0, compile=False),
+    ).fit(Poisson2D())
 
 
 @pytest.mark.parametrize("which", ["tensors", "meta"])
@@ -279,7 +284,12 @@ def test_model_save_interrupted_mid_write_keeps_the_old_model(tmp_path: Path, ti
     model = tmp_path / "model"
     tiny_pinn.save(model)
     before = _snapshot(model)
-    other = PINN(hidden=(6,), n_residual=40, adam_steps=7, lbfgs_iter=0, seed=1, compile=False).fit(Poisson2D())
+    other = PINN(
+        hidden=(6,),
+        seed=1,
+        collocation=Collocation(n_residual=40),
+        optimiser=Optimiser(adam_steps=7, lbfgs_iter=0, compile=False),
+    ).fit(Poisson2D())
     if which == "tensors":
         monkeypatch.setattr(ckpt, "save_file", _half_then_fail(ckpt.save_file, 1))
     else:
@@ -501,12 +511,12 @@ def test_pinn_nan_loss_raises_typed_error_and_keeps_a_loadable_checkpoint(tmp_pa
     kw = {**PINN_KW, "lbfgs_iter": 0}
     ck = tmp_path / "ck"
     with pytest.raises(TrainingDivergedError, match="at step 35"):
-        PINN(**kw, checkpoint_dir=str(ck)).fit(Burgers())
+        PINN.from_settings(**kw, checkpoint_dir=str(ck)).fit(Burgers())
     monkeypatch.undo()
     tensors, meta = ckpt.load_bundle(ck)
     assert meta["step"] == 20 and all(torch.isfinite(t).all() for t in tensors.values() if t.is_floating_point())
-    resumed = PINN(**kw, checkpoint_dir=str(ck), resume=True).fit(Burgers())
-    assert resumed.history_.loss == PINN(**kw).fit(Burgers()).history_.loss
+    resumed = PINN.from_settings(**kw, checkpoint_dir=str(ck), resume=True).fit(Burgers())
+    assert resumed.history_.loss == PINN.from_settings(**kw).fit(Burgers()).history_.loss
 
 
 def test_corrupt_checkpoint_is_a_typed_error_not_a_resume(tmp_path: Path) -> None:

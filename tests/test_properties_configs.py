@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from equations import Burgers
 from equations.errors import InvalidDataError, ToolkitError, UnknownNameError
-from sciml import FNO, PINN, DeepONet, NeuralCG
+from sciml import FNO, PINN, Collocation, DeepONet, NeuralCG, Optimiser
 
 X = np.linspace(0.0, 1.0, 11)
 U = np.random.default_rng(0).standard_normal((8, 11))
@@ -35,8 +35,11 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("models")
-    PINN(hidden=(8, 8), n_residual=32, n_boundary=8, n_initial=8, adam_steps=2, lbfgs_iter=0, resample_every=0,
-         compile=False).fit(Burgers()).save(root / "pinn")
+    PINN(
+        hidden=(8, 8),
+        collocation=Collocation(n_residual=32, n_boundary=8, n_initial=8, resample_every=0),
+        optimiser=Optimiser(adam_steps=2, lbfgs_iter=0, compile=False),
+    ).fit(Burgers()).save(root / "pinn")
     DeepONet(steps=3).fit(U, np.cumsum(U, 1) / 10, X).save(root / "deeponet")
     from validation.datasets import make
 

@@ -89,7 +89,7 @@ def test_bad_parameters_raise():
                       ({"aas_uniform": 1.5}, r"aas_uniform must be a number in \[0, 1\]"),
                       ({"aas_uniform": True}, "aas_uniform must be")]:
         with pytest.raises(InvalidParameterError, match=match):
-            PINN(**kw, adam_steps=1, lbfgs_iter=0).fit(PeakPoisson())
+            PINN.from_settings(**kw, adam_steps=1, lbfgs_iter=0).fit(PeakPoisson())
     with pytest.raises(InvalidParameterError, match="pool_factor"):
         RAD(pool_factor=0)
     with pytest.raises(InvalidParameterError, match="adaptive must be one of"):
@@ -99,7 +99,7 @@ def test_bad_parameters_raise():
 def _tiny(**kw):
     config = {"hidden": (8, 8), "n_residual": 64, "n_boundary": 16, "adam_steps": 30, "lbfgs_iter": 4,
               "resample_every": 10, "adaptive": "aas", "aas_steps": 10, "compile": False, "seed": 4, **kw}
-    return PINN(**config)
+    return PINN.from_settings(**config)
 
 
 class _KillAt(Callback):

@@ -16,7 +16,7 @@ from sciml.field.derivatives import DerivativePlan, autodiff_jet
 def _tiny(**kw):
     config = {"hidden": (16, 16), "n_points": 512, "adam_steps": 300, "lbfgs_iter": 100, "resample_every": 0,
               "dtype": "float64", **kw}
-    return LPINN(**config)
+    return LPINN.from_settings(**config)
 
 
 def test_fits_convection_diffusion_at_large_beta():

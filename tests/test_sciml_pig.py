@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from equations import Helmholtz, InvalidParameterError
-from sciml import PIG, PINN
+from sciml import PIG, PINN, Collocation, Optimiser
 from sciml.core.networks import MLP
 from sciml.field.derivatives import DerivativePlan, autodiff_jet, network_jet
 from sciml.field.gaussians import GaussianEmbedding
@@ -47,8 +47,9 @@ def test_pig_beats_a_same_budget_pinn_on_helmholtz():
     eq = Helmholtz(a1=2, a2=1)
     budget = {"n_residual": 400, "n_boundary": 80, "adam_steps": 300, "lbfgs_iter": 100, "seed": 0,
               "compile": False, "constraints": "hard"}
-    pig = PIG(n_gaussians=100, sigma=0.2, neighbours=None, **budget).fit(eq)
-    pinn = PINN(hidden=(20, 20), adaptive=None, resample_every=100, lr=1e-2, **budget).fit(eq)
+    pig = PIG.from_settings(n_gaussians=100, sigma=0.2, neighbours=None, **budget).fit(eq)
+    pinn = PINN.from_settings(hidden=(20, 20), **budget, adaptive=None, resample_every=100, lr=1e-2,
+    ).fit(eq)
     x, y = np.meshgrid(np.linspace(-1, 1, 41), np.linspace(-1, 1, 41), indexing="ij")
     pts = np.column_stack([x.ravel(), y.ravel()])
     exact = eq.exact({"x": pts[:, 0], "y": pts[:, 1]})
@@ -61,9 +62,13 @@ def test_pig_beats_a_same_budget_pinn_on_helmholtz():
 
 def test_pig_contract(tmp_path):
     eq = Helmholtz()
-    pig = PIG(n_gaussians=20, adam_steps=5, lbfgs_iter=0, n_residual=50, n_boundary=20, learn_means=False,
-              compile=False).fit(eq)
-    assert pig.get_params()["n_gaussians"] == 20 and pig.get_params()["n_residual"] == 50
+    pig = PIG(
+        n_gaussians=20,
+        learn_means=False,
+        optimiser=Optimiser(adam_steps=5, lbfgs_iter=0, compile=False),
+        collocation=Collocation(n_residual=50, n_boundary=20),
+    ).fit(eq)
+    assert pig.get_params()["n_gaussians"] == 20 and pig.config("collocation").n_residual == 50
     # fixed means: only widths, features and the MLP are trained
     assert pig.n_parameters_ == 20 * 2 + 20 * 4 + (4 * 16 + 16 + 16 + 1)
     pig.save(tmp_path / "m")
@@ -71,15 +76,19 @@ def test_pig_contract(tmp_path):
     pts = np.random.default_rng(0).uniform(-1, 1, (50, 2))
     np.testing.assert_array_equal(back.predict(pts), pig.predict(pts))
     with pytest.raises(InvalidParameterError, match="n_gaussians must be an integer"):
-        PIG(n_gaussians=0, adam_steps=1, lbfgs_iter=0).fit(eq)
+        PIG(n_gaussians=0, optimiser=Optimiser(adam_steps=1, lbfgs_iter=0)).fit(eq)
     with pytest.raises(InvalidParameterError, match="embedding"):
-        PIG(embedding="fourier", adam_steps=1, lbfgs_iter=0).fit(eq)
+        PIG(embedding="fourier", optimiser=Optimiser(adam_steps=1, lbfgs_iter=0)).fit(eq)
 
 
 def test_compare_keeps_the_gaussians_and_draws_them(tmp_path):
     from validation import compare, comparison_figure, save_figure
 
-    pig = PIG(n_gaussians=12, adam_steps=3, lbfgs_iter=0, n_residual=30, n_boundary=10, compile=False)
+    pig = PIG(
+        n_gaussians=12,
+        optimiser=Optimiser(adam_steps=3, lbfgs_iter=0, compile=False),
+        collocation=Collocation(n_residual=30, n_boundary=10),
+    )
     ds = compare(Helmholtz(), {"pig": pig}, resolution=(17, 17))
     assert ds["pig_gaussian_centre"].shape == (12, 2)
     np.testing.assert_allclose(ds["pig_gaussian_width"].values, pig.gaussians()["widths"])
@@ -157,7 +166,7 @@ def test_full_covariance_jet_matches_autodiff_and_reduces_to_diagonal(dim):
 def test_full_covariance_fine_tunes_a_diagonal_pig(tmp_path):
     eq = Helmholtz(a1=2, a2=1)
     budget = {"n_residual": 400, "n_boundary": 80, "seed": 0, "compile": False, "constraints": "hard"}
-    diag = PIG(n_gaussians=60, sigma=0.2, adam_steps=200, lbfgs_iter=50, **budget).fit(eq)
+    diag = PIG.from_settings(n_gaussians=60, sigma=0.2, **budget, adam_steps=200, lbfgs_iter=50).fit(eq)
     pts = np.random.default_rng(0).uniform(-1, 1, (500, 2))
     # it starts exactly where the diagonal model stopped (zero shear) ...
     start = diag.full_covariance(adam_steps=0, lbfgs_iter=0).fit(eq)

@@ -10,7 +10,7 @@ from sciml import PINN, create_learner
 def _tiny(**kw):
     config = {"hidden": (8, 8), "n_residual": 64, "n_boundary": 8, "n_initial": 8, "adam_steps": 20,
               "lbfgs_iter": 5, "resample_every": 0, **kw}
-    return PINN(**config)
+    return PINN.from_settings(**config)
 
 
 def test_save_load_round_trip_is_exact(tmp_path):

@@ -7,13 +7,18 @@ import pytest
 import torch
 
 from equations import Burgers, Poisson2D, TrainingDivergedError
-from sciml import PINN, Callback
+from sciml import PINN, Callback, Collocation, Optimiser
 from sciml.core.training import LBFGS, Adam, Trainer
 
 
 def test_loss_drops_and_poisson_error_small():
     eq = Poisson2D()
-    pinn = PINN(hidden=(16, 16), n_residual=400, adam_steps=300, lr=3e-3, lbfgs_iter=150, seed=1).fit(eq)
+    pinn = PINN(
+        hidden=(16, 16),
+        seed=1,
+        collocation=Collocation(n_residual=400),
+        optimiser=Optimiser(adam_steps=300, lr=3e-3, lbfgs_iter=150),
+    ).fit(eq)
     loss = pinn.history_.loss
     assert loss[-1] < loss[0] / 100
     g = np.linspace(0, 1, 21)
@@ -24,8 +29,13 @@ def test_loss_drops_and_poisson_error_small():
 
 
 def test_lbfgs_float64_stage_runs_many_iterations():
-    pinn = PINN(hidden=(16, 16), n_residual=300, n_boundary=40, n_initial=40, constraints="soft",
-                adam_steps=200, lbfgs_iter=300, seed=0).fit(Burgers())
+    pinn = PINN(
+        hidden=(16, 16),
+        constraints="soft",
+        seed=0,
+        collocation=Collocation(n_residual=300, n_boundary=40, n_initial=40),
+        optimiser=Optimiser(adam_steps=200, lbfgs_iter=300),
+    ).fit(Burgers())
     lbfgs = pinn.history_.stages[1]
     assert lbfgs["stage"] == "LBFGS" and lbfgs["steps"] >= 250
     adam_end = pinn.history_.loss[199]
@@ -82,9 +92,9 @@ class _Kill(Callback):
 def test_resume_after_kill_matches_uninterrupted(tmp_path, sampling):
     # killed at step 75, resumed from the step-50 checkpoint: the redraws at 80 and 120 must match
     def make(**kw):
-        return PINN(hidden=(8, 8), n_residual=100, n_boundary=10, n_initial=10, constraints="soft",
-                    adam_steps=120, lbfgs_iter=0, seed=3, resample_every=40, adaptive="rad",
-                    sampling=sampling, checkpoint_every=25, compile=False, **kw)
+        return PINN.from_settings(hidden=(8, 8), constraints="soft", seed=3, n_residual=100, n_boundary=10,
+                                  n_initial=10, resample_every=40, adaptive="rad", sampling=sampling,
+                                  adam_steps=120, lbfgs_iter=0, compile=False, checkpoint_every=25, **kw)
 
     full = make().fit(Burgers())
     ck = tmp_path / "run"
@@ -96,7 +106,13 @@ def test_resume_after_kill_matches_uninterrupted(tmp_path, sampling):
 
 
 def test_lbfgs_stage_is_float64_then_back_to_float32():
-    pinn = PINN(hidden=(8,), n_residual=50, adam_steps=5, lbfgs_iter=5, seed=0, constraints="hard")
+    pinn = PINN(
+        hidden=(8,),
+        seed=0,
+        constraints="hard",
+        collocation=Collocation(n_residual=50),
+        optimiser=Optimiser(adam_steps=5, lbfgs_iter=5),
+    )
     pinn.fit(Poisson2D())
     assert pinn.model_.flat.dtype == torch.float32
     assert LBFGS(5).dtype == "float64"
@@ -166,7 +182,12 @@ def test_stall_rule_ends_lbfgs_and_a_falling_loss_is_never_stopped():
     history = Trainer([LBFGS(5000, chunk=10, stall=StallRule(1e-2, window=100))]).fit(_Plateau(flat_after=3))
     assert history.stages[0]["steps"] < 5000
     assert history.stages[0]["stop"] != "budget"
-    pinn = PINN(hidden=(8,), n_residual=50, adam_steps=300, lbfgs_iter=0, seed=0, stall_rtol=1e-3, stall_window=50)
+    pinn = PINN(
+        hidden=(8,),
+        seed=0,
+        collocation=Collocation(n_residual=50),
+        optimiser=Optimiser(adam_steps=300, lbfgs_iter=0, stall_rtol=1e-3, stall_window=50),
+    )
     pinn.fit(Poisson2D())
     assert pinn.history_.stages[0]["steps"] == 300  # the loss keeps falling by more than 0.1% per 50 steps
 
@@ -212,9 +233,9 @@ class _KillAfter(Callback):
 
 def test_resume_after_kill_matches_uninterrupted_with_balancing(tmp_path):
     def make(**kw):
-        return PINN(hidden=(8, 8), n_residual=100, n_boundary=10, n_initial=10, constraints="soft",
-                    adam_steps=60, lbfgs_iter=60, seed=3, resample_every=0, balancing="gradnorm",
-                    balance_every=20, compile=False, **kw)
+        return PINN.from_settings(hidden=(8, 8), constraints="soft", seed=3, balancing="gradnorm", balance_every=20,
+                                  n_residual=100, n_boundary=10, n_initial=10, resample_every=0, adam_steps=60,
+                                  lbfgs_iter=60, compile=False, **kw)
 
     full = make().fit(Burgers())
     ck = tmp_path / "run"

@@ -15,7 +15,7 @@ from sciml.field.loss_balancing import CausalSlabs
 def _tiny(**kw):
     config = {"hidden": (8, 8), "n_residual": 64, "n_boundary": 8, "n_initial": 8, "adam_steps": 20,
               "lbfgs_iter": 0, "resample_every": 0, "constraints": "soft", "compile": False, **kw}
-    return PINN(**config)
+    return PINN.from_settings(**config)
 
 
 def _objective(eq, **kw):
@@ -209,8 +209,8 @@ def test_causal_weights_frozen_in_lbfgs_and_resume_exact(tmp_path):
                 raise KeyboardInterrupt
 
     def make(**kw):
-        return PINN(hidden=(8, 8), n_residual=128, n_boundary=16, n_initial=16, adam_steps=50, lbfgs_iter=300,
-                    seed=0, causal=1.0, causal_slabs=8, resample_every=0, compile=False, **kw)
+        return PINN.from_settings(hidden=(8, 8), seed=0, causal=1.0, causal_slabs=8, n_residual=128, n_boundary=16,
+                                  n_initial=16, resample_every=0, adam_steps=50, lbfgs_iter=300, compile=False, **kw)
 
     full = make().fit(Convection(beta=5.0))
     # with weights that move but carry no gradient the line search failed after a few iterations

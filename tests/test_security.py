@@ -21,7 +21,7 @@ from objectives import Quadratic
 
 from equations import Poisson2D
 from equations.errors import ToolkitError
-from sciml import PINN, DeepONet
+from sciml import PINN, Collocation, DeepONet, Optimiser
 from sciml.core.checkpoint import load_arrays, load_bundle
 from sciml.core.training import Adam, Trainer
 from validation import datasets
@@ -58,7 +58,12 @@ def marker(tmp_path: Path) -> Path:
 @pytest.fixture(scope="module")
 def saved_pinn(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("pinn") / "model"
-    PINN(hidden=(6,), n_residual=40, adam_steps=3, lbfgs_iter=0, seed=0, compile=False).fit(Poisson2D()).save(folder)
+    PINN(
+        hidden=(6,),
+        seed=0,
+        collocation=Collocation(n_residual=40),
+        optimiser=Optimiser(adam_steps=3, lbfgs_iter=0, compile=False),
+    ).fit(Poisson2D()).save(folder)
     return folder
 
 

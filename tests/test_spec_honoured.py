@@ -25,7 +25,7 @@ from equations import (
 from equations.errors import SpecMismatchError
 from equations.geometry import Box
 from equations.overrides import changed_members
-from sciml import PINN
+from sciml import PINN, Collocation, Optimiser
 from solvers.registry import SolverOutput, mismatch, register
 from validation import compare
 
@@ -83,7 +83,11 @@ def test_square_subclass_refuses_the_stale_closed_form_and_multigrid_solves_it_s
 
 def test_compare_scores_against_the_subclass_problem_not_the_parent():
     eq = LiftedSquare()
-    pinn = PINN(hidden=(8,), adam_steps=1, lbfgs_iter=0, n_residual=64, n_boundary=16, compile=False)
+    pinn = PINN(
+        hidden=(8,),
+        optimiser=Optimiser(adam_steps=1, lbfgs_iter=0, compile=False),
+        collocation=Collocation(n_residual=64, n_boundary=16),
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the stale ansatz warning is tested below
         ds = compare(eq, {"pinn": pinn}, resolution=(33, 33))
@@ -95,8 +99,12 @@ def test_compare_scores_against_the_subclass_problem_not_the_parent():
 def test_pinn_does_not_impose_the_parents_ansatz_on_changed_conditions():
     eq = LiftedSquare()
     with pytest.raises(SpecMismatchError, match="inherits the ansatz"):
-        PINN(constraints="hard", adam_steps=1, lbfgs_iter=0, compile=False).fit(eq)
-    pinn = PINN(hidden=(8,), adam_steps=1, lbfgs_iter=0, n_residual=64, n_boundary=16, compile=False)
+        PINN(constraints="hard", optimiser=Optimiser(adam_steps=1, lbfgs_iter=0, compile=False)).fit(eq)
+    pinn = PINN(
+        hidden=(8,),
+        optimiser=Optimiser(adam_steps=1, lbfgs_iter=0, compile=False),
+        collocation=Collocation(n_residual=64, n_boundary=16),
+    )
     with pytest.warns(UserWarning, match="as penalties"):
         pinn.fit(eq)
     assert pinn.hard_constraints_ is False
@@ -290,7 +298,11 @@ def test_shipped_specs_are_accepted_by_their_own_solvers():
 
 
 def test_compare_uses_the_default_resolution():
-    pinn = PINN(hidden=(8,), adam_steps=2, lbfgs_iter=0, n_residual=32, n_boundary=8, n_initial=8, compile=False)
+    pinn = PINN(
+        hidden=(8,),
+        optimiser=Optimiser(adam_steps=2, lbfgs_iter=0, compile=False),
+        collocation=Collocation(n_residual=32, n_boundary=8, n_initial=8),
+    )
     ds = compare(Burgers(nu=0.01 / math.pi), {"pinn": pinn})
     assert ds["reference"].shape == Burgers.default_resolution
 

@@ -46,11 +46,12 @@ def test_budget_presets_and_overrides():
     from sciml import PINN, create_learner
 
     quick = create_learner("pinn", budget="quick")
-    assert {k: quick.get_params()[k] for k in PINN.budgets["quick"]} == PINN.budgets["quick"]
-    assert quick.adam_steps + quick.lbfgs_iter < 5000  # below the size that turns torch.compile on
+    settings = {**quick.config("optimiser").given(), **quick.config("collocation").given()}
+    assert {k: settings[k] for k in PINN.budgets["quick"]} == PINN.budgets["quick"]
+    assert settings["adam_steps"] + settings["lbfgs_iter"] < 5000  # below the size that turns torch.compile on
     full = create_learner("pinn", budget="full")
     assert full.get_params() == PINN().get_params()
-    assert create_learner("pinn", budget="quick", adam_steps=7).adam_steps == 7
+    assert create_learner("pinn", budget="quick", adam_steps=7).config("optimiser").adam_steps == 7
     with pytest.raises(InvalidParameterError, match="budget must be one of quick, full"):
         create_learner("pinn", budget="fast")
 

@@ -9,15 +9,15 @@ import pytest
 import xarray as xr
 
 from equations import Convection, InvalidDataError, InvalidParameterError, LShapePoisson, Poisson2D
-from sciml import PINN
+from sciml import PINN, Collocation, Optimiser
 from validation import compare, comparison_figure, relative_l2, save_figure, to_netcdf, to_vtu, to_xdmf
 from validation.compare import METRICS
 from validation.plots import slice_indices
 
 
 def _pinn(**kw):
-    return PINN(hidden=(16, 16), n_residual=400, n_boundary=64, adam_steps=300, lr=3e-3, lbfgs_iter=100,
-                seed=0, **kw)
+    return PINN.from_settings(hidden=(16, 16), seed=0, n_residual=400, n_boundary=64, adam_steps=300, lr=3e-3,
+                              lbfgs_iter=100, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +116,11 @@ def test_figure_of_a_1d_field_shows_the_errors():
 
 
 def test_compare_on_masked_domain_keeps_nan_outside():
-    ds = compare(LShapePoisson(), {"pinn": PINN(hidden=(8,), n_residual=100, adam_steps=20, lbfgs_iter=0)},
+    ds = compare(LShapePoisson(), {"pinn": PINN(
+        hidden=(8,),
+        collocation=Collocation(n_residual=100),
+        optimiser=Optimiser(adam_steps=20, lbfgs_iter=0),
+    )},
                  resolution=(17, 17), solver_options={"refine": 0})
     ref, pred = ds["reference"].values, ds["pinn"].values
     outside = ~np.isfinite(ref)

@@ -12,6 +12,7 @@ of two checkpoints.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import zipfile
@@ -108,9 +109,19 @@ def _json_object(text: str, where: Path) -> dict[str, Any]:
 
 
 def jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Constructor arguments as JSON values (tuples as lists, mappings as dicts) for a saved config."""
-    return {k: (list(v) if isinstance(v, tuple) else dict(v) if isinstance(v, Mapping) else v)
+    """Constructor arguments as JSON values for a saved config.
+
+    Tuples become lists, mappings dicts, and config objects (dataclasses) the
+    dict of their fields, which the constructor accepts back.
+    """
+    return {k: (list(v) if isinstance(v, tuple) else dict(v) if isinstance(v, Mapping)
+                else _fields(v) if dataclasses.is_dataclass(v) and not isinstance(v, type) else v)
             for k, v in params.items()}
+
+
+def _fields(config: Any) -> dict[str, Any]:
+    values = config.given() if hasattr(config, "given") else dataclasses.asdict(config)
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
 
 
 def load_arrays(path: str | Path) -> dict[str, np.ndarray]:

@@ -17,12 +17,13 @@ once the equation or data give the network its shape.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -172,3 +173,69 @@ def merged(classes: Sequence[type]) -> dict[str, Constraint]:
     for cls in reversed(classes):
         out.update(cls.__dict__.get("_constraints", {}))
     return out
+
+
+class Default:
+    """The value of a config field left out: the learner's own default applies."""
+
+    _instance: Default | None = None
+
+    def __new__(cls) -> Default:  # one instance, so ``is DEFAULT`` holds after copies
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+    def __reduce__(self) -> str:
+        return "DEFAULT"
+
+
+DEFAULT = Default()
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Settings:
+    """Base of the config objects (:mod:`sciml.field.config`).
+
+    A field left at :data:`DEFAULT` takes the learner's own default when the
+    learner resolves the config; ``constraints`` checks each field by name.
+    """
+
+    constraints: ClassVar[dict[str, Constraint]] = {}
+
+    def given(self) -> dict[str, Any]:
+        """The fields set explicitly."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if getattr(self, f.name) is not DEFAULT}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.given().items())})"
+
+
+def resolve_config(owner: str, key: str, given: Any, default: Settings) -> Settings:
+    """The config object an argument stands for: the learner's ``default`` with what ``given`` sets laid over.
+
+    ``given`` may be None (``default``), a :class:`Settings` of the same type
+    (its fields not left at :data:`DEFAULT`) or a mapping of field names.
+
+    Raises
+    ------
+    InvalidParameterError
+        Anything else, or a mapping naming a field the config does not have.
+    """
+    kind = type(default)
+    if given is None:
+        return default
+    if isinstance(given, kind):
+        return dataclasses.replace(default, **given.given())
+    if isinstance(given, Mapping):
+        names = {f.name for f in dataclasses.fields(kind)}
+        unknown = sorted(str(k) for k in given if k not in names)
+        if unknown:
+            raise InvalidParameterError(f"{owner}: {key} has no setting {', '.join(unknown)}; "
+                                        f"its settings: {', '.join(sorted(names))}")
+        return dataclasses.replace(default, **given)
+    raise InvalidParameterError(f"{owner}: {key} must be a {kind.__name__}, a mapping of its settings or None, "
+                                f"got {_shown(given)}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, Protocol
 
@@ -22,6 +22,7 @@ import torch
 from equations.errors import InvalidParameterError, TrainingDivergedError, check_integer, is_finite_number
 from sciml.core.callbacks import Callback
 from sciml.core.checkpoint import load_bundle, save_bundle
+from sciml.core.history import History
 from sciml.core.runtime import resolve_dtype
 
 
@@ -143,30 +144,6 @@ class LBFGS:
 
 
 Stage = Adam | LBFGS
-
-
-@dataclass
-class History:
-    """Per-step records and per-stage timings of a run."""
-
-    step: list[int] = field(default_factory=list)
-    loss: list[float] = field(default_factory=list)
-    parts: dict[str, list[float]] = field(default_factory=dict)
-    stages: list[dict[str, Any]] = field(default_factory=list)
-
-    def record(self, step: int, loss: float, parts: dict[str, float]) -> None:
-        self.step.append(step)
-        self.loss.append(loss)
-        for k, v in parts.items():
-            self.parts.setdefault(k, []).append(v)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, h: dict[str, Any]) -> History:
-        """The inverse of :meth:`to_dict` (a ``KeyError`` names a missing field)."""
-        return cls(h["step"], h["loss"], h["parts"], h["stages"])
 
 
 class Trainer:

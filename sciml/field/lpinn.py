@@ -15,15 +15,17 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
+import xarray as xr
 
 from equations import Equation
 from equations.errors import InvalidParameterError
 from sciml.core.embeddings import PeriodicEmbedding
 from sciml.core.memory import NetworkSize
 from sciml.core.networks import MLP
-from sciml.core.params import POSITIVE_COUNT, Constraint
+from sciml.core.params import COUNT, POSITIVE_COUNT, Constraint, choice
 from sciml.core.runtime import numpy_rng, resolve_device, resolve_dtype, torch_generator
 from sciml.core.training import Objective
+from sciml.field.config import NO_CHECKPOINTS, Checkpointing, Optimiser
 from sciml.field.learner import FieldLearner
 from sciml.field.lpinn_objective import LPINNObjective, lagrangian_form
 from sciml.field.sampling import METHODS
@@ -47,27 +49,29 @@ class LPINN(FieldLearner):
     sampling : {"sobol", "uniform", "halton", "lhs"}
     resample_every : int
         Redraw the points every this many Adam steps (0: never).
-    lbfgs_resample : bool
-        Keep redrawing during L-BFGS (restarting it each time).
     weights : mapping, optional
         Weights of the ``characteristic`` and ``state`` residuals (default 1).
-    adam_steps, lr, final_lr, lbfgs_iter, lbfgs_dtype
-        Optimiser stages, as for :class:`sciml.PINN`.
+    optimiser : Optimiser or mapping, optional
+        Adam then L-BFGS and the stall rule (:class:`~sciml.field.config.Optimiser`;
+        default: 2000 Adam steps decaying from 1e-3 to 1e-4, up to 1000 float64
+        L-BFGS iterations, eager: the LPINN loss is not compiled).
+    checkpointing : Checkpointing or mapping, optional
+        Checkpoint and resume (:class:`~sciml.field.config.Checkpointing`; default: off).
     seed : int
     device, dtype
-    compile : bool or "auto"
-        Accepted for a uniform interface; the LPINN loss runs eagerly.
     progress : bool
-    checkpoint_dir, checkpoint_every, resume
-        Checkpoint during training (every ``checkpoint_every`` Adam steps and at
-        each stage's end) and continue a killed run.
-    stall_rtol, stall_window
-        Stopping rule for stalled optimisation, as for :class:`sciml.PINN`.
     """
 
     name = "lpinn"
     budgets: ClassVar[dict[str, dict[str, Any]]] = {"quick": {"adam_steps": 1000, "lbfgs_iter": 500}}
-    _constraints: ClassVar[dict[str, Constraint]] = {"n_points": POSITIVE_COUNT}
+    configs: ClassVar[dict[str, Any]] = {
+        "optimiser": Optimiser(adam_steps=2000, lr=1e-3, final_lr=1e-4, lbfgs_iter=1000, lbfgs_dtype="float64",
+                               lbfgs_resample=False, compile=False, stall_rtol=1e-2, stall_window=1000),
+        "checkpointing": NO_CHECKPOINTS,
+    }
+    _constraints: ClassVar[dict[str, Constraint]] = {
+        "n_points": POSITIVE_COUNT, "sampling": choice(*METHODS), "resample_every": COUNT,
+    }
 
     def __init__(
         self,
@@ -76,46 +80,26 @@ class LPINN(FieldLearner):
         n_points: int = 2048,
         sampling: str = "sobol",
         resample_every: int = 1000,
-        lbfgs_resample: bool = False,
         weights: Mapping[str, float] | None = None,
-        adam_steps: int = 2000,
-        lr: float = 1e-3,
-        final_lr: float | None = 1e-4,
-        lbfgs_iter: int = 1000,
-        lbfgs_dtype: str | None = "float64",
+        optimiser: Optimiser | Mapping[str, Any] | None = None,
+        checkpointing: Checkpointing | Mapping[str, Any] | None = None,
         seed: int = 0,
         device: str = "cpu",
         dtype: str = "float32",
-        compile: bool | str = False,
         progress: bool = False,
-        checkpoint_dir: str | None = None,
-        checkpoint_every: int = 1000,
-        resume: bool = False,
-        stall_rtol: float | None = 1e-2,
-        stall_window: int = 1000,
     ):
         self.hidden = hidden
         self.activation = activation
         self.n_points = n_points
         self.sampling = sampling
         self.resample_every = resample_every
-        self.lbfgs_resample = lbfgs_resample
         self.weights = weights
-        self.adam_steps = adam_steps
-        self.lr = lr
-        self.final_lr = final_lr
-        self.lbfgs_iter = lbfgs_iter
-        self.lbfgs_dtype = lbfgs_dtype
+        self.optimiser = optimiser
+        self.checkpointing = checkpointing
         self.seed = seed
         self.device = device
         self.dtype = dtype
-        self.compile = compile
         self.progress = progress
-        self.checkpoint_dir = checkpoint_dir
-        self.checkpoint_every = checkpoint_every
-        self.resume = resume
-        self.stall_rtol = stall_rtol
-        self.stall_window = stall_window
 
     def _network_size(self, equation: Equation) -> NetworkSize:
         # two branches on (label, t); a periodic label is fed as (cos, sin)
@@ -140,8 +124,6 @@ class LPINN(FieldLearner):
     def _objective(self, equation: Equation, points: Mapping[str, np.ndarray] | None,
                    fitted: Mapping[str, Any] | None = None) -> LPINNObjective:
         lagrangian_form(equation)  # a clear error for equations without one, before building networks
-        if self.sampling not in METHODS:
-            raise InvalidParameterError(f"sampling must be one of {METHODS}, got {self.sampling!r}")
         if points is not None:
             raise InvalidParameterError("the LPINN samples its own (label, time) points; do not pass points")
         training = fitted is None
@@ -178,3 +160,43 @@ class LPINN(FieldLearner):
                             device=obj.position_net.flat.device)
         pos, state = obj.values(p)
         return pos.cpu().numpy().reshape(x0.shape), state.cpu().numpy().reshape(x0.shape)
+
+    def fitted_structure(self, n_labels: int = 17, n_times: int = 51) -> xr.Dataset:
+        """The learned characteristics (drawn by ``comparison_figure`` over the prediction).
+
+        Parameters
+        ----------
+        n_labels : int
+            Particles, starting at evenly spaced labels ``x0`` across the interval.
+        n_times : int
+            Evenly spaced times of the paths, both ends included.
+
+        Returns
+        -------
+        xarray.Dataset
+            ``characteristic`` (role ``"trajectories"``): positions ``x(x0, t)``
+            over ``(label, time)``, with ``attrs["position"] = "x"`` and
+            ``attrs["along"] = "t"`` (and ``attrs["periodic_interval"]`` on a
+            periodic interval, where the positions are not wrapped); and
+            ``characteristic_state``: the state carried along each path
+            (:meth:`characteristics`).
+        """
+        self._check_fitted()
+        bounds = dict(zip(self.equation_.domain.names, self.equation_.domain.bounds))
+        (x_lo, x_hi), (t_lo, t_hi) = (tuple(float(b) for b in bounds[n]) for n in ("x", "t"))
+        periodic = self.equation_.domain.periodic("x")
+        labels = np.linspace(x_lo, x_hi, n_labels, endpoint=not periodic)
+        times = np.linspace(t_lo, t_hi, n_times)
+        positions, states = self.characteristics(labels, times)
+        coords = {"label": labels, "time": times}
+        path_attrs: dict[str, Any] = {"role": "trajectories", "position": "x", "along": "t",
+                                      "long_name": "positions x(x0, t) of the particles starting at x0"}
+        if periodic:
+            path_attrs["periodic_interval"] = [x_lo, x_hi]
+        field = self.equation_.field
+        return xr.Dataset({
+            "characteristic": xr.DataArray(positions, coords, ("label", "time"), attrs=path_attrs),
+            "characteristic_state": xr.DataArray(states, coords, ("label", "time"), attrs={
+                "long_name": f"{field.long_name or field.name} carried along the characteristics",
+                "units": field.units}),
+        })

@@ -11,10 +11,12 @@ the two are interchangeable in ``compare``. Fitted centres and widths are in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
+import xarray as xr
 
 from equations import Equation
 from equations.errors import InvalidParameterError
@@ -22,6 +24,7 @@ from sciml.core.memory import NetworkSize
 from sciml.core.networks import MLP
 from sciml.core.params import BOOLEAN, POSITIVE, POSITIVE_COUNT, Constraint, choice, optional
 from sciml.core.runtime import resolve_device, resolve_dtype, torch_generator
+from sciml.field.config import NO_CHECKPOINTS
 from sciml.field.gaussian_covariance import precision
 from sciml.field.gaussians import GaussianEmbedding
 from sciml.field.pinn import PINN
@@ -47,24 +50,26 @@ class PIG(PINN):
         Adapt the centres and widths (the paper's point); False keeps a fixed mesh.
     hidden : sequence of int
         Hidden widths of the MLP after the embedding.
-    lr, final_lr, adam_steps, lbfgs_iter, resample_every, adaptive
-        As for :class:`PINN`, with PIG defaults (Adam from 1e-2, uniform redraws
-        every 100 steps).
     covariance : {"diagonal", "full"}
         Axis-aligned Gaussians, or rotated / sheared ones (see
         :meth:`full_covariance`, the paper's fine-tuning step).
-    compile : bool or "auto"
-        Off by default: the Gaussian jet is already a few matmuls and one
-        ``exp``, so there is little to fuse, and compiling took 84 s for the
-        Helmholtz loss (its steady speed-up is not measured). The segmentation
-        fault once seen there (a storage-less ZeroTensor ansatz jet read by
-        inductor) is fixed in :mod:`sciml.field.pinn_objective`.
     **options
-        Any other :class:`PINN` argument (constraints, points, causal, seed...).
+        Any other :class:`PINN` argument (constraints, causal, seed...). The
+        config defaults differ from the PINN's: ``optimiser`` Adam 5000 steps
+        from 1e-2 to 1e-3 then up to 1000 L-BFGS iterations, not compiled (the
+        Gaussian jet is already a few matmuls and one ``exp``, so there is
+        little to fuse, and compiling took 84 s for the Helmholtz loss);
+        ``collocation`` redrawn uniformly every 100 steps.
     """
 
     name = "pig"
     budgets: ClassVar[dict[str, dict[str, Any]]] = {"quick": {"adam_steps": 1000, "lbfgs_iter": 300}}
+    configs: ClassVar[dict[str, Any]] = {
+        "collocation": replace(PINN.configs["collocation"], resample_every=100, adaptive=None),
+        "optimiser": replace(PINN.configs["optimiser"], adam_steps=5000, lr=1e-2, final_lr=1e-3, lbfgs_iter=1000,
+                             compile=False),
+        "checkpointing": NO_CHECKPOINTS,
+    }
     _constraints: ClassVar[dict[str, Constraint]] = {
         "n_gaussians": POSITIVE_COUNT, "sigma": POSITIVE, "channels": POSITIVE_COUNT,
         "neighbours": optional(POSITIVE_COUNT), "learn_means": BOOLEAN, "learn_sigmas": BOOLEAN,
@@ -81,17 +86,9 @@ class PIG(PINN):
         learn_sigmas: bool = True,
         covariance: str = "diagonal",
         hidden: Sequence[int] = (16,),
-        lr: float = 1e-2,
-        final_lr: float | None = 1e-3,
-        adam_steps: int = 5000,
-        lbfgs_iter: int = 1000,
-        resample_every: int = 100,
-        adaptive: str | None = None,
-        compile: bool | str = False,
         **options: Any,
     ):
-        super().__init__(hidden=hidden, lr=lr, final_lr=final_lr, adam_steps=adam_steps, lbfgs_iter=lbfgs_iter,
-                         resample_every=resample_every, adaptive=adaptive, compile=compile, **options)
+        super().__init__(hidden=hidden, **options)
         self.n_gaussians = n_gaussians
         self.sigma = sigma
         self.channels = channels
@@ -113,7 +110,7 @@ class PIG(PINN):
         self._check_fitted()
         if self.covariance != "diagonal":
             raise InvalidParameterError("full_covariance() fine-tunes a diagonal PIG; this one is already full")
-        tuned = type(self)(**{**self.get_params(), **overrides, "covariance": "full"})
+        tuned = type(self)(**self.nest_settings({**self.get_params(), **overrides, "covariance": "full"}))
         tuned._start = {k: v.detach().clone() for k, v in self.model_.state_dict().items()}
         return tuned
 
@@ -161,3 +158,29 @@ class PIG(PINN):
             widths = torch.sqrt(torch.diagonal(cov, dim1=1, dim2=2))
         return {"centres": centres.double().cpu().numpy(), "widths": widths.double().cpu().numpy(),
                 "covariances": cov.double().cpu().numpy()}
+
+    def fitted_structure(self) -> xr.Dataset:
+        """The fitted Gaussian mesh as xarray variables (drawn by ``comparison_figure`` over the prediction).
+
+        Returns
+        -------
+        xarray.Dataset
+            ``gaussian_centre`` (role ``"centres"``) and ``gaussian_width``
+            (role ``"widths"``, standard deviations) over ``(gaussian, input)``,
+            and ``gaussian_covariance`` (role ``"covariances"``) over
+            ``(gaussian, input, input_2)``; ``input`` and ``input_2`` list the
+            equation's coordinate names. Everything is in the equation's
+            coordinates (:meth:`gaussians`).
+        """
+        mesh = self.gaussians()
+        names = list(self.equation_.domain.names)
+        coords = {"input": names, "input_2": names}
+        dims = ("gaussian", "input")
+        return xr.Dataset({
+            "gaussian_centre": xr.DataArray(mesh["centres"], {"input": names}, dims, attrs={
+                "role": "centres", "long_name": "centres of the Gaussians"}),
+            "gaussian_width": xr.DataArray(mesh["widths"], {"input": names}, dims, attrs={
+                "role": "widths", "long_name": "widths (sigma) of the Gaussians"}),
+            "gaussian_covariance": xr.DataArray(mesh["covariances"], coords, (*dims, "input_2"), attrs={
+                "role": "covariances", "long_name": "covariance matrices of the Gaussians"}),
+        })

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -13,16 +14,16 @@ from equations import Equation
 from equations.errors import InvalidParameterError, SpecMismatchError
 from equations.overrides import ANSATZ_INDEPENDENT, defining_class, stale_members
 from sciml.core.embeddings import Embedding, FourierFeatures, PeriodicEmbedding
+from sciml.core.history import History
 from sciml.core.memory import NetworkSize
 from sciml.core.networks import MLP
-from sciml.core.params import BOOLEAN, COUNT, FRACTION, POSITIVE, POSITIVE_COUNT, Constraint, choice, optional
+from sciml.core.params import POSITIVE, POSITIVE_COUNT, Constraint, choice, optional
 from sciml.core.runtime import numpy_rng, resolve_device, resolve_dtype, torch_generator
-from sciml.core.training import History, Objective
-from sciml.field.adaptive import STRATEGIES, check_settings
+from sciml.core.training import Objective
+from sciml.field.config import NO_CHECKPOINTS, Checkpointing, Collocation, Optimiser
 from sciml.field.learner import FieldLearner
 from sciml.field.loss_balancing import BALANCING
 from sciml.field.pinn_objective import PINNObjective
-from sciml.field.sampling import METHODS, PointCounts
 
 CONSTRAINTS = ("auto", "soft", "hard")
 
@@ -53,35 +54,17 @@ class PINN(FieldLearner):
     constraints : {"auto", "soft", "hard"}
         How conditions are imposed: penalty terms (soft), the equation's ansatz
         ``u = g + d * N`` (hard), or hard when the equation has an ansatz (auto).
-    n_residual, n_boundary, n_initial : int
-        Collocation points per set.
-    sampling : {"sobol", "uniform", "halton", "lhs"}
-    resample_every : int
-        Redraw residual points every this many Adam steps (0: never).
-    lbfgs_resample : bool
-        Keep redrawing during L-BFGS too (restarting it each time).
-    adaptive : {None, "rad", "rar", "aas"}
-        Placement of redrawn points (:mod:`sciml.field.adaptive`): uniform (None);
-        residual-based adaptive distribution (``"rad"``), which concentrates
-        points at fronts; residual-based adaptive refinement (``"rar"``), which
-        adds the ``rar_points`` points of largest residual from a 10x pool at
-        every resample (the set grows, up to 4 x ``n_residual``, then the oldest
-        added points are replaced); or adversarial adaptive sampling
-        (``"aas"``), where a small normalizing flow trained to follow the
-        density ``~ r^2`` draws the points, mixed with a uniform share.
-    rar_points : int, optional
-        Points added per resample by ``"rar"`` (None: ``n_residual // 20``).
-    aas_steps : int
-        Training steps of the ``"aas"`` sampler at each resample.
-    aas_uniform : float
-        Share of the ``"aas"`` points drawn uniformly (in ``[0, 1]``), so that
-        coverage of the domain never collapses.
-    adam_steps, lr, final_lr
-        Adam stage; the learning rate decays geometrically to ``final_lr`` if given.
-    lbfgs_iter : int
-        Maximum L-BFGS iterations (0 skips the stage).
-    lbfgs_dtype : {"float64", "float32", None}
-        Precision of the L-BFGS stage (None keeps ``dtype``).
+    collocation : Collocation or mapping, optional
+        Points per set, how they are drawn and redrawn, adaptive placement
+        (:class:`~sciml.field.config.Collocation`; default: 2540 residual, 80
+        boundary, 160 initial Sobol points, RAD every 2000 steps).
+    optimiser : Optimiser or mapping, optional
+        Adam then L-BFGS, compilation and the stall rule
+        (:class:`~sciml.field.config.Optimiser`; default: 15000 Adam steps
+        decaying from 1e-3 to 1e-4, up to 15000 float64 L-BFGS iterations,
+        compiled when long).
+    checkpointing : Checkpointing or mapping, optional
+        Checkpoint and resume (:class:`~sciml.field.config.Checkpointing`; default: off).
     weights : mapping, optional
         Loss weights per part (``residual``, ``initial``, ``boundary``, ``periodic``).
     causal : float, optional
@@ -117,24 +100,8 @@ class PINN(FieldLearner):
         Seeds the weights and the point sampling.
     device, dtype
         Where and in which precision the network lives (float32 by default).
-    compile : bool or "auto"
-        Fuse the loss with ``torch.compile``: a one-off compile (about 10 s, cached
-        across processes) buys about 3x faster steps. ``"auto"`` compiles runs of
-        at least 5000 steps when a C++ compiler is found; a failed compile falls
-        back to eager execution with a warning.
     progress : bool
         Show a tqdm progress bar.
-    checkpoint_dir : path, optional
-        Checkpoint there during training; ``resume=True`` continues a killed run.
-    checkpoint_every : int
-        Adam steps between checkpoints (every stage's end is checkpointed too).
-    stall_rtol : float or None
-        Stopping rule for stalled optimisation: a stage (Adam or L-BFGS) ends
-        when its best loss fell by less than this fraction over the last
-        ``stall_window`` steps (the window restarts when points are redrawn);
-        the reason is recorded in ``history_.stages[i]["stop"]``. None: off.
-    stall_window : int
-        Steps (or L-BFGS iterations) the stopping rule looks back.
     """
 
     name = "pinn"
@@ -143,13 +110,18 @@ class PINN(FieldLearner):
     budgets: ClassVar[dict[str, dict[str, Any]]] = {
         "quick": {"adam_steps": 1500, "lbfgs_iter": 2000, "resample_every": 500},
     }
+    configs: ClassVar[dict[str, Any]] = {
+        "collocation": Collocation(n_residual=2540, n_boundary=80, n_initial=160, sampling="sobol", resample_every=2000,
+                                   adaptive="rad", rar_points=None, aas_steps=300, aas_uniform=0.2),
+        "optimiser": Optimiser(adam_steps=15000, lr=1e-3, final_lr=1e-4, lbfgs_iter=15000, lbfgs_dtype="float64",
+                               lbfgs_resample=False, compile="auto", stall_rtol=1e-2, stall_window=1000),
+        "checkpointing": NO_CHECKPOINTS,
+    }
     _constraints: ClassVar[dict[str, Constraint]] = {
         "embedding": choice(None, "periodic", "fourier"), "fourier_features": POSITIVE_COUNT,
-        "fourier_sigma": POSITIVE, "constraints": choice(*CONSTRAINTS), "n_residual": POSITIVE_COUNT,
-        "n_boundary": COUNT, "n_initial": COUNT, "adaptive": choice(*STRATEGIES),
-        "rar_points": optional(POSITIVE_COUNT), "aas_steps": POSITIVE_COUNT, "aas_uniform": FRACTION,
+        "fourier_sigma": POSITIVE, "constraints": choice(*CONSTRAINTS),
         "causal": optional(POSITIVE), "causal_slabs": POSITIVE_COUNT, "balancing": choice(*BALANCING),
-        "balance_every": POSITIVE_COUNT, "balance_c": POSITIVE, "lbfgs_resample": BOOLEAN,
+        "balance_every": POSITIVE_COUNT, "balance_c": POSITIVE,
     }
 
     def __init__(
@@ -160,21 +132,9 @@ class PINN(FieldLearner):
         fourier_features: int = 64,
         fourier_sigma: float = 1.0,
         constraints: str = "auto",
-        n_residual: int = 2540,
-        n_boundary: int = 80,
-        n_initial: int = 160,
-        sampling: str = "sobol",
-        resample_every: int = 2000,
-        adaptive: str | None = "rad",
-        lbfgs_resample: bool = False,
-        rar_points: int | None = None,
-        aas_steps: int = 300,
-        aas_uniform: float = 0.2,
-        adam_steps: int = 15000,
-        lr: float = 1e-3,
-        final_lr: float | None = 1e-4,
-        lbfgs_iter: int = 15000,
-        lbfgs_dtype: str | None = "float64",
+        collocation: Collocation | Mapping[str, Any] | None = None,
+        optimiser: Optimiser | Mapping[str, Any] | None = None,
+        checkpointing: Checkpointing | Mapping[str, Any] | None = None,
         weights: Mapping[str, float] | None = None,
         causal: float | None = None,
         causal_slabs: int = 32,
@@ -184,13 +144,7 @@ class PINN(FieldLearner):
         seed: int = 0,
         device: str = "cpu",
         dtype: str = "float32",
-        compile: bool | str = "auto",
         progress: bool = False,
-        checkpoint_dir: str | None = None,
-        checkpoint_every: int = 1000,
-        resume: bool = False,
-        stall_rtol: float | None = 1e-2,
-        stall_window: int = 1000,
     ):
         self.hidden = hidden
         self.activation = activation
@@ -198,21 +152,9 @@ class PINN(FieldLearner):
         self.fourier_features = fourier_features
         self.fourier_sigma = fourier_sigma
         self.constraints = constraints
-        self.n_residual = n_residual
-        self.n_boundary = n_boundary
-        self.n_initial = n_initial
-        self.sampling = sampling
-        self.resample_every = resample_every
-        self.adaptive = adaptive
-        self.lbfgs_resample = lbfgs_resample
-        self.rar_points = rar_points
-        self.aas_steps = aas_steps
-        self.aas_uniform = aas_uniform
-        self.adam_steps = adam_steps
-        self.lr = lr
-        self.final_lr = final_lr
-        self.lbfgs_iter = lbfgs_iter
-        self.lbfgs_dtype = lbfgs_dtype
+        self.collocation = collocation
+        self.optimiser = optimiser
+        self.checkpointing = checkpointing
         self.weights = weights
         self.causal = causal
         self.causal_slabs = causal_slabs
@@ -222,24 +164,13 @@ class PINN(FieldLearner):
         self.seed = seed
         self.device = device
         self.dtype = dtype
-        self.compile = compile
         self.progress = progress
-        self.checkpoint_dir = checkpoint_dir
-        self.checkpoint_every = checkpoint_every
-        self.resume = resume
-        self.stall_rtol = stall_rtol
-        self.stall_window = stall_window
 
     # -- fitting ------------------------------------------------------------------
     def _hard(self, equation: Equation) -> bool:
         """Validate the settings; whether the conditions are imposed by the equation's ansatz."""
         if self.constraints not in CONSTRAINTS:
             raise InvalidParameterError(f"constraints must be one of {CONSTRAINTS}, got {self.constraints!r}")
-        if self.adaptive not in STRATEGIES:
-            raise InvalidParameterError(f"adaptive must be one of {STRATEGIES}, got {self.adaptive!r}")
-        check_settings(self.rar_points, self.aas_steps, self.aas_uniform)
-        if self.sampling not in METHODS:
-            raise InvalidParameterError(f"sampling must be one of {METHODS}, got {self.sampling!r}")
         has_ansatz = equation.ansatz(
             {n: np.zeros(1) for n in equation.domain.names}
         ) is not None
@@ -270,7 +201,8 @@ class PINN(FieldLearner):
         return NetworkSize(MLP.count(widths), fixed, d + sum(widths))
 
     def _points_per_step(self) -> int:
-        return int(self.n_residual) + int(self.n_boundary) + int(self.n_initial)
+        points: Collocation = self.config("collocation")
+        return int(points.n_residual) + int(points.n_boundary) + int(points.n_initial)
 
     def _build_net(self, equation: Equation) -> MLP:
         domain = equation.domain
@@ -296,19 +228,17 @@ class PINN(FieldLearner):
         if fitted is not None:  # a saved model: the network only, no training points
             hard = bool(fitted["hard_constraints"])
             return PINNObjective(
-                equation, self._build_net(equation), hard=hard, weights={}, counts=PointCounts(1, 0, 0),
-                sampling="uniform", rng=numpy_rng(0),
+                equation, self._build_net(equation), hard=hard, weights={},
+                collocation=replace(self.config("collocation"), n_residual=1, n_boundary=0, n_initial=0,
+                                    sampling="uniform", resample_every=0, adaptive=None), rng=numpy_rng(0),
                 points={"residual": np.zeros((1, len(equation.domain.names)))},
             )
         hard = self._hard(equation)
         return PINNObjective(
             equation, self._build_net(equation), hard=hard, weights=self.weights or {},
-            counts=PointCounts(self.n_residual, self.n_boundary, self.n_initial), sampling=self.sampling,
-            rng=numpy_rng(self.seed), points=points, resample_every=self.resample_every,
-            adaptive=self.adaptive, rar_points=self.rar_points, aas_steps=self.aas_steps,
-            aas_uniform=self.aas_uniform, compile=self._use_compile(), causal=self.causal,
-            causal_slabs=self.causal_slabs, balancing=self.balancing, balance_every=self.balance_every,
-            balance_c=self.balance_c,
+            collocation=self.config("collocation"), rng=numpy_rng(self.seed), points=points,
+            compile=self._use_compile(), causal=self.causal, causal_slabs=self.causal_slabs,
+            balancing=self.balancing, balance_every=self.balance_every, balance_c=self.balance_c,
         )
 
     def _networks(self, objective: Objective) -> dict[str, MLP]:

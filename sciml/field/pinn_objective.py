@@ -15,7 +15,8 @@ from equations.errors import InvalidDataError
 from sciml.core.embeddings import PeriodicEmbedding
 from sciml.core.networks import MLP
 from sciml.core.runtime import restore_rng, rng_state_tensors
-from sciml.field.adaptive import PointSampler, Strategy, make_strategy
+from sciml.field.adaptive import PointSampler, Strategy, check_settings, make_strategy
+from sciml.field.config import Collocation
 from sciml.field.derivatives import DerivativePlan, autodiff_jet, compose_ansatz, network_jet
 from sciml.field.loss_balancing import CausalSlabs, LossBalancer
 from sciml.field.sampling import PointCounts, collocation_points
@@ -42,27 +43,24 @@ class PINNObjective:
         Use the equation's ansatz ``u = g + d * net`` (conditions met exactly).
     weights : mapping
         Loss weights per part (``residual``, ``initial``, ``boundary``, ``periodic``).
-    counts, sampling, rng
-        How to (re)sample collocation points.
+    collocation : Collocation
+        How many points per set, how they are drawn, and how they are redrawn
+        every ``resample_every`` steps, Adam and L-BFGS iterations alike
+        (:class:`~sciml.field.config.Collocation`): uniformly by ``sampling``
+        (``adaptive`` None); by residual-based adaptive distribution
+        (``"rad"``, Wu et al. 2023): from a pool ``pool_factor`` times larger,
+        with probability ``|r|^k / mean(|r|^k) + c`` (k = c = 1), which crowds
+        points into fronts; by residual-based adaptive refinement (``"rar"``,
+        Lu et al. 2021): the ``rar_points`` pool points of largest ``|r|`` are
+        added to the current set (capped at 4x ``n_residual``); or by
+        adversarial adaptive sampling (``"aas"``).
+    rng : numpy.random.Generator
+        Draws every point set.
     points : mapping, optional
         Fixed points for some sets (``residual``, ``initial``, ``boundary``...)
         instead of sampled ones, e.g. to match another library.
-    resample_every : int
-        Redraw the residual points every this many steps, Adam and L-BFGS
-        iterations alike (0: never).
-    adaptive : {None, "rad", "rar", "aas"}
-        How redrawn points are placed (:mod:`sciml.field.adaptive`): uniformly by
-        ``sampling`` (None); by residual-based adaptive distribution (``"rad"``,
-        Wu et al. 2023): from a pool ``pool_factor`` times larger, with
-        probability ``|r|^k / mean(|r|^k) + c`` (k = c = 1), which crowds points
-        into fronts; by residual-based adaptive refinement (``"rar"``, Lu et al.
-        2021): the ``rar_points`` pool points of largest ``|r|`` are added to the
-        current set (capped at 4x ``counts.residual``); or by adversarial
-        adaptive sampling (``"aas"``): a small normalizing flow, trained for
-        ``aas_steps`` steps per resample towards the density ``~ r^2``, mixed
-        with a uniform share ``aas_uniform``.
-    rar_points, aas_steps, aas_uniform
-        Settings of ``"rar"`` (None: ``counts.residual // 20``) and ``"aas"``.
+    pool_factor : int
+        Size of the candidate pool of the adaptive strategies, in residual sets.
     causal : float, optional
         Causal training (evolution equations only): the residual loss becomes
         ``mean_i(w_i L_i)`` over ``causal_slabs`` time slabs with
@@ -90,16 +88,10 @@ class PINNObjective:
         *,
         hard: bool,
         weights: Mapping[str, float],
-        counts: PointCounts,
-        sampling: str,
+        collocation: Collocation,
         rng: np.random.Generator,
         points: Mapping[str, np.ndarray] | None = None,
-        resample_every: int = 0,
-        adaptive: str | None = None,
         pool_factor: int = 10,
-        rar_points: int | None = None,
-        aas_steps: int = 300,
-        aas_uniform: float = 0.2,
         compile: bool = False,
         causal: float | None = None,
         causal_slabs: int = 32,
@@ -112,11 +104,14 @@ class PINNObjective:
         self.net = net
         self.hard = hard
         self.weights = dict(weights)
-        self.counts, self.sampling, self.rng = counts, sampling, rng
-        self.resample_every = resample_every
-        self.adaptive = adaptive
+        self.collocation = collocation
+        self.counts = PointCounts(collocation.n_residual, collocation.n_boundary, collocation.n_initial)
+        self.sampling, self.rng = collocation.sampling, rng
+        self.resample_every = collocation.resample_every
+        self.adaptive = collocation.adaptive
         self.pool_factor = pool_factor
-        self.rar_points, self.aas_steps, self.aas_uniform = rar_points, aas_steps, aas_uniform
+        c = collocation
+        check_settings(c.rar_points, c.aas_steps, c.aas_uniform)
         self._strategy: Strategy | None = None
         self.strategy  # noqa: B018 (validates the settings now)
         self._last_resample = 0
@@ -128,7 +123,7 @@ class PINNObjective:
         self.plan = DerivativePlan(self.names, equation.derivatives)
         self._t_plan = DerivativePlan(self.names, ("t",)) if "t" in self.names else self.plan
         dim = len(self.names)
-        raw = collocation_points(equation, counts, sampling, rng)
+        raw = collocation_points(equation, self.counts, self.sampling, rng)
         if points is not None:  # given sets replace sampled ones; sets not given are still sampled
             unknown = sorted(set(points) - set(raw))
             if unknown:
@@ -347,7 +342,8 @@ class PINNObjective:
         if self._strategy is None or self._strategy.name != self.adaptive:
             self._strategy = make_strategy(
                 self.adaptive, dim=len(self.eq.domain.names), n=self.counts.residual, pool_factor=self.pool_factor,
-                rar_points=self.rar_points, aas_steps=self.aas_steps, aas_uniform=self.aas_uniform,
+                rar_points=self.collocation.rar_points, aas_steps=self.collocation.aas_steps,
+                aas_uniform=self.collocation.aas_uniform,
                 device=self.net.flat.device, dtype=self.net.flat.dtype,
             )
         return self._strategy

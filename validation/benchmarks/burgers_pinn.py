@@ -31,6 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
+from sciml.core.checkpoint import jsonable_params
+from sciml.field.config import Collocation, Optimiser
+from validation.benchmarks import summary
+from validation.benchmarks.suite import SUITES, Suite
+
 RESOLUTION = (256, 100)
 KINDS = ("deepxde", "same", "eager", "default")
 
@@ -102,8 +107,13 @@ def run_toolkit(seed: int, points_file: str | None, adam_steps: int, lbfgs_iter:
     if points_file:  # the same points, network and optimiser schedule as DeepXDE
         raw = load_arrays(points_file)
         points = {k: raw[k] for k in ("residual", "boundary", "initial")}
-        learner = PINN(hidden=(20, 20, 20), constraints="soft", adam_steps=adam_steps, lr=1e-3, final_lr=None,
-                       resample_every=0, adaptive=None, lbfgs_iter=lbfgs_iter, seed=seed, compile=compile)
+        learner = PINN(
+            hidden=(20, 20, 20),
+            constraints="soft",
+            seed=seed,
+            optimiser=Optimiser(adam_steps=adam_steps, lr=1e-3, final_lr=None, lbfgs_iter=lbfgs_iter, compile=compile),
+            collocation=Collocation(resample_every=0, adaptive=None),
+        )
         learner.fit(Burgers(), points=points)
     else:
         learner = PINN(seed=seed).fit(Burgers())
@@ -115,7 +125,7 @@ def run_toolkit(seed: int, points_file: str | None, adam_steps: int, lbfgs_iter:
             "first_step_s": adam.get("first_step_seconds"), "adam_s": adam.get("seconds"),
             "lbfgs_s": lbfgs.get("seconds"), "lbfgs_iters": lbfgs.get("steps"), "wall_s": learner.fit_time_,
             "rel_l2": _rel_l2(learner.predict(pts), ref), "torch_threads": torch.get_num_threads(),
-            "params": learner.get_params()}
+            "params": jsonable_params(learner.get_params())}
 
 
 def _subprocess(kind: str, seed: int, points_file: str, adam: int, lbfgs: int) -> dict:
@@ -210,6 +220,13 @@ def main(argv: list[str] | None = None) -> int:
                "lbfgs_iter_max": args.lbfgs_iter, "runs": results}
     write_results(args.out, summary, render_markdown(summary))
     return 0
+
+
+SUITES.register("burgers_pinn", Suite(
+    "burgers_pinn", "Burgers PINN: toolkit vs DeepXDE", summary.summarise_burgers,
+    # one torch.compile (the same-setup run) instead of two: compiling dominates this suite's quick run
+    quick=("--seeds", "0", "--adam-steps", "200", "--lbfgs-iter", "50", "--kinds", "deepxde", "same"),
+))
 
 
 if __name__ == "__main__":
