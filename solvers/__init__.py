@@ -28,17 +28,23 @@ from solvers import poisson as _poisson  # noqa: F401
 from solvers import spectral as _spectral  # noqa: F401
 from solvers import wave as _wave  # noqa: F401
 from solvers.burgers import cole_hopf
-from solvers.conjugate_directions import conjugate_directions
 from solvers.convection import convection_diffusion_periodic
 from solvers.darcy import DarcyInfo, darcy_matrix, darcy_multigrid, darcy_system
 from solvers.darcy3d import darcy3d_matrix, darcy3d_multigrid, darcy3d_system
 from solvers.facade import solve
-from solvers.fd import interior_of, laplacian_matrix
-from solvers.galerkin_pcg import galerkin_preconditioner
-from solvers.ichol import ic0_factor, ic0_preconditioner
-from solvers.krylov import KrylovInfo, cg, poisson_operator
-from solvers.multigrid import Hierarchy, MultigridInfo, multigrid_solve, preconditioner, v_cycle
-from solvers.multigrid3d import Hierarchy3D, laplacian_matrix3d, multigrid3d_solve, preconditioner3d
+from solvers.fd import interior_of, laplacian_matrix, laplacian_matrix3d
+from solvers.krylov import (
+    KrylovInfo,
+    cg,
+    conjugate_directions,
+    galerkin_preconditioner,
+    ic0_factor,
+    ic0_preconditioner,
+    poisson_operator,
+    preconditioner,
+    preconditioner3d,
+)
+from solvers.multigrid import Hierarchy, Hierarchy3D, MultigridInfo, multigrid3d_solve, multigrid_solve, v_cycle
 from solvers.odes import antiderivatives, pendulum_trajectories
 from solvers.pressure_poisson import PoissonSystem, pressure_system
 from solvers.registry import SolverOutput, available, register

@@ -27,7 +27,7 @@ off from every Dirichlet node is rejected unless it is the only region.
 
 Multigrid, ``coarse="galerkin"`` (the default): coarse operators
 ``A_c = R A P`` with bilinear ``P`` and full weighting ``R = P^T / 4``,
-stored as per-point 9-point stencils (:mod:`solvers._galerkin_kernels`) and
+stored as per-point 9-point stencils (:mod:`solvers.multigrid.galerkin`) and
 computed by probing with 9 coloured coarse vectors (exact ``R A P``, checked
 against SciPy's triple product in the tests). Smoothing is 4-colour
 Gauss--Seidel (colours ``(i % 2, j % 2)``, reversed after the coarse
@@ -38,7 +38,7 @@ instead of 0.84 for a disk in a 129^2 box).
 
 ``coarse="rediscretize"``: the nodal coefficient is injected to the coarse
 nodes (``a[::2, ::2]``) and the harmonic faces formed again; 5-point
-red--black smoothing (:mod:`solvers._darcy_kernels`). This path is unchanged,
+red--black smoothing (:mod:`solvers.multigrid.flux`). This path is unchanged,
 cheaper per cycle, and better on smooth coefficients (factor 0.063 vs 0.111
 for contrast 10 at 65^2), but supports only all-Dirichlet boxes without
 solid nodes and fails on rough high-contrast coefficients.
@@ -56,27 +56,33 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 import scipy.sparse as sp
 from scipy import ndimage
-from scipy.sparse.linalg import splu
 
 from equations.darcy import Darcy
 from equations.errors import InvalidDataError, InvalidParameterError, check_choice, check_integer
-from solvers import _darcy_kernels as dk
-from solvers import _galerkin_kernels as gk
-from solvers import _mg_kernels as k
 from solvers.dirichlet import check_steady_domain, dirichlet_lift, divergence_flux_of, frame
-from solvers.fd import check_spacing
-from solvers.multigrid import _COARSE_VISITS, MultigridInfo, summarize
+from solvers.fd import check_spacings
+from solvers.multigrid.core import (
+    CYCLES,
+    DirectSolve,
+    LevelHierarchy,
+    MultigridInfo,
+    Plan,
+    check_threads,
+    check_tol,
+    coarsenable,
+    make_plan,
+    solve_cycles,
+)
+from solvers.multigrid.flux import FluxLevel2D, interior_mask
+from solvers.multigrid.galerkin import STENCIL_OFFSETS, GalerkinHierarchy, stencil_matrix
 from solvers.registry import SolverOutput, Stat, needs_memory, register
-
-# grids with fewer points run their kernels on one thread (as in solvers.multigrid)
-PARALLEL_MIN_POINTS = 256 * 256
 
 
 def face_coefficients(a: np.ndarray, hx: float, hy: float) -> tuple[np.ndarray, np.ndarray]:
@@ -110,11 +116,8 @@ def check_coefficient(a: object, ndim: int = 2) -> np.ndarray:
 
 SIDES = ("x0", "x1", "y0", "y1")
 COARSE = ("galerkin", "rediscretize")
-CYCLES = tuple(_COARSE_VISITS)
 # pure Neumann: |sum(w f)| / sum(w |f|) above this is an incompatible source
 COMPATIBILITY_TOL = 1e-2
-# stencil offsets: k = 3 (di + 1) + (dj + 1)
-_OFFSETS = tuple((di, dj) for di in (-1, 0, 1) for dj in (-1, 0, 1))
 
 
 def neumann_sides(neumann: object, valid: tuple[str, ...] = SIDES) -> frozenset[str]:
@@ -131,7 +134,8 @@ def neumann_sides(neumann: object, valid: tuple[str, ...] = SIDES) -> frozenset[
     return frozenset(str(name) for name in names)
 
 
-def _check_solid(solid: object, shape: tuple[int, int]) -> np.ndarray | None:
+def check_solid(solid: object, shape: tuple[int, int]) -> np.ndarray | None:
+    """The solid mask as bool (None when absent or empty), or InvalidDataError (shape, not 0/1)."""
     if solid is None:
         return None
     m = np.asarray(solid)
@@ -145,7 +149,7 @@ def _check_solid(solid: object, shape: tuple[int, int]) -> np.ndarray | None:
 
 
 @dataclass
-class _Discrete:
+class Discrete:
     """The discrete problem on the real grid: faces, unknowns, control volumes."""
 
     cx: np.ndarray
@@ -156,7 +160,14 @@ class _Discrete:
     solid: np.ndarray | None
 
 
-def _discretize(a: np.ndarray, hx: float, hy: float, sides: frozenset[str], solid: np.ndarray | None) -> _Discrete:
+def discretize(a: np.ndarray, hx: float, hy: float, sides: frozenset[str], solid: np.ndarray | None) -> Discrete:
+    """Faces, unknowns and control volumes of the checked problem (see the module docstring).
+
+    Raises
+    ------
+    InvalidDataError
+        No unknowns, or a fluid region cut off from every Dirichlet node that is not the only region.
+    """
     cx, cy = face_coefficients(a, hx, hy)
     nx, ny = a.shape
     frame = np.zeros(a.shape, dtype=bool)
@@ -200,10 +211,10 @@ def _discretize(a: np.ndarray, hx: float, hy: float, sides: frozenset[str], soli
             f"{floating} region(s) of the fluid are enclosed by solid nodes and Neumann sides without any "
             "Dirichlet node: their solution is not unique"
         )
-    return _Discrete(cx, cy, unknown, np.outer(wx, wy), floating == 1, solid)
+    return Discrete(cx, cy, unknown, np.outer(wx, wy), floating == 1, solid)
 
 
-def _fine_stencil(d: _Discrete) -> np.ndarray:
+def fine_stencil(d: Discrete) -> np.ndarray:
     """The padded ``(nx + 2, ny + 2, 9)`` stencil of the 5-point flux form on the unknowns."""
     m = d.unknown
     nx, ny = m.shape
@@ -215,29 +226,10 @@ def _fine_stencil(d: _Discrete) -> np.ndarray:
     pad = np.zeros((nx + 2, ny + 2), dtype=bool)
     pad[1:-1, 1:-1] = m
     for kk, c in ((1, west), (7, east), (3, south), (5, north)):
-        di, dj = _OFFSETS[kk]
+        di, dj = STENCIL_OFFSETS[kk]
         inner[:, :, kk] = -c * pad[1 + di : nx + 1 + di, 1 + dj : ny + 1 + dj] * m
     inner[:, :, 4] = (west + east + south + north) * m
     return s
-
-
-def _stencil_matrix(s: np.ndarray, mask: np.ndarray) -> sp.csr_matrix:
-    """The padded stencil ``s`` as a sparse matrix on the unknowns of ``mask`` (C order)."""
-    mask = mask.astype(bool)
-    nx, ny = mask.shape
-    n = int(mask.sum())
-    number = np.full(mask.shape, -1)
-    number[mask] = np.arange(n)
-    rows, cols, vals = [], [], []
-    for kk, (di, dj) in enumerate(_OFFSETS):
-        col = number[1 + di : nx - 1 + di, 1 + dj : ny - 1 + dj]
-        row = number[1:-1, 1:-1]
-        c = s[1:-1, 1:-1, kk]
-        keep = (row >= 0) & (col >= 0) & (c != 0.0)
-        rows.append(row[keep])
-        cols.append(col[keep])
-        vals.append(c[keep])
-    return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
 
 
 def darcy_system(
@@ -258,11 +250,11 @@ def darcy_system(
     definite, or semidefinite with the constants as null space when no
     Dirichlet node remains (pure Neumann; ``b`` is then *not* projected).
     """
-    check_spacing(hx, hy)
+    check_spacings(hx, hy)
     a = check_coefficient(a)
-    sides, solid_mask = neumann_sides(neumann), _check_solid(solid, a.shape)
+    sides, solid_mask = neumann_sides(neumann), check_solid(solid, a.shape)
     f = check_source(f, a.shape)
-    d = _discretize(a, hx, hy, sides, solid_mask)
+    d = discretize(a, hx, hy, sides, solid_mask)
     index = np.full(a.shape, -1)
     index[d.unknown] = np.arange(int(d.unknown.sum()))
     pad = np.zeros((a.shape[0] + 2, a.shape[1] + 2), dtype=bool)
@@ -270,7 +262,7 @@ def darcy_system(
     b = (d.volume * f)[d.unknown]
     if not np.all(np.isfinite(b)):
         raise InvalidDataError("f contains NaN or Inf at unknowns")
-    return _stencil_matrix(_fine_stencil(d), pad), b, index
+    return stencil_matrix(fine_stencil(d), pad), b, index
 
 
 def darcy_matrix(
@@ -300,200 +292,29 @@ def check_source(f: object, shape: tuple[int, ...]) -> np.ndarray:
     return np.asarray(f, dtype=np.float64)
 
 
-@dataclass
-class _Level:
-    cx: np.ndarray
-    cy: np.ndarray
-    u: np.ndarray
-    f: np.ndarray
-    r: np.ndarray
-    mask: np.ndarray  # uint8 interior, for the shared transfer kernels
-
-
-class DarcyHierarchy:
-    """Levels (face coefficients by rediscretisation of the injected ``a``) and the coarsest LU.
+def rediscretized_hierarchy(a: np.ndarray, hx: float, hy: float) -> LevelHierarchy[FluxLevel2D]:
+    """Levels whose face coefficients rediscretise the injected ``a`` (all Dirichlet), and the coarsest LU.
 
     Levels halve the grid while ``n - 1`` is even and ``n > 5`` on both axes.
     """
-
-    def __init__(self, a: np.ndarray, hx: float, hy: float):
-        check_spacing(hx, hy)
-        a = check_coefficient(a)
-        self.levels: list[_Level] = []
-        hx, hy = float(hx), float(hy)
-        while True:
-            shape = a.shape
-            cx, cy = face_coefficients(a, hx, hy)
-            mask = np.ones(shape, dtype=np.uint8)
-            mask[0, :] = mask[-1, :] = mask[:, 0] = mask[:, -1] = 0
-            self.levels.append(_Level(cx, cy, np.zeros(shape), np.zeros(shape), np.zeros(shape), mask))
-            nx, ny = shape
-            if not ((nx - 1) % 2 == 0 and (ny - 1) % 2 == 0 and nx > 5 and ny > 5):
-                break
-            a = np.ascontiguousarray(a[::2, ::2])  # injection of the nodal coefficient
-            hx, hy = 2 * hx, 2 * hy
-        self._coarse_a, self._coarse_h = a, (hx, hy)
-        self._lu = splu(darcy_matrix(a, hx, hy).tocsc())
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return self.levels[0].cx.shape
-
-    def coarse_solve(self, u: np.ndarray, f: np.ndarray) -> None:
-        """Exact solve on the coarsest level, written into the interior of ``u``."""
-        u[1:-1, 1:-1] = self._lu.solve(np.ascontiguousarray(f[1:-1, 1:-1]).ravel()).reshape(
-            u.shape[0] - 2, u.shape[1] - 2
-        )
+    check_spacings(hx, hy)
+    a = check_coefficient(a)
+    levels: list[FluxLevel2D] = []
+    hx, hy = float(hx), float(hy)
+    while True:
+        shape = a.shape
+        cx, cy = face_coefficients(a, hx, hy)
+        levels.append(FluxLevel2D(cx, cy, interior_mask(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape)))
+        if not coarsenable(shape):
+            break
+        a = np.ascontiguousarray(a[::2, ::2])  # injection of the nodal coefficient
+        hx, hy = 2 * hx, 2 * hy
+    return LevelHierarchy(levels, DirectSolve(darcy_matrix(a, hx, hy), interior_mask(a.shape)))
 
 
-def _cycle(
-    h: DarcyHierarchy, depth: int, u: np.ndarray, f: np.ndarray, pre: int, post: int, threads: int, kind: str
-) -> None:
-    if depth == len(h.levels) - 1:
-        h.coarse_solve(u, f)
-        return
-    lv, nxt = h.levels[depth], h.levels[depth + 1]
-    numba.set_num_threads(threads if lv.cx.size >= PARALLEL_MIN_POINTS else 1)
-    for _ in range(pre):
-        dk.rb_sweep(u, f, lv.cx, lv.cy, 0)
-        dk.rb_sweep(u, f, lv.cx, lv.cy, 1)
-    dk.residual(u, f, lv.cx, lv.cy, lv.r)
-    k.restrict_full_weighting(lv.r, nxt.mask, nxt.f)
-    nxt.u.fill(0.0)
-    for coarse_kind in _COARSE_VISITS[kind] if depth + 1 < len(h.levels) - 1 else ("V",):
-        _cycle(h, depth + 1, nxt.u, nxt.f, pre, post, threads, coarse_kind)
-    numba.set_num_threads(threads if lv.cx.size >= PARALLEL_MIN_POINTS else 1)
-    k.prolong_add(nxt.u, lv.mask, u)
-    for _ in range(post):
-        dk.rb_sweep(u, f, lv.cx, lv.cy, 0)
-        dk.rb_sweep(u, f, lv.cx, lv.cy, 1)
-
-
-@dataclass
-class _GLevel:
-    s: np.ndarray  # padded (nx + 2, ny + 2, 9) stencil
-    mask: np.ndarray  # padded uint8 unknowns
-    u: np.ndarray
-    b: np.ndarray
-    r: np.ndarray
-
-
-def _galerkin_stencil(fine: _GLevel, mask_c: np.ndarray) -> np.ndarray:
-    """``R A P`` as a padded 9-point stencil, by probing with 9 coloured coarse vectors.
-
-    The coarse nodes with ``(I % 3, J % 3) == (p, q)`` are three apart, so each
-    coarse row meets exactly one of them inside its 3x3 stencil: one product
-    ``R A P e`` with ``e`` the indicator of a colour gives that coefficient of
-    every row. The result is averaged with its transpose (rounding only).
-    """
-    ncx, ncy = mask_c.shape
-    sc = np.zeros((ncx, ncy, 9))
-    e, y = np.zeros((ncx, ncy)), np.zeros((ncx, ncy))
-    v, av, zero = np.zeros(fine.u.shape), np.zeros(fine.u.shape), np.zeros(fine.u.shape)
-    rows, cols = np.arange(ncx)[:, None], np.arange(ncy)[None, :]
-    for p in range(3):
-        for q in range(3):
-            e.fill(0.0)
-            e[p::3, q::3] = 1.0
-            e *= mask_c
-            gk.prolong(e, fine.mask, v, False)
-            gk.residual(v, zero, fine.s, fine.mask, av)  # av = -A P e
-            gk.restrict(av, mask_c, y)
-            shift_i, shift_j = (p - rows + 1) % 3 - 1, (q - cols + 1) % 3 - 1
-            sc[rows, cols, 3 * (shift_i + 1) + (shift_j + 1)] = -y
-    mirror = np.zeros_like(sc)
-    for kk, (di, dj) in enumerate(_OFFSETS):
-        # the coefficient of (i, j) on (i + di, j + dj) equals that of (i + di, j + dj) on (i, j)
-        mirror[1:-1, 1:-1, kk] = sc[1 + di : ncx - 1 + di, 1 + dj : ncy - 1 + dj, 8 - kk]
-    return 0.5 * (sc + mirror)
-
-
-class GalerkinHierarchy:
-    """Levels with Galerkin coarse operators ``A_c = R A P`` (9-point) and the coarsest LU.
-
-    A coarse node is an unknown when the fine node under it is one, or is solid
-    with a fine unknown among its 8 neighbours. Levels halve
-    the grid while ``n - 1`` is even and ``n > 5`` on both axes.
-    """
-
-    def __init__(self, d: _Discrete):
-        m = np.zeros((d.unknown.shape[0] + 2, d.unknown.shape[1] + 2), dtype=np.uint8)
-        m[1:-1, 1:-1] = d.unknown
-        s = _fine_stencil(d)
-        self.singular = d.singular
-        solid = np.zeros(m.shape, dtype=bool)  # neither unknown nor Dirichlet
-        if d.solid is not None:
-            solid[1:-1, 1:-1] = d.solid
-        self.levels: list[_GLevel] = []
-        while True:
-            self.levels.append(_GLevel(s, m, np.zeros(m.shape), np.zeros(m.shape), np.zeros(m.shape)))
-            nx, ny = m.shape[0] - 2, m.shape[1] - 2
-            if not ((nx - 1) % 2 == 0 and (ny - 1) % 2 == 0 and nx > 5 and ny > 5):
-                break
-            mc = np.zeros(((nx + 1) // 2 + 2, (ny + 1) // 2 + 2), dtype=np.uint8)
-            mc[1:-1, 1:-1] = m[1:-1:2, 1:-1:2]
-            # a coarse node on a solid fine node is an unknown when a fine unknown lies in its
-            # 3x3 patch, so P reproduces the constants next to obstacles
-            near = ndimage.maximum_filter(m, size=3)[1:-1:2, 1:-1:2].astype(bool)
-            sol = solid[1:-1:2, 1:-1:2]
-            mc[1:-1, 1:-1] |= sol & near
-            s = _galerkin_stencil(self.levels[-1], mc)
-            # degenerate columns of P (thin solid slits) may give a zero diagonal: drop them
-            empty = mc.astype(bool) & (s[:, :, 4] <= 1e-12 * s[:, :, 4].max())
-            if empty.any():
-                mc[empty] = 0
-                s = _galerkin_stencil(self.levels[-1], mc)
-            solid = np.zeros(mc.shape, dtype=bool)
-            solid[1:-1, 1:-1] = sol & ~mc[1:-1, 1:-1].astype(bool)
-            m = mc
-        self.coarse_matrix = _stencil_matrix(s, m).tocsc()
-        n = self.coarse_matrix.shape[0]
-        diag = np.abs(self.coarse_matrix.diagonal()).max()
-        # pure Neumann: when P reproduces the constants A_c is singular too; border it
-        # with the constant vector (sum(x) = 0), which is solvable for b orthogonal to 1
-        self._bordered = self.singular and np.abs(self.coarse_matrix @ np.ones(n)).max() <= 1e-10 * diag
-        mat = self.coarse_matrix
-        if self._bordered:
-            one = sp.csc_matrix(np.ones((n, 1)))
-            mat = sp.bmat([[mat, one], [one.T, None]], format="csc")
-        try:
-            self._lu = splu(mat)
-        except RuntimeError:  # pragma: no cover - dependent columns of P (degenerate geometry)
-            self._lu = splu((mat + 1e-12 * diag * sp.identity(mat.shape[0], format="csc")).tocsc())
-        self._coarse_mask = m.astype(bool)
-
-    def coarse_solve(self, u: np.ndarray, b: np.ndarray) -> None:
-        rhs = b[self._coarse_mask]
-        if self._bordered:
-            rhs = np.append(rhs - rhs.mean(), 0.0)
-        u[self._coarse_mask] = self._lu.solve(rhs)[: self.coarse_matrix.shape[0]]
-
-
-_COLOURS = ((0, 0), (1, 1), (0, 1), (1, 0))
-
-
-def _gcycle(
-    h: GalerkinHierarchy, depth: int, u: np.ndarray, b: np.ndarray, pre: int, post: int, threads: int, kind: str
-) -> None:
-    if depth == len(h.levels) - 1:
-        h.coarse_solve(u, b)
-        return
-    lv, nxt = h.levels[depth], h.levels[depth + 1]
-    level_threads = threads if lv.mask.size >= PARALLEL_MIN_POINTS else 1
-    numba.set_num_threads(level_threads)
-    for _ in range(pre):
-        for ci, cj in _COLOURS:
-            gk.gs4_sweep(u, b, lv.s, lv.mask, ci, cj)
-    gk.residual(u, b, lv.s, lv.mask, lv.r)
-    gk.restrict(lv.r, nxt.mask, nxt.b)
-    nxt.u.fill(0.0)
-    for coarse_kind in _COARSE_VISITS[kind] if depth + 1 < len(h.levels) - 1 else ("V",):
-        _gcycle(h, depth + 1, nxt.u, nxt.b, pre, post, threads, coarse_kind)
-    numba.set_num_threads(level_threads)
-    gk.prolong(nxt.u, lv.mask, u, True)
-    for _ in range(post):  # the reverse colour order: with pre == post the cycle is symmetric
-        for ci, cj in _COLOURS[::-1]:
-            gk.gs4_sweep(u, b, lv.s, lv.mask, ci, cj)
+def galerkin_hierarchy(d: Discrete) -> GalerkinHierarchy:
+    """The Galerkin multigrid hierarchy of the discrete problem ``d``."""
+    return GalerkinHierarchy(fine_stencil(d), d.unknown, d.solid, d.singular)
 
 
 # darcy_multigrid returns the same record as the constant-coefficient solver
@@ -566,20 +387,17 @@ def darcy_multigrid(
         unless it is the whole problem; a pure Neumann ``f`` that is incompatible
         (``|sum(w f)| > 1e-2 sum(w |f|)`` over the unknowns, ``w`` the control volumes).
     """
-    check_spacing(hx, hy)
+    check_spacings(hx, hy)
     a = check_coefficient(a)
     f = check_source(f, a.shape)
-    sides, solid_mask = neumann_sides(neumann), _check_solid(solid, a.shape)
+    sides, solid_mask = neumann_sides(neumann), check_solid(solid, a.shape)
     coarse = check_choice("coarse", coarse, COARSE)
     cycle = check_choice("cycle", cycle, CYCLES)
-    if not (isinstance(tol, (int, float)) and not isinstance(tol, bool) and math.isfinite(tol) and tol > 0):
-        raise InvalidParameterError(f"tol must be a positive finite number, got {tol!r}")
-    pre, post = check_integer("pre", pre, 0), check_integer("post", post, 0)
-    if pre + post < 1:
-        raise InvalidParameterError("at least one smoothing sweep (pre + post >= 1) is needed")
+    tol = check_tol(tol)
+    # the Galerkin smoother runs its colours in reverse after the coarse correction
+    plan = make_plan(pre, post, cycle=cycle, reverse_post=coarse == "galerkin")
     max_cycles = check_integer("max_cycles", max_cycles, 1)
-    if threads is not None:
-        threads = min(check_integer("threads", threads, 1), numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+    threads = check_threads(threads)
     if coarse == "rediscretize":
         if sides or solid_mask is not None:
             raise InvalidParameterError(
@@ -588,56 +406,33 @@ def darcy_multigrid(
             )
         if not np.all(np.isfinite(f[1:-1, 1:-1])):
             raise InvalidDataError("f contains NaN or Inf at interior points")
-        return _rediscretized(a, f, hx, hy, cycle, tol, pre, post, max_cycles, threads)
-    return _galerkin(a, f, hx, hy, sides, solid_mask, cycle, tol, pre, post, max_cycles, threads)
-
-
-def _run(step: Callable[[], float], norm_b: float, tol: float, max_cycles: int, threads: int | None) -> list[float]:
-    """Cycles (``step`` returns the new residual norm) until ``tol``, the limit or a stall."""
-    saved = numba.get_num_threads()
-    history = [0.0] if norm_b == 0.0 else [1.0]
-    try:
-        numba.set_num_threads(threads or saved)
-        stalled = 0
-        while history[-1] > tol and len(history) <= max_cycles:
-            history.append(step() / norm_b)
-            stalled = stalled + 1 if history[-1] > 0.95 * history[-2] else 0
-            if stalled >= 3:
-                break
-    finally:
-        numba.set_num_threads(saved)
-    return history
+        return _rediscretized(a, f, hx, hy, plan, tol, max_cycles, threads)
+    return _galerkin(a, f, hx, hy, sides, solid_mask, plan, tol, max_cycles, threads)
 
 
 def _rediscretized(
-    a: np.ndarray, f: np.ndarray, hx: float, hy: float, cycle: str, tol: float,
-    pre: int, post: int, max_cycles: int, threads: int | None,
-) -> tuple[np.ndarray, DarcyInfo]:  # fmt: skip
+    a: np.ndarray, f: np.ndarray, hx: float, hy: float, plan: Plan, tol: float, max_cycles: int, threads: int | None
+) -> tuple[np.ndarray, DarcyInfo]:
     start = time.perf_counter()
-    h = DarcyHierarchy(a, hx, hy)
+    h = rediscretized_hierarchy(a, hx, hy)
     setup = time.perf_counter() - start
     rhs = np.zeros(f.shape)
     rhs[1:-1, 1:-1] = f[1:-1, 1:-1]
     u = np.zeros(f.shape)
-    fine = h.levels[0]
-    nthreads = threads or numba.get_num_threads()
-
-    def step() -> float:
-        _cycle(h, 0, u, rhs, pre, post, nthreads, cycle)
-        numba.set_num_threads(nthreads)
-        return math.sqrt(dk.residual_sumsq(u, rhs, fine.cx, fine.cy))
-
-    history = _run(step, math.sqrt(float(np.sum(rhs * rhs))), tol, max_cycles, threads)
-    elapsed = time.perf_counter() - start - setup
-    return u, summarize(history, tol, len(h.levels), setup, elapsed, "darcy multigrid")
+    # u = 0: the first relative residual is exactly 1
+    info = solve_cycles(
+        h, u, rhs, plan, tol=tol, max_cycles=max_cycles, threads=threads, setup_s=setup, name="darcy multigrid",
+        norm_f=math.sqrt(float(np.sum(rhs * rhs))), residual0=1.0,
+    )  # fmt: skip
+    return u, info
 
 
 def _galerkin(
     a: np.ndarray, f: np.ndarray, hx: float, hy: float, sides: frozenset[str], solid: np.ndarray | None,
-    cycle: str, tol: float, pre: int, post: int, max_cycles: int, threads: int | None,
+    plan: Plan, tol: float, max_cycles: int, threads: int | None,
 ) -> tuple[np.ndarray, DarcyInfo]:  # fmt: skip
     start = time.perf_counter()
-    d = _discretize(a, hx, hy, sides, solid)
+    d = discretize(a, hx, hy, sides, solid)
     if not np.all(np.isfinite(f[d.unknown])):
         raise InvalidDataError("f contains NaN or Inf at unknowns")
     b_real = np.where(d.unknown, d.volume * f, 0.0)
@@ -651,31 +446,26 @@ def _galerkin(
             )
         # remove the quadrature-level defect: b orthogonal to the constants
         b_real[d.unknown] -= d.volume[d.unknown] * (total / float(d.volume[d.unknown].sum()))
-    nthreads = threads or numba.get_num_threads()
     saved = numba.get_num_threads()
     try:
-        numba.set_num_threads(nthreads)
-        h = GalerkinHierarchy(d)
+        numba.set_num_threads(threads or saved)  # the probing of R A P runs the parallel kernels
+        h = galerkin_hierarchy(d)
     finally:
         numba.set_num_threads(saved)
     setup = time.perf_counter() - start
-    fine = h.levels[0]
-    b = np.zeros(fine.u.shape)
+    b = np.zeros(h.levels[0].u.shape)
     b[1:-1, 1:-1] = b_real
-    u = np.zeros(fine.u.shape)
-
-    def step() -> float:
-        _gcycle(h, 0, u, b, pre, post, nthreads, cycle)
-        numba.set_num_threads(nthreads)
-        return math.sqrt(gk.residual_sumsq(u, b, fine.s, fine.mask))
-
-    history = _run(step, math.sqrt(float(np.sum(b * b))), tol, max_cycles, threads)
+    u = np.zeros(b.shape)
+    # u = 0: the first relative residual is exactly 1
+    info = solve_cycles(
+        h, u, b, plan, tol=tol, max_cycles=max_cycles, threads=threads, setup_s=setup, name="darcy multigrid",
+        norm_f=math.sqrt(float(np.sum(b * b))), residual0=1.0,
+    )  # fmt: skip
     out = np.ascontiguousarray(u[1:-1, 1:-1])
     if d.singular:
         w = d.volume[d.unknown]
         out[d.unknown] -= float(np.sum(w * out[d.unknown])) / float(w.sum())
-    elapsed = time.perf_counter() - start - setup
-    return out, summarize(history, tol, len(h.levels), setup, elapsed, "darcy multigrid")
+    return out, info
 
 
 # Galerkin coarse operators (9 coefficients per node and level) and the work arrays: measured 260 B at 1025^2

@@ -22,15 +22,15 @@ Multigrid: levels halve the grid while ``n - 1`` is even and ``n > 5`` on every
 axis; the nodal coefficient is injected (``a[::2, ::2, ::2]``) and the faces
 rebuilt with the same Neumann halving (rediscretisation, no Galerkin
 27-point stencils). Smoothing is red--black Gauss--Seidel over-relaxed by
-:data:`RB_OMEGA` on the variable 7-point stencil, restriction the 27-point full
+:data:`~solvers.multigrid.flux.RB_OMEGA_3D` on the variable 7-point stencil, restriction the 27-point full
 weighting ``R = P^T / 8`` and interpolation trilinear ``P``. Arrays carry a
-ghost layer (see :mod:`solvers._darcy3d_kernels`) so that Neumann boundary
+ghost layer (see :mod:`solvers.multigrid.darcy_kernels3d`) so that Neumann boundary
 nodes are ordinary unknowns for every kernel: at a coarse Neumann node ``R``
 only gathers fine nodes inside the box, and its weights sum to the coarse
 control-volume fraction, consistent with the volume-weighted rows. The
-coarsest level is a sparse LU of the same operator. The cycle driver, the
-iteration loop and the convergence record are those of :mod:`solvers.multigrid`
-(:func:`~solvers.multigrid.solve_with` with :data:`OPS_DARCY3D`).
+coarsest level is a sparse LU of the same operator. The levels are
+:class:`~solvers.multigrid.flux.FluxLevel3D`; the cycle, the iteration loop and
+the convergence record are the generic ones of :mod:`solvers.multigrid.core`.
 
 Measured V(2,2) factors (mean per cycle to 1e-10, coefficient
 ``1 + 4.5 (1 + sin 2 pi x sin 2 pi y sin 2 pi z)`` of contrast 10, ``f = 1``):
@@ -41,23 +41,29 @@ over-relaxation (``w = 1``) the V(2,2) factor is about 0.08.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import splu
 
-from equations.errors import InvalidDataError, InvalidParameterError
-from solvers import _darcy3d_kernels as k
+from equations.errors import InvalidDataError, InvalidParameterError, check_integer
 from solvers.darcy import check_coefficient, check_source, neumann_sides
-from solvers.multigrid import MultigridInfo, _Plan, _plan, solve_with
-from solvers.multigrid3d import check_spacings
+from solvers.fd import check_spacings
+from solvers.multigrid.core import (
+    DirectSolve,
+    LevelHierarchy,
+    MultigridInfo,
+    check_threads,
+    check_tol,
+    coarsenable,
+    make_plan,
+    solve_cycles,
+)
+from solvers.multigrid.flux import FluxLevel3D
 
 SIDES = ("x0", "x1", "y0", "y1", "z0", "z1")
-# red-black sweeps are over-relaxed as in solvers.multigrid3d (RB_OMEGA = 1.2 there);
-# measured on the contrast-10 coefficient at 33^3 (random f), V(2,2): 0.030 against 0.081 at w = 1
-RB_OMEGA = 1.2
 
 
 def _sides(neumann: object) -> frozenset[str]:
@@ -81,7 +87,7 @@ def _side_weights(n: int, lo: bool, hi: bool) -> np.ndarray:
 
 @dataclass
 class _Grid:
-    """One level's discrete operator on padded arrays (see :mod:`solvers._darcy3d_kernels`)."""
+    """One level's discrete operator on padded arrays (see :mod:`solvers.multigrid.darcy_kernels3d`)."""
 
     cx: np.ndarray
     cy: np.ndarray
@@ -193,79 +199,24 @@ def darcy3d_matrix(
     return mat, index
 
 
-@dataclass
-class _Level:
-    cx: np.ndarray
-    cy: np.ndarray
-    cz: np.ndarray
-    mask: np.ndarray  # padded uint8 unknowns
-    u: np.ndarray
-    f: np.ndarray
-    r: np.ndarray
+def rediscretized_hierarchy3d(
+    a: np.ndarray, hx: float, hy: float, hz: float, sides: frozenset[str]
+) -> LevelHierarchy[FluxLevel3D]:
+    """Levels rediscretised from the injected coefficient, and the coarsest LU, on padded arrays.
 
-
-class DarcyHierarchy3D:
-    """Levels (rediscretised from the injected coefficient) and the coarsest LU, on padded arrays."""
-
-    def __init__(self, a: np.ndarray, hx: float, hy: float, hz: float, sides: frozenset[str]):
-        self.levels: list[_Level] = []
-        while True:
-            g = _discretize(a, hx, hy, hz, sides)
-            shape = g.mask.shape
-            self.levels.append(_Level(g.cx, g.cy, g.cz, g.mask, np.zeros(shape), np.zeros(shape), np.zeros(shape)))
-            if not all((n - 1) % 2 == 0 and n > 5 for n in a.shape):
-                break
-            a = np.ascontiguousarray(a[::2, ::2, ::2])  # injection of the nodal coefficient
-            hx, hy, hz = 2 * hx, 2 * hy, 2 * hz
-        mat, index = _matrix(g)
-        self._lu = splu(mat.tocsc())
-        self._coarse = np.zeros(shape, dtype=bool)
-        self._coarse[1:-1, 1:-1, 1:-1] = index >= 0
-        self.mask = self.levels[0].mask.astype(bool)
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        """Padded fine-grid shape ``(nx + 2, ny + 2, nz + 2)``."""
-        return tuple(self.levels[0].mask.shape)
-
-    def coarse_solve(self, u: np.ndarray, f: np.ndarray) -> None:
-        """Exact solve on the coarsest level, written into its unknowns of ``u``."""
-        # boolean indexing is C order, the same as the matrix's numbering
-        u[self._coarse] = self._lu.solve(f[self._coarse])
-
-
-class _OpsDarcy3D:
-    """The 3D variable-coefficient kernels behind :mod:`solvers.multigrid`'s cycle driver."""
-
-    @staticmethod
-    def smooth(lv: _Level, u: np.ndarray, f: np.ndarray, sweeps: int, plan: _Plan, reverse: bool) -> None:
-        first, second = (1, 0) if reverse else (0, 1)
-        for _ in range(sweeps):
-            k.rb_sweep(u, f, lv.mask, lv.cx, lv.cy, lv.cz, first, RB_OMEGA)
-            k.rb_sweep(u, f, lv.mask, lv.cx, lv.cy, lv.cz, second, RB_OMEGA)
-
-    @staticmethod
-    def residual(lv: _Level, u: np.ndarray, f: np.ndarray) -> None:
-        k.residual(u, f, lv.mask, lv.cx, lv.cy, lv.cz, lv.r)
-
-    @staticmethod
-    def restrict(lv: _Level, nxt: _Level) -> None:
-        k.restrict(lv.r, nxt.mask, nxt.f)
-
-    @staticmethod
-    def prolong_add(nxt: _Level, lv: _Level, u: np.ndarray) -> None:
-        k.prolong_add(nxt.u, lv.mask, u)
-
-    @staticmethod
-    def residual_sumsq(lv: _Level, u: np.ndarray, f: np.ndarray) -> float:
-        return float(k.residual_sumsq(u, f, lv.mask, lv.cx, lv.cy, lv.cz))
-
-    @staticmethod
-    def masked_sumsq(lv: _Level, f: np.ndarray) -> float:
-        return float(k.masked_sumsq(f, lv.mask))
-
-
-OPS_DARCY3D = _OpsDarcy3D()
+    Levels halve the grid while ``n - 1`` is even and ``n > 5`` on every axis.
+    """
+    levels: list[FluxLevel3D] = []
+    while True:
+        g = _discretize(a, hx, hy, hz, sides)
+        shape = g.mask.shape
+        levels.append(FluxLevel3D(g.cx, g.cy, g.cz, g.mask, np.zeros(shape), np.zeros(shape), np.zeros(shape)))
+        if not coarsenable(a.shape):
+            break
+        a = np.ascontiguousarray(a[::2, ::2, ::2])  # injection of the nodal coefficient
+        hx, hy, hz = 2 * hx, 2 * hy, 2 * hz
+    # boolean indexing is C order, the same as the matrix's numbering
+    return LevelHierarchy(levels, DirectSolve(_matrix(g)[0], g.mask.astype(bool)))
 
 
 def darcy3d_multigrid(
@@ -307,7 +258,7 @@ def darcy3d_multigrid(
         Cycle limit; stopping there (or at the rounding floor) gives
         ``converged=False`` and a RuntimeWarning.
     cycle : {"V", "W", "F"}
-        Cycle kind (see :mod:`solvers.multigrid`).
+        Cycle kind (see :mod:`solvers.multigrid.core`).
     threads : int, optional
         numba threads for this solve (default: numba's current setting).
 
@@ -329,25 +280,21 @@ def darcy3d_multigrid(
     a = check_coefficient(a, 3)
     f = check_source(f, a.shape)
     sides = _sides(neumann)
-    plan = _plan(pre, post, 0, False, cycle, "rbgs")
+    plan = make_plan(pre, post, cycle=cycle)
+    tol = check_tol(tol)
+    max_cycles = check_integer("max_cycles", max_cycles, 1)
+    threads = check_threads(threads)
+    start = time.perf_counter()
     g = _discretize(a, float(hx), float(hy), float(hz), sides)
     unknown = g.mask[1:-1, 1:-1, 1:-1].astype(bool)
     if not np.all(np.isfinite(f[unknown])):
         raise InvalidDataError("f contains NaN or Inf at unknowns")
     b = np.zeros(g.mask.shape)
     b[1:-1, 1:-1, 1:-1] = np.where(unknown, g.volume * f, 0.0)
-    u, info = solve_with(
-        b,
-        None,
-        3,
-        lambda _: DarcyHierarchy3D(a, float(hx), float(hy), float(hz), sides),
-        lambda m: m,
-        OPS_DARCY3D,
-        plan=plan,
-        tol=tol,
-        max_cycles=max_cycles,
-        u0=None,
-        hierarchy=None,
-        threads=threads,
+    h = rediscretized_hierarchy3d(a, float(hx), float(hy), float(hz), sides)
+    setup = time.perf_counter() - start
+    u = np.zeros(b.shape)
+    info = solve_cycles(
+        h, u, b, plan, tol=tol, max_cycles=max_cycles, threads=threads, setup_s=setup, name="multigrid"
     )
     return np.ascontiguousarray(u[1:-1, 1:-1, 1:-1]), info

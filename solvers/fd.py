@@ -1,4 +1,4 @@
-"""Finite-difference pieces shared by the Poisson solvers: masks and the assembled 5-point matrix."""
+"""Finite-difference pieces shared by the Poisson solvers: spacing and mask checks, 5- and 7-point matrices."""
 
 from __future__ import annotations
 
@@ -10,28 +10,27 @@ import scipy.sparse as sp
 from equations.errors import InvalidDataError, InvalidParameterError
 
 
-def check_spacing(hx: float, hy: float) -> None:
-    """Raise :class:`InvalidParameterError` unless both grid spacings are positive and finite."""
-    for key, h in (("hx", hx), ("hy", hy)):
-        if (
-            isinstance(h, bool)
-            or not isinstance(h, (int, float, np.floating))
-            or not (math.isfinite(h) and h > 0)
-        ):
+def check_spacings(*spacings: float) -> None:
+    """Raise :class:`InvalidParameterError` unless every grid spacing (``hx, hy[, hz]``) is positive and finite."""
+    for key, h in zip(("hx", "hy", "hz"), spacings):
+        if isinstance(h, bool) or not isinstance(h, (int, float, np.floating)) or not (math.isfinite(h) and h > 0):
             raise InvalidParameterError(f"grid spacing {key} must be a positive finite number, got {h!r}")
 
 
-def unknowns_mask(mask: np.ndarray) -> np.ndarray:
-    """A contiguous uint8 copy of ``mask`` with the outer frame cleared (fixed zero there)."""
+def unknowns_mask(mask: np.ndarray, ndim: int = 2) -> np.ndarray:
+    """A contiguous uint8 copy of the boolean ``ndim``-D ``mask`` with the outer frame (faces) cleared."""
     mask = np.asarray(mask)
-    if mask.ndim != 2 or min(mask.shape) < 3:
+    if mask.ndim != ndim or min(mask.shape) < 3:
         raise InvalidDataError(
-            f"mask must be a 2D array with at least 3 points per axis, got shape {mask.shape}"
+            f"mask must be a {ndim}D array with at least 3 points per axis, got shape {mask.shape}"
         )
     if mask.dtype != np.bool_:
         raise InvalidDataError(f"mask must be boolean, got dtype {mask.dtype}")
     out = np.ascontiguousarray(mask, dtype=np.uint8).copy()
-    out[0, :] = out[-1, :] = out[:, 0] = out[:, -1] = 0
+    for axis in range(ndim):
+        # the points on the outer frame are fixed zero (Dirichlet)
+        out[(slice(None),) * axis + (0,)] = 0
+        out[(slice(None),) * axis + (-1,)] = 0
     return out
 
 
@@ -67,7 +66,7 @@ def laplacian_matrix(mask: np.ndarray, hx: float, hy: float) -> tuple[sp.csr_mat
     (scipy.sparse.csr_matrix, numpy.ndarray)
         The SPD matrix and the flat (C-order) grid indices of the unknowns.
     """
-    check_spacing(hx, hy)
+    check_spacings(hx, hy)
     m = unknowns_mask(mask).astype(bool)
     nx, ny = m.shape
     index = np.flatnonzero(m)
@@ -88,3 +87,27 @@ def laplacian_matrix(mask: np.ndarray, hx: float, hy: float) -> tuple[sp.csr_mat
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(index.size, index.size)
     )
     return a, index
+
+
+def laplacian_matrix3d(mask: np.ndarray, hx: float, hy: float, hz: float) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The 7-point ``-Laplacian`` on the unknowns of a 3D ``mask`` (zero Dirichlet elsewhere).
+
+    Built as the Kronecker sum of 1D second differences on the full grid, then
+    restricted to the unknowns: dropping the columns of fixed points is the
+    zero Dirichlet data.
+
+    Returns
+    -------
+    (scipy.sparse.csr_matrix, numpy.ndarray)
+        The SPD matrix and the flat (C-order) grid indices of the unknowns.
+    """
+    check_spacings(hx, hy, hz)
+    m = unknowns_mask(mask, 3).astype(bool)
+
+    def second(n: int, h: float) -> sp.csr_matrix:
+        return sp.diags([-np.ones(n - 1), 2 * np.ones(n), -np.ones(n - 1)], [-1, 0, 1], format="csr") / h**2
+
+    nx, ny, nz = m.shape
+    a = sp.kronsum(sp.kronsum(second(nz, hz), second(ny, hy)), second(nx, hx), format="csr")
+    index = np.flatnonzero(m)
+    return a[index][:, index].tocsr(), index

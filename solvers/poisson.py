@@ -14,8 +14,7 @@ from equations.geometry import Polygon
 from equations.poisson import LShapePoisson, PeakPoisson, Poisson2D, Poisson3D
 from solvers.dirichlet import check_steady_domain, dirichlet_lift, frame, laplacian_of
 from solvers.fd import interior_of
-from solvers.multigrid import MultigridInfo, multigrid_solve
-from solvers.multigrid3d import multigrid3d_solve
+from solvers.multigrid import MultigridInfo, multigrid3d_solve, multigrid_solve
 from solvers.registry import SolverOutput, Stat, closed_form, register
 
 # the L-shape is solved on at least this many points per axis by default
@@ -92,7 +91,7 @@ def solve_poisson3d(
     """Registered solver: 7-point FD on the requested grid, multigrid cycles to ``tol``.
 
     The spec's source, Dirichlet data and box are taken from the instance. Options
-    are those of :func:`solvers.multigrid3d.multigrid3d_solve`.
+    are those of :func:`solvers.multigrid.multigrid3d_solve`.
     """
     check_steady_domain(equation, "multigrid")
     mesh = np.meshgrid(axes["x"], axes["y"], axes["z"], indexing="ij")

@@ -19,8 +19,8 @@ from scipy.sparse.linalg import LinearOperator
 
 from equations.errors import InvalidDataError
 from equations.pressure_poisson import PressurePoisson
-from solvers import _galerkin_kernels as gk
-from solvers.darcy import _discretize, _fine_stencil, darcy_system, neumann_sides
+from solvers.darcy import darcy_system, discretize, fine_stencil, neumann_sides
+from solvers.multigrid import galerkin_kernels2d as gk
 
 
 @dataclass(frozen=True)
@@ -129,5 +129,5 @@ def pressure_system(spec: PressurePoisson, solid: np.ndarray | None = None) -> P
     h = spec.spacing
     a = np.ones(spec.shape)
     matrix, _, index = darcy_system(a, np.zeros(spec.shape), h, h, neumann=spec.neumann, solid=solid)
-    d = _discretize(a, h, h, neumann_sides(spec.neumann), solid if solid.any() else None)
-    return PoissonSystem(spec, matrix.tocsr(), index, d.unknown, solid, d.volume, d.singular, _fine_stencil(d))
+    d = discretize(a, h, h, neumann_sides(spec.neumann), solid if solid.any() else None)
+    return PoissonSystem(spec, matrix.tocsr(), index, d.unknown, solid, d.volume, d.singular, fine_stencil(d))

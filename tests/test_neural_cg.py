@@ -16,8 +16,7 @@ from sciml.accelerators.neural_cg.data import mixed_rhs, ritz_vectors, sample_rh
 from sciml.accelerators.neural_cg.learner import NeuralCG, _apply_net, dcdm_loss, torch_matrix
 from sciml.accelerators.neural_cg.net import DCDMNet
 from solvers import cg
-from solvers.conjugate_directions import conjugate_directions
-from solvers.ichol import ic0_factor, ic0_preconditioner
+from solvers.krylov import conjugate_directions, ic0_factor, ic0_preconditioner
 from solvers.pressure_poisson import pressure_system
 
 

@@ -10,7 +10,8 @@ from scipy import ndimage
 
 from equations import Darcy, InvalidDataError, InvalidParameterError
 from solvers import darcy_matrix, darcy_multigrid, darcy_system
-from solvers.darcy import GalerkinHierarchy, _discretize, _stencil_matrix, neumann_sides
+from solvers.darcy import discretize, galerkin_hierarchy, neumann_sides
+from solvers.multigrid.galerkin import stencil_matrix
 
 ALL = ("x0", "x1", "y0", "y1")
 
@@ -90,13 +91,13 @@ def test_galerkin_stencil_equals_sparse_triple_product(n, neumann, with_solid):
     rng = np.random.default_rng(1)
     a = rng.uniform(1.0, 10.0, (n, n))
     solid = disk(n, 0.25) if with_solid else None
-    h = GalerkinHierarchy(_discretize(a, 1 / (n - 1), 1 / (n - 1), neumann_sides(neumann), solid))
+    h = galerkin_hierarchy(discretize(a, 1 / (n - 1), 1 / (n - 1), neumann_sides(neumann), solid))
     assert len(h.levels) >= 2
-    fine_matrix = _stencil_matrix(h.levels[0].s, h.levels[0].mask)
+    fine_matrix = stencil_matrix(h.levels[0].s, h.levels[0].mask)
     assert abs(fine_matrix - darcy_matrix(a, 1 / (n - 1), 1 / (n - 1), neumann=neumann, solid=solid)).max() == 0
     for fine, coarse in zip(h.levels[:-1], h.levels[1:]):
-        A = _stencil_matrix(fine.s, fine.mask)
-        Ac = _stencil_matrix(coarse.s, coarse.mask)
+        A = stencil_matrix(fine.s, fine.mask)
+        Ac = stencil_matrix(coarse.s, coarse.mask)
         P = prolongation(fine.mask[1:-1, 1:-1].astype(bool), coarse.mask[1:-1, 1:-1].astype(bool))
         R = 0.25 * P.T  # full weighting
         ref = R @ A @ P

@@ -7,9 +7,8 @@ import scipy.sparse.linalg as spla
 
 from equations import InvalidDataError, InvalidParameterError
 from solvers.fd import laplacian_matrix
-from solvers.krylov import KrylovInfo, cg, poisson_operator
-from solvers.mg_hierarchy import Hierarchy
-from solvers.multigrid import preconditioner
+from solvers.krylov import KrylovInfo, cg, poisson_operator, preconditioner
+from solvers.multigrid import Hierarchy
 
 
 def lshape_mask(n: int) -> np.ndarray:

@@ -4,10 +4,10 @@ Methods (the keys of :data:`METHODS`), all through the toolkit's own Krylov
 loops so iteration counts and residual histories are comparable:
 
 * ``cg``: plain CG; ``jacobi``: diagonal PCG; ``ic0``: IC(0)-PCG
-  (:mod:`solvers.ichol`; a ``1e-8`` diagonal shift on a singular all-Neumann
+  (:mod:`solvers.krylov.ichol`; a ``1e-8`` diagonal shift on a singular all-Neumann
   matrix, where the exact IC(0) pivots run into the null space);
 * ``multigrid``: PCG with one symmetric Galerkin V(2,2) cycle
-  (:mod:`solvers.galerkin_pcg`); ``pyamg``: PCG with PyAMG smoothed
+  (:mod:`solvers.krylov.preconditioners`); ``pyamg``: PCG with PyAMG smoothed
   aggregation (optional dependency);
 * ``neural``: the neural conjugate-direction method (:class:`sciml.accelerators.neural_cg.learner.NeuralCG`);
   ``neural_fcg``: the same network inside flexible (Polak--Ribiere) PCG.
@@ -28,10 +28,7 @@ import xarray as xr
 
 import solvers
 from equations.errors import InvalidDataError, InvalidParameterError, check_integer
-from solvers.conjugate_directions import conjugate_directions
-from solvers.galerkin_pcg import galerkin_preconditioner
-from solvers.ichol import ic0_preconditioner
-from solvers.krylov import KrylovInfo
+from solvers.krylov import KrylovInfo, conjugate_directions, galerkin_preconditioner, ic0_preconditioner
 from solvers.pressure_poisson import PoissonSystem
 
 Solve = Callable[[np.ndarray], tuple[np.ndarray, KrylovInfo]]

@@ -102,7 +102,7 @@ _COMPILE_PROBE_3D = """
 import json, time
 t0 = time.perf_counter()
 import numpy as np
-from solvers.multigrid3d import multigrid3d_solve
+from solvers.multigrid import multigrid3d_solve
 t1 = time.perf_counter()
 f = np.ones((17, 17, 17))
 multigrid3d_solve(f, 1 / 16, 1 / 16, 1 / 16, tol=1e-8)
@@ -198,7 +198,7 @@ def run_size(n: int, repeats: int, max_repeat_s: float, previous: dict[str, Any]
 
     import solvers
     from solvers.fd import laplacian_matrix
-    from solvers.mg_hierarchy import Hierarchy
+    from solvers.multigrid import Hierarchy
 
     f, exact, h = problem(n)
     mask = np.ones(f.shape, dtype=bool)
@@ -296,7 +296,8 @@ def _counted_cg(a: Any, b: np.ndarray, m: Any = None) -> tuple[np.ndarray, int]:
 def run_size3d(n: int, repeats: int, max_repeat_s: float, previous: dict[str, Any] | None) -> dict[str, Any]:
     """The 3D methods on the ``(n + 1)^3`` grid (``--sizes3d``)."""
     import solvers
-    from solvers.multigrid3d import Hierarchy3D, laplacian_matrix3d
+    from solvers.fd import laplacian_matrix3d
+    from solvers.multigrid import Hierarchy3D
 
     f, exact, h = problem3d(n)
     mask = np.ones(f.shape, dtype=bool)

@@ -5,7 +5,7 @@ r"""The neural conjugate-direction method (DCDM): training and use of the networ
 of the given training systems (:mod:`sciml.accelerators.neural_cg.data`), optionally mixed
 with the problem family's own random right-hand sides (``rhs_mix``), with the
 scale-free loss :func:`dcdm_loss`; ``solve`` runs
-:func:`solvers.conjugate_directions.conjugate_directions` with the network's
+:func:`solvers.krylov.conjugate_directions` with the network's
 output as search direction; ``preconditioner`` wraps it as a (nonlinear)
 ``LinearOperator`` for flexible CG. Residuals are scaled to unit RMS before
 the network sees them, so one network serves every grid size and residual
@@ -50,8 +50,7 @@ from sciml.core.params import (
     validate,
 )
 from sciml.core.runtime import dtype_name, numpy_rng, resolve_device, resolve_dtype
-from solvers.conjugate_directions import conjugate_directions
-from solvers.krylov import KrylovInfo
+from solvers.krylov import KrylovInfo, conjugate_directions
 from solvers.pressure_poisson import PoissonSystem
 
 # rhs_trajectory: pool refresh period (steps), solves per training system, iterations per solve

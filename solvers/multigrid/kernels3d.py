@@ -153,19 +153,24 @@ def _line(r: np.ndarray, i: int, j: int, k: int) -> float:
 
 
 @njit(parallel=True, fastmath=True, cache=True)
-def restrict_full_weighting(r: np.ndarray, mask_c: np.ndarray, fc: np.ndarray) -> None:
-    """Coarse right-hand side ``fc`` = 27-point full weighting of the fine residual ``r``.
+def restrict_full_weighting(r: np.ndarray, mask_c: np.ndarray, fc: np.ndarray, offset: int) -> None:
+    """Coarse right-hand side ``fc = R r``, ``R = P^T / 8`` the 27-point full weighting (0 off ``mask_c``).
 
+    ``offset`` is 0 for arrays of the grid's shape and 1 for padded arrays (real
+    node ``i`` at index ``i + 1``): coarse index ``ic`` lies on fine ``2 ic - offset``.
     The weights are the tensor product of ``(1/4, 1/2, 1/4)`` on each axis,
-    applied as z-lines, then y, then x (27 reads, no temporaries).
+    applied as z-lines, then y, then x (27 reads, no temporaries). ``r`` is zero
+    off the fine unknowns, so at a coarse node of a Neumann side (padded arrays)
+    only the fine nodes inside the box count: the weights then sum to the coarse
+    control-volume fraction.
     """
     ncx, ncy, ncz = fc.shape
     for ic in prange(1, ncx - 1):
-        i = 2 * ic
+        i = 2 * ic - offset
         for jc in range(1, ncy - 1):
-            j = 2 * jc
+            j = 2 * jc - offset
             for kc in range(1, ncz - 1):
-                k = 2 * kc
+                k = 2 * kc - offset
                 if mask_c[ic, jc, kc]:
                     lo = _line(r, i - 1, j - 1, k) + 2.0 * _line(r, i - 1, j, k) + _line(r, i - 1, j + 1, k)
                     mid = _line(r, i, j - 1, k) + 2.0 * _line(r, i, j, k) + _line(r, i, j + 1, k)
@@ -176,24 +181,26 @@ def restrict_full_weighting(r: np.ndarray, mask_c: np.ndarray, fc: np.ndarray) -
 
 
 @njit(parallel=True, fastmath=True, cache=True)
-def prolong_add(ec: np.ndarray, mask: np.ndarray, u: np.ndarray) -> None:
+def prolong_add(ec: np.ndarray, mask: np.ndarray, u: np.ndarray, offset: int) -> None:
     """``u += P ec`` on fine unknowns, ``P`` the trilinear interpolation.
 
-    A fine index ``i`` lies between coarse ``i // 2`` and ``(i + 1) // 2`` (the
-    same point when ``i`` is even), so the average of the 8 corners covers the
-    coincident, edge, face and cell-centre cases without branching.
+    ``offset`` as in :func:`restrict_full_weighting`. A fine index ``i`` lies
+    between coarse ``(i + offset) // 2`` and ``(i + offset + 1) // 2`` (the same
+    point when its real index is even), so the average of the 8 corners covers
+    the coincident, edge, face and cell-centre cases without branching; ``ec``
+    is zero off the coarse unknowns.
     """
     nx, ny, nz = u.shape
     for i in prange(1, nx - 1):
-        i0 = i // 2
-        i1 = (i + 1) // 2
+        i0 = (i + offset) // 2
+        i1 = (i + offset + 1) // 2
         for j in range(1, ny - 1):
-            j0 = j // 2
-            j1 = (j + 1) // 2
+            j0 = (j + offset) // 2
+            j1 = (j + offset + 1) // 2
             for k in range(1, nz - 1):
                 if mask[i, j, k]:
-                    k0 = k // 2
-                    k1 = (k + 1) // 2
+                    k0 = (k + offset) // 2
+                    k1 = (k + offset + 1) // 2
                     u[i, j, k] += 0.125 * (
                         ec[i0, j0, k0]
                         + ec[i0, j0, k1]

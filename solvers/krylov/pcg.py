@@ -7,13 +7,8 @@ operator applications go through ``LinearOperator.matvec``; the vector updates
 (dot products, the fused ``x``/``r`` update, the search-direction update) run
 in numba kernels.
 
-:func:`poisson_operator` is the matrix-free 5-point ``-Laplacian`` with zero
-Dirichlet data on a 2D grid. Its vectors are **flattened (C order) full grids**
-of ``nx * ny`` entries, the layout of :func:`solvers.multigrid.preconditioner`,
-so a V-cycle preconditioner can be passed as ``M`` directly::
-
-    a = poisson_operator(mask, hx, hy)
-    u, info = cg(a, f.ravel(), M=preconditioner(Hierarchy(mask, hx, hy)))
+Matrix-free operators are in :mod:`solvers.krylov.operators`, preconditioners
+in :mod:`solvers.krylov.preconditioners` and :mod:`solvers.krylov.ichol`.
 """
 
 from __future__ import annotations
@@ -25,164 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from numba import njit, prange
 from scipy.sparse.linalg import LinearOperator, aslinearoperator
 
 from equations.errors import InvalidDataError, InvalidParameterError
-from solvers.fd import check_spacing, unknowns_mask
-from solvers.multigrid3d import check_spacings, unknowns_mask3d
-
-# --------------------------------------------------------------------------- kernels
-
-
-@njit(parallel=True, fastmath=True, cache=True)
-def _dot(a: np.ndarray, b: np.ndarray) -> float:
-    """``a . b`` (a parallel, vectorised reduction)."""
-    total = 0.0
-    for i in prange(a.size):
-        total += a[i] * b[i]
-    return total
-
-
-@njit(parallel=True, fastmath=True, cache=True)
-def _axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
-    """``y += alpha * x`` in place."""
-    for i in prange(y.size):
-        y[i] += alpha * x[i]
-
-
-@njit(parallel=True, fastmath=True, cache=True)
-def _update_xr(alpha: float, p: np.ndarray, q: np.ndarray, x: np.ndarray, r: np.ndarray) -> float:
-    """``x += alpha p``, ``r -= alpha q`` in one pass; returns the new ``r . r``."""
-    total = 0.0
-    for i in prange(x.size):
-        x[i] += alpha * p[i]
-        v = r[i] - alpha * q[i]
-        r[i] = v
-        total += v * v
-    return total
-
-
-@njit(parallel=True, fastmath=True, cache=True)
-def _xpay(z: np.ndarray, beta: float, p: np.ndarray) -> None:
-    """``p = z + beta p`` in place."""
-    for i in prange(p.size):
-        p[i] = z[i] + beta * p[i]
-
-
-@njit(parallel=True, fastmath=True, cache=True)
-def _neg_laplacian(x: np.ndarray, mask: np.ndarray, hx: float, hy: float, out: np.ndarray) -> None:
-    """``out = -Laplacian(x)`` (5-point) on unknowns, 0 elsewhere; ``x`` off the unknowns counts as 0.
-
-    ``mask`` (uint8) is zero on the outer frame, so neighbours never leave the grid.
-    """
-    nx, ny = x.shape
-    cx = 1.0 / (hx * hx)
-    cy = 1.0 / (hy * hy)
-    diag = 2.0 * cx + 2.0 * cy
-    for i in prange(nx):
-        if i == 0 or i == nx - 1:
-            for j in range(ny):
-                out[i, j] = 0.0
-            continue
-        out[i, 0] = 0.0
-        out[i, ny - 1] = 0.0
-        for j in range(1, ny - 1):
-            if mask[i, j]:
-                out[i, j] = (
-                    diag * x[i, j]
-                    - cx * (mask[i - 1, j] * x[i - 1, j] + mask[i + 1, j] * x[i + 1, j])
-                    - cy * (mask[i, j - 1] * x[i, j - 1] + mask[i, j + 1] * x[i, j + 1])
-                )
-            else:
-                out[i, j] = 0.0
-
-
-@njit(parallel=True, fastmath=True, cache=True)
-def _neg_laplacian3d(x: np.ndarray, mask: np.ndarray, hx: float, hy: float, hz: float, out: np.ndarray) -> None:
-    """``out = -Laplacian(x)`` (7-point) on unknowns, 0 elsewhere; ``x`` off the unknowns counts as 0."""
-    nx, ny, nz = x.shape
-    cx = 1.0 / (hx * hx)
-    cy = 1.0 / (hy * hy)
-    cz = 1.0 / (hz * hz)
-    diag = 2.0 * cx + 2.0 * cy + 2.0 * cz
-    for i in prange(nx):
-        for j in range(ny):
-            if i == 0 or i == nx - 1 or j == 0 or j == ny - 1:
-                for k in range(nz):
-                    out[i, j, k] = 0.0
-                continue
-            out[i, j, 0] = 0.0
-            out[i, j, nz - 1] = 0.0
-            for k in range(1, nz - 1):
-                if mask[i, j, k]:
-                    out[i, j, k] = (
-                        diag * x[i, j, k]
-                        - cx * (mask[i - 1, j, k] * x[i - 1, j, k] + mask[i + 1, j, k] * x[i + 1, j, k])
-                        - cy * (mask[i, j - 1, k] * x[i, j - 1, k] + mask[i, j + 1, k] * x[i, j + 1, k])
-                        - cz * (mask[i, j, k - 1] * x[i, j, k - 1] + mask[i, j, k + 1] * x[i, j, k + 1])
-                    )
-                else:
-                    out[i, j, k] = 0.0
-
-
-# --------------------------------------------------------------------------- operators
-
-
-def poisson_operator(mask: np.ndarray, hx: float, hy: float, hz: float | None = None) -> LinearOperator:
-    """The matrix-free 5-point (2D) or 7-point (3D) ``-Laplacian`` with zero Dirichlet data.
-
-    Vectors are flattened (C order) grids of ``mask.size`` entries (the layout
-    of :func:`solvers.multigrid.preconditioner` and
-    :func:`solvers.multigrid3d.preconditioner3d`): entries off the unknowns are
-    ignored on input (taken as the Dirichlet zero) and zero on output. On the
-    unknowns it equals :func:`solvers.fd.laplacian_matrix` (or
-    :func:`solvers.multigrid3d.laplacian_matrix3d`), so it is symmetric positive
-    definite there; a right-hand side for :func:`cg` should be zero off the
-    unknowns.
-
-    Parameters
-    ----------
-    mask : numpy.ndarray
-        Boolean ``(nx, ny)`` or ``(nx, ny, nz)``, True for unknowns; the outer
-        frame (faces) is always fixed zero.
-    hx, hy : float
-        Grid spacings along axis 0 (x) and axis 1 (y).
-    hz : float, optional
-        Spacing along axis 2 (z); required for a 3D mask, not allowed for a 2D one.
-
-    Returns
-    -------
-    scipy.sparse.linalg.LinearOperator
-        Symmetric, shape ``(mask.size, mask.size)``, float64.
-    """
-    if np.ndim(mask) == 3:
-        if hz is None:
-            raise InvalidParameterError("a 3D mask needs the z spacing hz")
-        check_spacings(hx, hy, hz)
-        m = unknowns_mask3d(mask)
-        spacings: tuple[float, ...] = (float(hx), float(hy), float(hz))
-        kernel: Callable[..., None] = _neg_laplacian3d
-    else:
-        if hz is not None:
-            raise InvalidParameterError(f"hz is only for a 3D mask, got a mask of shape {np.shape(mask)}")
-        check_spacing(hx, hy)
-        m = unknowns_mask(mask)
-        spacings = (float(hx), float(hy))
-        kernel = _neg_laplacian
-    shape = m.shape
-    n = m.size
-
-    def apply(x: np.ndarray) -> np.ndarray:
-        grid = np.ascontiguousarray(np.asarray(x, dtype=np.float64).reshape(shape))
-        out = np.empty(shape)
-        kernel(grid, m, *spacings, out)
-        return out.ravel()
-
-    return LinearOperator((n, n), matvec=apply, rmatvec=apply, dtype=np.float64)
-
-
-# --------------------------------------------------------------------------- CG
+from solvers.krylov.kernels import axpy, dot, update_xr, xpay
 
 
 @dataclass(frozen=True)
@@ -201,7 +42,8 @@ class KrylovInfo:
     relative_residual: float = 0.0
 
 
-def _operator(name: str, op: Any, n: int) -> LinearOperator:
+def as_operator(name: str, op: Any, n: int) -> LinearOperator:
+    """``op`` as an ``(n, n)`` ``LinearOperator``, or InvalidDataError naming it ``name``."""
     try:
         lin = aslinearoperator(op)
     except (TypeError, ValueError) as exc:
@@ -211,7 +53,8 @@ def _operator(name: str, op: Any, n: int) -> LinearOperator:
     return lin
 
 
-def _apply(name: str, op: LinearOperator, v: np.ndarray) -> np.ndarray:
+def apply_operator(name: str, op: LinearOperator, v: np.ndarray) -> np.ndarray:
+    """``op v`` as a contiguous real float64 vector, or InvalidDataError (wrong size, complex)."""
     out = np.asarray(op.matvec(v))
     if out.size != v.size:
         raise InvalidDataError(f"{name}.matvec returned shape {out.shape} for a vector of shape {v.shape}")
@@ -220,7 +63,8 @@ def _apply(name: str, op: LinearOperator, v: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(out.reshape(-1), dtype=np.float64)
 
 
-def _tolerance(name: str, v: object) -> float:
+def check_tolerance(name: str, v: object) -> float:
+    """A tolerance as float, or InvalidParameterError unless it is a finite number ``>= 0``."""
     if (
         isinstance(v, bool)
         or not isinstance(v, (int, float, np.floating, np.integer))
@@ -295,10 +139,10 @@ def cg(
     if not np.all(np.isfinite(b)):
         raise InvalidDataError("b contains NaN or Inf")
     n = b.size
-    a_op = _operator("A", A, n)
-    m_op = None if M is None else _operator("M", M, n)
-    rtol = _tolerance("rtol", rtol)
-    atol = _tolerance("atol", atol)
+    a_op = as_operator("A", A, n)
+    m_op = None if M is None else as_operator("M", M, n)
+    rtol = check_tolerance("rtol", rtol)
+    atol = check_tolerance("atol", atol)
     if maxiter is None:
         maxiter = 10 * n
     elif isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 0:
@@ -314,23 +158,23 @@ def cg(
         if not np.all(np.isfinite(x)):
             raise InvalidDataError("x0 contains NaN or Inf")
 
-    b_norm = math.sqrt(_dot(b, b))
+    b_norm = math.sqrt(dot(b, b))
     if b_norm == 0.0:  # the exact solution of an SPD system with b = 0
         return np.zeros(n), KrylovInfo(0, True, [0.0], 0.0)
     target = max(rtol * b_norm, atol)
 
     r = b.copy()
     if x.any():
-        _axpy(-1.0, _apply("A", a_op, x), r)
-    rr = _dot(r, r)
+        axpy(-1.0, apply_operator("A", a_op, x), r)
+    rr = dot(r, r)
     if not math.isfinite(rr):
         raise InvalidDataError("A.matvec(x0) contains NaN or Inf")
     history = [math.sqrt(rr)]
     converged = history[-1] <= target
     iterations = 0
     if not converged and maxiter > 0:
-        z = r if m_op is None else _apply("M", m_op, r)
-        rz = rr if m_op is None else _dot(r, z)
+        z = r if m_op is None else apply_operator("M", m_op, r)
+        rz = rr if m_op is None else dot(r, z)
         if flexible and rz < 0.0:  # a nonlinear M (a network) fixes no sign: use -z
             z, rz = -z, -rz
         _check_precond(rz)
@@ -339,15 +183,15 @@ def cg(
         while True:
             if flexible:
                 r_old[:] = r
-            q = _apply("A", a_op, p)
-            pq = _dot(p, q)
+            q = apply_operator("A", a_op, p)
+            pq = dot(p, q)
             if not math.isfinite(pq):
                 raise InvalidDataError("A.matvec returned NaN or Inf")
             if pq <= 0.0:
                 raise InvalidDataError(
                     f"matrix is not symmetric positive definite: p.Ap = {pq:.3e} <= 0 at iteration {iterations + 1}"
                 )
-            rr = _update_xr(rz / pq, p, q, x, r)
+            rr = update_xr(rz / pq, p, q, x, r)
             iterations += 1
             history.append(math.sqrt(rr))
             if callback is not None:
@@ -361,14 +205,14 @@ def cg(
                 rz_new = rr
                 z = r
             else:
-                z = _apply("M", m_op, r)
-                rz_new = _dot(r, z)
+                z = apply_operator("M", m_op, r)
+                rz_new = dot(r, z)
                 if flexible and rz_new < 0.0:  # a nonlinear M (a network) fixes no sign: use -z
                     z = -z
                     rz_new = -rz_new
                 _check_precond(rz_new)
-            beta = (rz_new - _dot(z, r_old)) / rz if flexible else rz_new / rz
-            _xpay(z, beta, p)
+            beta = (rz_new - dot(z, r_old)) / rz if flexible else rz_new / rz
+            xpay(z, beta, p)
             rz = rz_new
 
     return x, finish("cg", iterations, maxiter, converged, history, target, b_norm)

@@ -107,7 +107,7 @@ def ic0_factor(A: sp.spmatrix, shift: float = 0.0) -> sp.csr_matrix:
 
 
 def ic0_preconditioner(A: sp.spmatrix, shift: float = 0.0) -> LinearOperator:
-    """``(L L^T)^{-1}`` with ``L = ic0_factor(A, shift)``, as a ``LinearOperator`` for :func:`solvers.cg`."""
+    """``(L L^T)^{-1}`` with ``L = ic0_factor(A, shift)``, as a ``LinearOperator`` for :func:`solvers.krylov.cg`."""
     low = ic0_factor(A, shift)
     n = low.shape[0]
 

@@ -10,7 +10,7 @@ orthogonalisation is explicit. With a fixed SPD linear ``direction`` and
 ``k >= 1`` the iterates are those of PCG (the new direction is already
 ``A``-orthogonal to all but the last one).
 
-Calling convention and record are those of :func:`solvers.cg`.
+Calling convention and record are those of :func:`solvers.krylov.cg`.
 """
 
 from __future__ import annotations
@@ -23,13 +23,14 @@ from typing import Any
 import numpy as np
 
 from equations.errors import InvalidDataError, check_integer
-from solvers.krylov import KrylovInfo, _apply, _dot, _operator, _tolerance, _update_xr, finish
+from solvers.krylov.kernels import dot, update_xr
+from solvers.krylov.pcg import KrylovInfo, apply_operator, as_operator, check_tolerance, finish
 
 
 def _direction_map(direction: Any, n: int) -> Callable[[np.ndarray], np.ndarray]:
     if callable(direction) and not hasattr(direction, "matvec"):
         return direction  # type: ignore[no-any-return]
-    op = _operator("direction", direction, n)
+    op = as_operator("direction", direction, n)
     return op.matvec  # type: ignore[no-any-return]
 
 
@@ -87,9 +88,9 @@ def conjugate_directions(
     if not np.all(np.isfinite(b)):
         raise InvalidDataError("b contains NaN or Inf")
     n = b.size
-    a_op = _operator("A", A, n)
+    a_op = as_operator("A", A, n)
     fdir = _direction_map(direction, n)
-    rtol, atol = _tolerance("rtol", rtol), _tolerance("atol", atol)
+    rtol, atol = check_tolerance("rtol", rtol), check_tolerance("atol", atol)
     maxiter = 10 * n if maxiter is None else check_integer("maxiter", maxiter, 0)
     k = check_integer("k", k, 0)
     x = np.zeros(n)
@@ -100,14 +101,14 @@ def conjugate_directions(
         x[:] = x0.reshape(-1)
         if not np.all(np.isfinite(x)):
             raise InvalidDataError("x0 contains NaN or Inf")
-    b_norm = math.sqrt(_dot(b, b))
+    b_norm = math.sqrt(dot(b, b))
     if b_norm == 0.0:
         return np.zeros(n), KrylovInfo(0, True, [0.0], 0.0)
     target = max(rtol * b_norm, atol)
     r = b.copy()
     if x.any():
-        r -= _apply("A", a_op, x)
-    history = [math.sqrt(_dot(r, r))]
+        r -= apply_operator("A", a_op, x)
+    history = [math.sqrt(dot(r, r))]
     converged = history[-1] <= target
     previous: deque[tuple[np.ndarray, np.ndarray, float]] = deque(maxlen=max(k, 1))
     iterations = 0
@@ -115,13 +116,13 @@ def conjugate_directions(
         d = np.array(fdir(r.copy()), dtype=np.float64).reshape(-1)  # own copies: d is updated in place
         if d.size != n or not np.all(np.isfinite(d)):
             raise InvalidDataError(f"direction returned shape {d.shape} or NaN/Inf for a residual of {n} entries")
-        q = _apply("A", a_op, d)
+        q = apply_operator("A", a_op, d)
         if k:
             for dj, qj, dqj in previous:  # Gram-Schmidt in the A inner product (modified: uses updated d)
-                c = _dot(q, dj) / dqj
+                c = dot(q, dj) / dqj
                 d -= c * dj
                 q -= c * qj
-        dq = _dot(d, q)
+        dq = dot(d, q)
         if not math.isfinite(dq):
             raise InvalidDataError("A.matvec returned NaN or Inf")
         if dq <= 0.0:
@@ -129,7 +130,7 @@ def conjugate_directions(
                 f"matrix is not symmetric positive definite (or the direction is in its null space): "
                 f"d.Ad = {dq:.3e} <= 0 at iteration {iterations + 1}"
             )
-        rr = _update_xr(_dot(d, r) / dq, d, q, x, r)
+        rr = update_xr(dot(d, r) / dq, d, q, x, r)
         if k:
             previous.append((d, q, dq))
         iterations += 1

@@ -81,13 +81,18 @@ def masked_sumsq(f: np.ndarray, mask: np.ndarray) -> float:
 
 
 @njit(parallel=True, fastmath=True, cache=True)
-def restrict_full_weighting(r: np.ndarray, mask_c: np.ndarray, fc: np.ndarray) -> None:
-    """Coarse right-hand side ``fc`` = full-weighting average of the fine residual ``r``."""
+def restrict_full_weighting(r: np.ndarray, mask_c: np.ndarray, fc: np.ndarray, offset: int) -> None:
+    """Coarse right-hand side ``fc`` = full-weighting average ``R r`` of the fine residual ``r``.
+
+    ``offset`` is 0 for arrays of the grid's shape and 1 for padded arrays (real
+    node ``i`` at index ``i + 1``): coarse index ``ic`` lies on fine ``2 ic - offset``.
+    ``R = P^T / 4``; ``r`` is zero off the fine unknowns.
+    """
     ncx, ncy = fc.shape
     for ic in prange(1, ncx - 1):
-        i = 2 * ic
+        i = 2 * ic - offset
         for jc in range(1, ncy - 1):
-            j = 2 * jc
+            j = 2 * jc - offset
             if mask_c[ic, jc]:
                 fc[ic, jc] = 0.0625 * (
                     4.0 * r[i, j]
@@ -99,27 +104,33 @@ def restrict_full_weighting(r: np.ndarray, mask_c: np.ndarray, fc: np.ndarray) -
 
 
 @njit(parallel=True, fastmath=True, cache=True)
-def prolong_add(ec: np.ndarray, mask: np.ndarray, u: np.ndarray) -> None:
-    """``u += P ec`` on fine unknowns, ``P`` the bilinear interpolation."""
+def prolong(ec: np.ndarray, mask: np.ndarray, u: np.ndarray, add: bool, offset: int) -> None:
+    """``u (+)= P ec`` on the fine unknowns, ``P`` the bilinear interpolation.
+
+    ``offset`` as in :func:`restrict_full_weighting`. ``ec`` is zero off the
+    coarse unknowns, so ``P`` only draws on them. With ``add=False`` the
+    unknowns of ``u`` are overwritten.
+    """
     nx, ny = u.shape
     for i in prange(1, nx - 1):
-        ic = i // 2
-        if i % 2 == 0:  # a fine row on a coarse row
-            for j in range(1, ny - 1):
-                if mask[i, j]:
-                    jc = j // 2
-                    if j % 2 == 0:
-                        u[i, j] += ec[ic, jc]
-                    else:
-                        u[i, j] += 0.5 * (ec[ic, jc] + ec[ic, jc + 1])
-        else:  # between coarse rows ic and ic + 1
-            for j in range(1, ny - 1):
-                if mask[i, j]:
-                    jc = j // 2
-                    if j % 2 == 0:
-                        u[i, j] += 0.5 * (ec[ic, jc] + ec[ic + 1, jc])
-                    else:
-                        u[i, j] += 0.25 * (ec[ic, jc] + ec[ic, jc + 1] + ec[ic + 1, jc] + ec[ic + 1, jc + 1])
+        even_i = (i - offset) % 2 == 0
+        ic = (i - offset) // 2 + offset  # the coarse row on or below fine row i
+        for j in range(1, ny - 1):
+            if mask[i, j]:
+                even_j = (j - offset) % 2 == 0
+                jc = (j - offset) // 2 + offset
+                if even_i and even_j:
+                    v = ec[ic, jc]
+                elif even_i:
+                    v = 0.5 * (ec[ic, jc] + ec[ic, jc + 1])
+                elif even_j:
+                    v = 0.5 * (ec[ic, jc] + ec[ic + 1, jc])
+                else:
+                    v = 0.25 * (ec[ic, jc] + ec[ic, jc + 1] + ec[ic + 1, jc] + ec[ic + 1, jc + 1])
+                if add:
+                    u[i, j] += v
+                else:
+                    u[i, j] = v
 
 
 @njit(fastmath=True, cache=True)

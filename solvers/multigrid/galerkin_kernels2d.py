@@ -13,7 +13,8 @@ The operator of a level is a per-point stencil ``S`` of shape ``(nx, ny, 9)``:
 ``k = 4`` is the diagonal). Rows of non-unknowns and couplings to them are zero.
 
 Coarse node ``(I, J)`` lies on fine node ``(2 I, 2 J)``; in padded indices the
-fine index of coarse ``ic`` is ``2 ic - 1``.
+fine index of coarse ``ic`` is ``2 ic - 1``. The transfers are those of
+:mod:`solvers.multigrid.kernels2d` with ``offset=1``.
 """
 
 from __future__ import annotations
@@ -81,50 +82,3 @@ def residual_sumsq(u: np.ndarray, b: np.ndarray, s: np.ndarray, mask: np.ndarray
                 v = b[i, j] - s[i, j, 4] * u[i, j] - _offdiag(u, s, i, j)
                 total += v * v
     return total
-
-
-@njit(parallel=True, fastmath=True, cache=True)
-def restrict(r: np.ndarray, mask_c: np.ndarray, bc: np.ndarray) -> None:
-    """``bc = R r`` with full weighting ``R = P^T / 4`` (``r`` is zero off the fine unknowns)."""
-    ncx, ncy = bc.shape
-    for ic in prange(1, ncx - 1):
-        i = 2 * ic - 1
-        for jc in range(1, ncy - 1):
-            j = 2 * jc - 1
-            if mask_c[ic, jc]:
-                bc[ic, jc] = 0.0625 * (
-                    4.0 * r[i, j]
-                    + 2.0 * (r[i - 1, j] + r[i + 1, j] + r[i, j - 1] + r[i, j + 1])
-                    + (r[i - 1, j - 1] + r[i - 1, j + 1] + r[i + 1, j - 1] + r[i + 1, j + 1])
-                )
-            else:
-                bc[ic, jc] = 0.0
-
-
-@njit(parallel=True, fastmath=True, cache=True)
-def prolong(ec: np.ndarray, mask: np.ndarray, u: np.ndarray, add: bool) -> None:
-    """``u (+)= P ec`` on the fine unknowns, ``P`` the bilinear interpolation.
-
-    ``ec`` is zero off the coarse unknowns, so ``P`` only draws on them. With
-    ``add=False`` the unknowns of ``u`` are overwritten.
-    """
-    nx, ny = u.shape
-    for i in prange(1, nx - 1):
-        even_i = (i - 1) % 2 == 0
-        ic = (i + 1) // 2 if even_i else i // 2
-        for j in range(1, ny - 1):
-            if mask[i, j]:
-                even_j = (j - 1) % 2 == 0
-                jc = (j + 1) // 2 if even_j else j // 2
-                if even_i and even_j:
-                    v = ec[ic, jc]
-                elif even_i:
-                    v = 0.5 * (ec[ic, jc] + ec[ic, jc + 1])
-                elif even_j:
-                    v = 0.5 * (ec[ic, jc] + ec[ic + 1, jc])
-                else:
-                    v = 0.25 * (ec[ic, jc] + ec[ic, jc + 1] + ec[ic + 1, jc] + ec[ic + 1, jc + 1])
-                if add:
-                    u[i, j] += v
-                else:
-                    u[i, j] = v

@@ -14,16 +14,15 @@ are zero (no flux). The operator on unknowns is
 the rows already multiplied by the control-volume fraction (the face
 coefficients of a Neumann side are halved), so ``A`` is symmetric. A fine
 padded index ``p`` lies over the coarse padded index ``(p + 1) / 2`` when ``p``
-is odd (real node ``p - 1`` even), between ``p / 2`` and ``p / 2 + 1`` otherwise.
+is odd (real node ``p - 1`` even), between ``p / 2`` and ``p / 2 + 1`` otherwise:
+the transfers are those of :mod:`solvers.multigrid.kernels3d` with ``offset=1``,
+and so is the masked norm.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
-
-# the masked norm and the 1D full-weighting line are those of the constant-coefficient kernels
-from solvers._mg3d_kernels import _line, masked_sumsq  # noqa: F401  (masked_sumsq is re-exported)
 
 
 @njit(inline="always", fastmath=True, cache=True)
@@ -111,59 +110,3 @@ def residual_sumsq(
                     v = _point_residual(u, b, cx, cy, cz, i, j, k)
                     total += v * v
     return total
-
-
-@njit(parallel=True, fastmath=True, cache=True)
-def restrict(r: np.ndarray, mask_c: np.ndarray, bc: np.ndarray) -> None:
-    """``bc = R r`` on coarse unknowns, ``R = P^T / 8`` the 27-point full weighting (0 elsewhere).
-
-    ``r`` is zero off the fine unknowns (ghosts and Dirichlet nodes), so at a
-    coarse node of a Neumann side only the fine nodes inside the box count:
-    the weights then sum to the coarse control-volume fraction.
-    """
-    ncx, ncy, ncz = bc.shape
-    for ic in prange(1, ncx - 1):
-        i = 2 * ic - 1
-        for jc in range(1, ncy - 1):
-            j = 2 * jc - 1
-            for kc in range(1, ncz - 1):
-                k = 2 * kc - 1
-                if mask_c[ic, jc, kc]:
-                    lo = _line(r, i - 1, j - 1, k) + 2.0 * _line(r, i - 1, j, k) + _line(r, i - 1, j + 1, k)
-                    mid = _line(r, i, j - 1, k) + 2.0 * _line(r, i, j, k) + _line(r, i, j + 1, k)
-                    hi = _line(r, i + 1, j - 1, k) + 2.0 * _line(r, i + 1, j, k) + _line(r, i + 1, j + 1, k)
-                    bc[ic, jc, kc] = 0.015625 * (lo + 2.0 * mid + hi)
-                else:
-                    bc[ic, jc, kc] = 0.0
-
-
-@njit(parallel=True, fastmath=True, cache=True)
-def prolong_add(ec: np.ndarray, mask: np.ndarray, u: np.ndarray) -> None:
-    """``u += P ec`` on fine unknowns, ``P`` the trilinear interpolation.
-
-    The fine padded index ``p`` lies between the coarse ``(p + 1) // 2`` and
-    ``(p + 2) // 2`` (the same node when ``p`` is odd), so the average of the 8
-    corners covers every case without branching; ``ec`` is zero off the coarse
-    unknowns.
-    """
-    nx, ny, nz = u.shape
-    for i in prange(1, nx - 1):
-        i0 = (i + 1) // 2
-        i1 = (i + 2) // 2
-        for j in range(1, ny - 1):
-            j0 = (j + 1) // 2
-            j1 = (j + 2) // 2
-            for k in range(1, nz - 1):
-                if mask[i, j, k]:
-                    k0 = (k + 1) // 2
-                    k1 = (k + 2) // 2
-                    u[i, j, k] += 0.125 * (
-                        ec[i0, j0, k0]
-                        + ec[i0, j0, k1]
-                        + ec[i0, j1, k0]
-                        + ec[i0, j1, k1]
-                        + ec[i1, j0, k0]
-                        + ec[i1, j0, k1]
-                        + ec[i1, j1, k0]
-                        + ec[i1, j1, k1]
-                    )
