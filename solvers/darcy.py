@@ -65,7 +65,7 @@ import scipy.sparse as sp
 from scipy import ndimage
 
 from equations.darcy import Darcy
-from equations.errors import InvalidDataError, InvalidParameterError, check_choice, check_integer
+from equations.errors import InvalidDataError, InvalidParameterError, check_choice
 from solvers.dirichlet import check_steady_domain, dirichlet_lift, divergence_flux_of, frame
 from solvers.fd import check_spacings
 from solvers.multigrid.core import (
@@ -74,15 +74,14 @@ from solvers.multigrid.core import (
     LevelHierarchy,
     MultigridInfo,
     Plan,
-    check_threads,
-    check_tol,
+    check_iteration,
     coarsenable,
     make_plan,
     solve_cycles,
 )
 from solvers.multigrid.flux import FluxLevel2D, interior_mask
 from solvers.multigrid.galerkin import STENCIL_OFFSETS, GalerkinHierarchy, stencil_matrix
-from solvers.registry import SolverOutput, Stat, needs_memory, register
+from solvers.registry import SolverOutput, needs_memory, register
 
 
 def face_coefficients(a: np.ndarray, hx: float, hy: float) -> tuple[np.ndarray, np.ndarray]:
@@ -304,7 +303,7 @@ def rediscretized_hierarchy(a: np.ndarray, hx: float, hy: float) -> LevelHierarc
     while True:
         shape = a.shape
         cx, cy = face_coefficients(a, hx, hy)
-        levels.append(FluxLevel2D(cx, cy, interior_mask(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape)))
+        levels.append(FluxLevel2D(interior_mask(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape), cx, cy))
         if not coarsenable(shape):
             break
         a = np.ascontiguousarray(a[::2, ::2])  # injection of the nodal coefficient
@@ -393,11 +392,9 @@ def darcy_multigrid(
     sides, solid_mask = neumann_sides(neumann), check_solid(solid, a.shape)
     coarse = check_choice("coarse", coarse, COARSE)
     cycle = check_choice("cycle", cycle, CYCLES)
-    tol = check_tol(tol)
     # the Galerkin smoother runs its colours in reverse after the coarse correction
     plan = make_plan(pre, post, cycle=cycle, reverse_post=coarse == "galerkin")
-    max_cycles = check_integer("max_cycles", max_cycles, 1)
-    threads = check_threads(threads)
+    tol, max_cycles, threads = check_iteration(tol, max_cycles, threads)
     if coarse == "rediscretize":
         if sides or solid_mask is not None:
             raise InvalidParameterError(
@@ -498,23 +495,7 @@ def solve_darcy(
     f = check_source(np.broadcast_to(np.asarray(equation.source(coords), dtype=np.float64), a.shape), a.shape)
     lift = dirichlet_lift(equation, axes, frame(a.shape), "multigrid")
     u, info = darcy_multigrid(
-        a,
-        f + divergence_flux_of(lift, *face_coefficients(a, hx, hy)),
-        hx,
-        hy,
-        coarse=coarse,
-        cycle=cycle,
-        tol=tol,
-        pre=pre,
-        post=post,
-        max_cycles=max_cycles,
-        threads=threads,
-    )
-    stats: dict[str, Stat] = {
-        "cycles": info.cycles,
-        "relative_residual": info.residuals[-1],
-        "convergence_factor": info.convergence_factor,
-        "converged": int(info.converged),
-        "levels": info.levels,
-    }
-    return SolverOutput(u + lift, stats)
+        a, f + divergence_flux_of(lift, *face_coefficients(a, hx, hy)), hx, hy,
+        coarse=coarse, cycle=cycle, tol=tol, pre=pre, post=post, max_cycles=max_cycles, threads=threads,
+    )  # fmt: skip
+    return SolverOutput(u + lift, info.stats())

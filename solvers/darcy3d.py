@@ -48,15 +48,14 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from equations.errors import InvalidDataError, InvalidParameterError, check_integer
+from equations.errors import InvalidDataError, InvalidParameterError
 from solvers.darcy import check_coefficient, check_source, neumann_sides
 from solvers.fd import check_spacings
 from solvers.multigrid.core import (
     DirectSolve,
     LevelHierarchy,
     MultigridInfo,
-    check_threads,
-    check_tol,
+    check_iteration,
     coarsenable,
     make_plan,
     solve_cycles,
@@ -210,7 +209,7 @@ def rediscretized_hierarchy3d(
     while True:
         g = _discretize(a, hx, hy, hz, sides)
         shape = g.mask.shape
-        levels.append(FluxLevel3D(g.cx, g.cy, g.cz, g.mask, np.zeros(shape), np.zeros(shape), np.zeros(shape)))
+        levels.append(FluxLevel3D(g.mask, np.zeros(shape), np.zeros(shape), np.zeros(shape), g.cx, g.cy, g.cz))
         if not coarsenable(a.shape):
             break
         a = np.ascontiguousarray(a[::2, ::2, ::2])  # injection of the nodal coefficient
@@ -281,9 +280,7 @@ def darcy3d_multigrid(
     f = check_source(f, a.shape)
     sides = _sides(neumann)
     plan = make_plan(pre, post, cycle=cycle)
-    tol = check_tol(tol)
-    max_cycles = check_integer("max_cycles", max_cycles, 1)
-    threads = check_threads(threads)
+    tol, max_cycles, threads = check_iteration(tol, max_cycles, threads)
     start = time.perf_counter()
     g = _discretize(a, float(hx), float(hy), float(hz), sides)
     unknown = g.mask[1:-1, 1:-1, 1:-1].astype(bool)

@@ -7,6 +7,8 @@ error to ``O(h^(4/3))``, so it is solved on a refined grid and injected back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from equations.errors import InvalidParameterError
@@ -15,7 +17,7 @@ from equations.poisson import LShapePoisson, PeakPoisson, Poisson2D, Poisson3D
 from solvers.dirichlet import check_steady_domain, dirichlet_lift, frame, laplacian_of
 from solvers.fd import interior_of
 from solvers.multigrid import MultigridInfo, multigrid3d_solve, multigrid_solve
-from solvers.registry import SolverOutput, Stat, closed_form, register
+from solvers.registry import SolverOutput, closed_form, register
 
 # the L-shape is solved on at least this many points per axis by default
 LSHAPE_MIN_POINTS = 1025
@@ -25,28 +27,15 @@ MAX_FINE_POINTS = 2**26 + 2**14 + 1
 READS = ("source", "conditions", "domain")
 
 
-def _stats(info: MultigridInfo) -> dict[str, Stat]:
-    return {
-        "cycles": info.cycles,
-        "relative_residual": info.residuals[-1],
-        "convergence_factor": info.convergence_factor,
-        "converged": int(info.converged),
-        "levels": info.levels,
-    }
-
-
-def _spacing(axes: dict[str, np.ndarray]) -> tuple[float, float]:
-    x, y = axes["x"], axes["y"]
-    return (x[-1] - x[0]) / (x.size - 1), (y[-1] - y[0]) / (y.size - 1)
-
-
-def _step(v: np.ndarray) -> float:
-    return float((v[-1] - v[0]) / (v.size - 1))
+def _spacing(axes: dict[str, np.ndarray]) -> tuple[float, ...]:
+    """The grid steps along ``x``, ``y`` (and ``z`` when present)."""
+    return tuple(float((v[-1] - v[0]) / (v.size - 1)) for v in (axes[n] for n in ("x", "y", "z") if n in axes))
 
 
 @register(Poisson2D, "multigrid", reads=READS)
-def solve_poisson2d(
-    equation: Poisson2D,
+@register(Poisson3D, "multigrid", reads=READS)
+def solve_poisson_box(
+    equation: Poisson2D | Poisson3D,
     axes: dict[str, np.ndarray],
     *,
     tol: float = 1e-10,
@@ -57,59 +46,29 @@ def solve_poisson2d(
     cycle: str = "V",
     smoother: str = "rbgs",
 ) -> SolverOutput:
-    """Registered solver: 5-point FD on the requested grid, multigrid V-cycles to ``tol``.
+    """Registered solver for ``Poisson2D`` and ``Poisson3D``: 5-/7-point FD on the requested grid, multigrid.
 
     The spec's source, Dirichlet data and box are taken from the instance, so a
     subclass may redefine them. Options are those of
-    :func:`solvers.multigrid.multigrid_solve`.
+    :func:`solvers.multigrid.multigrid_solve` (2D) and
+    :func:`solvers.multigrid.multigrid3d_solve` (3D).
     """
     check_steady_domain(equation, "multigrid")
-    mesh = np.meshgrid(axes["x"], axes["y"], indexing="ij")
-    f = np.asarray(equation.source({"x": mesh[0], "y": mesh[1]}), dtype=np.float64)
-    hx, hy = _spacing(axes)
+    names = [n for n in ("x", "y", "z") if n in axes]
+    mesh = np.meshgrid(*(axes[n] for n in names), indexing="ij")
+    f = np.asarray(equation.source(dict(zip(names, mesh))), dtype=np.float64)
+    steps = _spacing(axes)
     lift = dirichlet_lift(equation, axes, frame(f.shape), "multigrid")
-    u, info = multigrid_solve(
-        f + laplacian_of(lift, (hx, hy)), hx, hy, tol=tol, pre=pre, post=post, max_cycles=max_cycles,
+    solve: Callable[..., tuple[np.ndarray, MultigridInfo]] = multigrid_solve if len(steps) == 2 else multigrid3d_solve
+    u, info = solve(
+        f + laplacian_of(lift, steps), *steps, tol=tol, pre=pre, post=post, max_cycles=max_cycles,
         threads=threads, cycle=cycle, smoother=smoother,
-    )
-    return SolverOutput(u + lift, _stats(info))
+    )  # fmt: skip
+    return SolverOutput(u + lift, info.stats())
 
 
-@register(Poisson3D, "multigrid", reads=READS)
-def solve_poisson3d(
-    equation: Poisson3D,
-    axes: dict[str, np.ndarray],
-    *,
-    tol: float = 1e-10,
-    pre: int = 2,
-    post: int = 2,
-    max_cycles: int = 50,
-    threads: int | None = None,
-    cycle: str = "V",
-    smoother: str = "rbgs",
-) -> SolverOutput:
-    """Registered solver: 7-point FD on the requested grid, multigrid cycles to ``tol``.
-
-    The spec's source, Dirichlet data and box are taken from the instance. Options
-    are those of :func:`solvers.multigrid.multigrid3d_solve`.
-    """
-    check_steady_domain(equation, "multigrid")
-    mesh = np.meshgrid(axes["x"], axes["y"], axes["z"], indexing="ij")
-    f = np.asarray(equation.source({"x": mesh[0], "y": mesh[1], "z": mesh[2]}), dtype=np.float64)
-    steps = (_step(axes["x"]), _step(axes["y"]), _step(axes["z"]))
-    lift = dirichlet_lift(equation, axes, frame(f.shape), "multigrid")
-    u, info = multigrid3d_solve(
-        f + laplacian_of(lift, steps),
-        *steps,
-        tol=tol,
-        pre=pre,
-        post=post,
-        max_cycles=max_cycles,
-        threads=threads,
-        cycle=cycle,
-        smoother=smoother,
-    )
-    return SolverOutput(u + lift, _stats(info))
+# the names each dimension's solver had before they shared one function
+solve_poisson2d = solve_poisson3d = solve_poisson_box
 
 
 def refinement(n: int, min_points: int) -> int:
@@ -187,19 +146,10 @@ def solve_lshape(
     hx, hy = _spacing(fine)
     lift = dirichlet_lift(equation, fine, closed & ~mask, "multigrid")
     u, info = multigrid_solve(
-        f + laplacian_of(lift, (hx, hy)),
-        hx,
-        hy,
-        mask,
-        tol=tol,
-        pre=pre,
-        post=post,
-        max_cycles=max_cycles,
-        threads=threads,
-        cycle=cycle,
-        smoother=smoother,
-    )
-    stats = _stats(info) | {
+        f + laplacian_of(lift, (hx, hy)), hx, hy, mask, tol=tol, pre=pre, post=post, max_cycles=max_cycles,
+        threads=threads, cycle=cycle, smoother=smoother,
+    )  # fmt: skip
+    stats = info.stats() | {
         "refine": int(refine),
         "fine_points_x": fine["x"].size,
         "fine_points_y": fine["y"].size,

@@ -24,7 +24,15 @@ import numpy as np
 
 from equations.errors import InvalidDataError, check_integer
 from solvers.krylov.kernels import dot, update_xr
-from solvers.krylov.pcg import KrylovInfo, apply_operator, as_operator, check_tolerance, finish
+from solvers.krylov.pcg import (
+    KrylovInfo,
+    apply_operator,
+    as_operator,
+    check_rhs,
+    check_tolerance,
+    finish,
+    initial_guess,
+)
 
 
 def _direction_map(direction: Any, n: int) -> Callable[[np.ndarray], np.ndarray]:
@@ -81,26 +89,14 @@ def conjugate_directions(
     InvalidParameterError
         Bad ``rtol``, ``atol``, ``maxiter`` or ``k``.
     """
-    b = np.asarray(b)
-    if b.ndim not in (1, 2) or (b.ndim == 2 and b.shape[1] != 1) or b.size == 0 or np.iscomplexobj(b):
-        raise InvalidDataError(f"b must be a real non-empty vector of shape (n,) or (n, 1), got shape {b.shape}")
-    b = np.ascontiguousarray(b.reshape(-1), dtype=np.float64)
-    if not np.all(np.isfinite(b)):
-        raise InvalidDataError("b contains NaN or Inf")
+    b = check_rhs(b)
     n = b.size
     a_op = as_operator("A", A, n)
     fdir = _direction_map(direction, n)
     rtol, atol = check_tolerance("rtol", rtol), check_tolerance("atol", atol)
     maxiter = 10 * n if maxiter is None else check_integer("maxiter", maxiter, 0)
     k = check_integer("k", k, 0)
-    x = np.zeros(n)
-    if x0 is not None:
-        x0 = np.asarray(x0)
-        if x0.size != n or np.iscomplexobj(x0):
-            raise InvalidDataError(f"x0 must be real with shape ({n},) like b, got shape {x0.shape}")
-        x[:] = x0.reshape(-1)
-        if not np.all(np.isfinite(x)):
-            raise InvalidDataError("x0 contains NaN or Inf")
+    x = initial_guess(x0, n)
     b_norm = math.sqrt(dot(b, b))
     if b_norm == 0.0:
         return np.zeros(n), KrylovInfo(0, True, [0.0], 0.0)

@@ -74,6 +74,32 @@ def check_tolerance(name: str, v: object) -> float:
     return float(v)
 
 
+def check_rhs(b: object) -> np.ndarray:
+    """The right-hand side as a contiguous float64 vector, or InvalidDataError (shape, dtype, NaN/Inf)."""
+    b = np.asarray(b)
+    if not (b.ndim == 1 or (b.ndim == 2 and b.shape[1] == 1)) or b.size == 0:
+        raise InvalidDataError(f"b must be a non-empty vector of shape (n,) or (n, 1), got shape {b.shape}")
+    if not np.issubdtype(b.dtype, np.number) or np.iscomplexobj(b):
+        raise InvalidDataError(f"b must be real, got dtype {b.dtype}")
+    out = np.ascontiguousarray(b.reshape(-1), dtype=np.float64)
+    if not np.all(np.isfinite(out)):
+        raise InvalidDataError("b contains NaN or Inf")
+    return out
+
+
+def initial_guess(x0: object, n: int) -> np.ndarray:
+    """A fresh float64 iterate of ``n`` entries: zero, or a checked copy of ``x0``."""
+    x = np.zeros(n)
+    if x0 is not None:
+        x0 = np.asarray(x0)
+        if x0.size != n or x0.ndim > 2 or np.iscomplexobj(x0):
+            raise InvalidDataError(f"x0 must be real with shape ({n},) like b, got shape {x0.shape}")
+        x[:] = x0.reshape(-1)
+        if not np.all(np.isfinite(x)):
+            raise InvalidDataError("x0 contains NaN or Inf")
+    return x
+
+
 def cg(
     A: Any,
     b: np.ndarray,
@@ -130,14 +156,7 @@ def cg(
     InvalidParameterError
         ``rtol``, ``atol`` or ``maxiter`` is out of range.
     """
-    b = np.asarray(b)
-    if not (b.ndim == 1 or (b.ndim == 2 and b.shape[1] == 1)) or b.size == 0:
-        raise InvalidDataError(f"b must be a non-empty vector of shape (n,) or (n, 1), got shape {b.shape}")
-    if not np.issubdtype(b.dtype, np.number) or np.iscomplexobj(b):
-        raise InvalidDataError(f"b must be real, got dtype {b.dtype}")
-    b = np.ascontiguousarray(b.reshape(-1), dtype=np.float64)
-    if not np.all(np.isfinite(b)):
-        raise InvalidDataError("b contains NaN or Inf")
+    b = check_rhs(b)
     n = b.size
     a_op = as_operator("A", A, n)
     m_op = None if M is None else as_operator("M", M, n)
@@ -149,14 +168,7 @@ def cg(
         raise InvalidParameterError(f"maxiter must be an integer >= 0, got {maxiter!r}")
     maxiter = int(maxiter)
 
-    x = np.zeros(n)
-    if x0 is not None:
-        x0 = np.asarray(x0)
-        if x0.size != n or x0.ndim > 2 or np.iscomplexobj(x0):
-            raise InvalidDataError(f"x0 must be real with shape ({n},) like b, got shape {x0.shape}")
-        x[:] = x0.reshape(-1)
-        if not np.all(np.isfinite(x)):
-            raise InvalidDataError("x0 contains NaN or Inf")
+    x = initial_guess(x0, n)
 
     b_norm = math.sqrt(dot(b, b))
     if b_norm == 0.0:  # the exact solution of an SPD system with b = 0

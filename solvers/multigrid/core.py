@@ -4,8 +4,7 @@ A hierarchy is a list of levels, finest first, plus an exact solve on the
 coarsest. A level (:class:`Level`) owns its operator and work arrays and knows
 how to smooth, form its residual, restrict that residual onto the next coarser
 level's right-hand side and add the interpolated coarse correction. The cycle
-(:func:`cycle`: V, W or F), the stationary iteration (:func:`iterate`,
-:func:`solve_cycles`) and multigrid as a preconditioner
+(:func:`cycle`: V, W or F), the stationary iteration (:func:`solve_cycles`) and multigrid as a preconditioner
 (:func:`cycle_operator`) only use that protocol; the numba kernels stay per
 dimension and family behind the level classes
 (:mod:`solvers.multigrid.poisson`, :mod:`solvers.multigrid.flux`,
@@ -32,6 +31,8 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, splu
 
 from equations.errors import InvalidParameterError, check_choice, check_integer
+from solvers.multigrid import kernels2d as k2
+from solvers.multigrid import kernels3d as k3
 
 if TYPE_CHECKING:  # typing.Self is Python 3.11+, the package supports 3.10
     from typing import Self
@@ -116,18 +117,19 @@ def make_plan(
     return plan
 
 
-def check_tol(tol: object) -> float:
-    """``tol`` as a float, or :class:`InvalidParameterError` unless it is a positive finite number."""
+def check_iteration(tol: object, max_cycles: object, threads: object) -> tuple[float, int, int | None]:
+    """The checked ``(tol, max_cycles, threads)`` of an iteration; ``threads`` capped at numba's pool.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``tol`` not a positive finite number, ``max_cycles`` or ``threads`` not an integer ``>= 1``.
+    """
     if not (isinstance(tol, (int, float)) and not isinstance(tol, bool) and math.isfinite(tol) and tol > 0):
         raise InvalidParameterError(f"tol must be a positive finite number, got {tol!r}")
-    return float(tol)
-
-
-def check_threads(threads: int | None) -> int | None:
-    """``threads`` capped at numba's thread pool, or None (numba's current setting)."""
-    if threads is None:
-        return None
-    return min(check_integer("threads", threads, 1), numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+    cycles = check_integer("max_cycles", max_cycles, 1)
+    cap = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+    return float(tol), cycles, None if threads is None else min(check_integer("threads", threads, 1), cap)
 
 
 def coarsenable(shape: tuple[int, ...]) -> bool:
@@ -154,8 +156,8 @@ class Level(Protocol):
         """``sweeps`` smoothing sweeps on ``u`` (``reverse``: the adjoint sweep order)."""
         ...
 
-    def residual(self, u: np.ndarray, f: np.ndarray) -> None:
-        """Store ``f - A u`` in the level's residual array."""
+    def residual(self, u: np.ndarray, f: np.ndarray) -> float:
+        """Store ``f - A u`` in the level's residual array; return its sum of squares over the unknowns."""
         ...
 
     def restrict(self, coarse: Self) -> None:
@@ -166,13 +168,34 @@ class Level(Protocol):
         """``u += P coarse.u``."""
         ...
 
-    def residual_sumsq(self, u: np.ndarray, f: np.ndarray) -> float:
-        """``||f - A u||^2`` over the unknowns."""
-        ...
-
     def masked_sumsq(self, f: np.ndarray) -> float:
         """``||f||^2`` over the unknowns."""
         ...
+
+
+@dataclass
+class GridLevel:
+    """The arrays every level family has: unknowns (uint8), correction, right-hand side, residual.
+
+    The residual array doubles as scratch: :meth:`Level.residual` on the finest
+    level overwrites it between cycles, and the Jacobi smoothers use it within
+    a sweep (its residual has been restricted by then).
+    """
+
+    mask: np.ndarray
+    u: np.ndarray
+    f: np.ndarray
+    r: np.ndarray
+
+    @property
+    def points(self) -> int:
+        """Array entries of this level (decides whether its kernels run in parallel)."""
+        return int(self.mask.size)
+
+    def masked_sumsq(self, f: np.ndarray) -> float:
+        """``||f||^2`` over the unknowns."""
+        kernels = k2 if self.mask.ndim == 2 else k3
+        return float(kernels.masked_sumsq(f, self.mask))
 
 
 class Grids(Protocol):
@@ -274,57 +297,6 @@ def run_cycle(h: Grids, u: np.ndarray, f: np.ndarray, plan: Plan, threads: int |
         numba.set_num_threads(saved)
 
 
-def iterate(
-    h: Grids,
-    u: np.ndarray,
-    f: np.ndarray,
-    plan: Plan,
-    *,
-    tol: float,
-    max_cycles: int,
-    threads: int | None,
-    norm_f: float | None = None,
-    residual0: float | None = None,
-) -> list[float]:
-    """Cycles until the relative residual is ``<= tol``; returns the residual history.
-
-    Parameters
-    ----------
-    h : Grids
-        The hierarchy.
-    u, f : numpy.ndarray
-        Fine-grid iterate (improved in place) and right-hand side.
-    plan : Plan
-        The cycle.
-    tol : float
-        Target relative residual ``||f - A u|| / ||f||``.
-    max_cycles : int
-        Cycle limit.
-    threads : int, optional
-        Threads of the large levels (default: numba's current setting).
-    norm_f : float, optional
-        ``||f||`` when the caller has it (default: from the fine level's kernel).
-    residual0 : float, optional
-        The initial relative residual when known (1 for a zero initial guess).
-    """
-    fine = h.levels[0]
-    if norm_f is None:
-        norm_f = math.sqrt(fine.masked_sumsq(f))
-    if norm_f == 0.0:
-        u.fill(0.0)  # the exact solution of a zero right-hand side
-        return [0.0]
-    history = [math.sqrt(fine.residual_sumsq(u, f)) / norm_f if residual0 is None else residual0]
-    stalled = 0
-    while history[-1] > tol and len(history) <= max_cycles:
-        run_cycle(h, u, f, plan, threads)
-        history.append(math.sqrt(fine.residual_sumsq(u, f)) / norm_f)
-        # at the rounding floor the residual stops falling and more cycles are wasted
-        stalled = stalled + 1 if history[-1] > 0.95 * history[-2] else 0
-        if stalled >= 3:
-            break
-    return history
-
-
 @dataclass(frozen=True)
 class MultigridInfo:
     """Convergence record of a multigrid solve.
@@ -343,6 +315,16 @@ class MultigridInfo:
     setup_time_s: float
     solve_time_s: float
 
+    def stats(self) -> dict[str, int | float]:
+        """The record as a registered solver's statistics."""
+        return {
+            "cycles": self.cycles,
+            "relative_residual": self.residuals[-1],
+            "convergence_factor": self.convergence_factor,
+            "converged": int(self.converged),
+            "levels": self.levels,
+        }
+
 
 def solve_cycles(
     h: Grids,
@@ -358,14 +340,57 @@ def solve_cycles(
     norm_f: float | None = None,
     residual0: float | None = None,
 ) -> MultigridInfo:
-    """:func:`iterate` on ``threads`` threads, timed and summarised (warns when short of ``tol``)."""
+    """The stationary multigrid iteration: cycles until the relative residual is ``<= tol``.
+
+    Parameters
+    ----------
+    h : Grids
+        The hierarchy.
+    u, f : numpy.ndarray
+        Fine-grid iterate (improved in place) and right-hand side.
+    plan : Plan
+        The cycle.
+    tol : float
+        Target relative residual ``||f - A u|| / ||f||``.
+    max_cycles : int
+        Cycle limit; stopping there, or when the residual stalls at the rounding
+        floor, gives ``converged=False`` and a RuntimeWarning.
+    threads : int, optional
+        Threads of the large levels (default: numba's current setting).
+    setup_s : float
+        Setup time, for the record.
+    name : str
+        The solver's name in the warning.
+    norm_f : float, optional
+        ``||f||`` when the caller has it (default: from the fine level's kernel).
+    residual0 : float, optional
+        The initial relative residual when known (1 for a zero initial guess).
+
+    Returns
+    -------
+    MultigridInfo
+        The convergence record.
+    """
     start = time.perf_counter()
+    fine = h.levels[0]
     saved = numba.get_num_threads()
     try:
         numba.set_num_threads(threads or saved)
-        history = iterate(
-            h, u, f, plan, tol=tol, max_cycles=max_cycles, threads=threads, norm_f=norm_f, residual0=residual0
-        )
+        if norm_f is None:
+            norm_f = math.sqrt(fine.masked_sumsq(f))
+        if norm_f == 0.0:
+            u.fill(0.0)  # the exact solution of a zero right-hand side
+            history = [0.0]
+        else:
+            history = [math.sqrt(fine.residual(u, f)) / norm_f if residual0 is None else residual0]
+        stalled = 0
+        while history[-1] > tol and len(history) <= max_cycles:
+            run_cycle(h, u, f, plan, threads)
+            history.append(math.sqrt(fine.residual(u, f)) / norm_f)
+            # at the rounding floor the residual stops falling and more cycles are wasted
+            stalled = stalled + 1 if history[-1] > 0.95 * history[-2] else 0
+            if stalled >= 3:
+                break
     finally:
         numba.set_num_threads(saved)
     return summarize(history, tol, len(h.levels), setup_s, time.perf_counter() - start, name)

@@ -53,15 +53,3 @@ def residual(u: np.ndarray, f: np.ndarray, cx: np.ndarray, cy: np.ndarray, r: np
             r[i, j] = v
             total += v * v
     return total
-
-
-@njit(parallel=True, fastmath=True, cache=True)
-def residual_sumsq(u: np.ndarray, f: np.ndarray, cx: np.ndarray, cy: np.ndarray) -> float:
-    """``sum((f - A u)**2)`` over the interior, without storing the residual."""
-    nx, ny = u.shape
-    total = 0.0
-    for i in prange(1, nx - 1):
-        for j in range(1, ny - 1):
-            v = _point_residual(u, f, cx, cy, i, j)
-            total += v * v
-    return total

@@ -94,19 +94,3 @@ def residual(
                 else:
                     r[i, j, k] = 0.0
     return total
-
-
-@njit(parallel=True, fastmath=True, cache=True)
-def residual_sumsq(
-    u: np.ndarray, b: np.ndarray, mask: np.ndarray, cx: np.ndarray, cy: np.ndarray, cz: np.ndarray
-) -> float:
-    """``sum((b - A u)**2)`` over unknowns, without storing the residual."""
-    nx, ny, nz = u.shape
-    total = 0.0
-    for i in prange(1, nx - 1):
-        for j in range(1, ny - 1):
-            for k in range(1, nz - 1):
-                if mask[i, j, k]:
-                    v = _point_residual(u, b, cx, cy, cz, i, j, k)
-                    total += v * v
-    return total

@@ -19,7 +19,7 @@ from scipy import ndimage
 
 from solvers.multigrid import galerkin_kernels2d as gk
 from solvers.multigrid import kernels2d as k2
-from solvers.multigrid.core import DirectSolve, LevelHierarchy, Plan, coarsenable
+from solvers.multigrid.core import DirectSolve, GridLevel, LevelHierarchy, Plan, coarsenable
 
 # stencil offsets: k = 3 (di + 1) + (dj + 1)
 STENCIL_OFFSETS = tuple((di, dj) for di in (-1, 0, 1) for dj in (-1, 0, 1))
@@ -28,18 +28,10 @@ COLOURS = ((0, 0), (1, 1), (0, 1), (1, 0))
 
 
 @dataclass
-class GalerkinLevel2D:
-    """A level: the padded ``(nx + 2, ny + 2, 9)`` stencil, unknowns and work arrays."""
+class GalerkinLevel2D(GridLevel):
+    """A level on padded arrays: the ``(nx + 2, ny + 2, 9)`` stencil ``s`` and the work arrays."""
 
     s: np.ndarray
-    mask: np.ndarray  # padded uint8 unknowns
-    u: np.ndarray
-    f: np.ndarray
-    r: np.ndarray
-
-    @property
-    def points(self) -> int:
-        return int(self.mask.size)
 
     def smooth(self, u: np.ndarray, f: np.ndarray, sweeps: int, plan: Plan, reverse: bool) -> None:
         colours = COLOURS[::-1] if reverse else COLOURS
@@ -47,8 +39,8 @@ class GalerkinLevel2D:
             for ci, cj in colours:
                 gk.gs4_sweep(u, f, self.s, self.mask, ci, cj)
 
-    def residual(self, u: np.ndarray, f: np.ndarray) -> None:
-        gk.residual(u, f, self.s, self.mask, self.r)
+    def residual(self, u: np.ndarray, f: np.ndarray) -> float:
+        return float(gk.residual(u, f, self.s, self.mask, self.r))
 
     def restrict(self, coarse: GalerkinLevel2D) -> None:
         k2.restrict_full_weighting(self.r, coarse.mask, coarse.f, 1)  # padded arrays
@@ -56,11 +48,6 @@ class GalerkinLevel2D:
     def prolong_add(self, coarse: GalerkinLevel2D, u: np.ndarray) -> None:
         k2.prolong(coarse.u, self.mask, u, True, 1)
 
-    def residual_sumsq(self, u: np.ndarray, f: np.ndarray) -> float:
-        return float(gk.residual_sumsq(u, f, self.s, self.mask))
-
-    def masked_sumsq(self, f: np.ndarray) -> float:
-        return float(k2.masked_sumsq(f, self.mask))
 
 
 def stencil_matrix(s: np.ndarray, mask: np.ndarray) -> sp.csr_matrix:
@@ -145,7 +132,7 @@ class GalerkinHierarchy(LevelHierarchy[GalerkinLevel2D]):
             padded_solid[1:-1, 1:-1] = solid
         levels: list[GalerkinLevel2D] = []
         while True:
-            levels.append(GalerkinLevel2D(s, m, np.zeros(m.shape), np.zeros(m.shape), np.zeros(m.shape)))
+            levels.append(GalerkinLevel2D(m, np.zeros(m.shape), np.zeros(m.shape), np.zeros(m.shape), s))
             if not coarsenable((m.shape[0] - 2, m.shape[1] - 2)):
                 break
             nx, ny = m.shape[0] - 2, m.shape[1] - 2

@@ -69,16 +69,3 @@ def residual(u: np.ndarray, b: np.ndarray, s: np.ndarray, mask: np.ndarray, r: n
             else:
                 r[i, j] = 0.0
     return total
-
-
-@njit(parallel=True, fastmath=True, cache=True)
-def residual_sumsq(u: np.ndarray, b: np.ndarray, s: np.ndarray, mask: np.ndarray) -> float:
-    """``sum((b - A u)**2)`` over the unknowns, without storing the residual."""
-    nx, ny = u.shape
-    total = 0.0
-    for i in prange(1, nx - 1):
-        for j in range(1, ny - 1):
-            if mask[i, j]:
-                v = b[i, j] - s[i, j, 4] * u[i, j] - _offdiag(u, s, i, j)
-                total += v * v
-    return total

@@ -53,20 +53,6 @@ def residual(u: np.ndarray, f: np.ndarray, mask: np.ndarray, hx: float, hy: floa
     return total
 
 
-@njit(parallel=True, fastmath=True, cache=True)
-def residual_sumsq(u: np.ndarray, f: np.ndarray, mask: np.ndarray, hx: float, hy: float) -> float:
-    """``sum((f + Laplacian(u))**2)`` over unknowns, without storing the residual."""
-    nx, ny = u.shape
-    cx = 1.0 / (hx * hx)
-    cy = 1.0 / (hy * hy)
-    total = 0.0
-    for i in prange(1, nx - 1):
-        for j in range(1, ny - 1):
-            if mask[i, j]:
-                v = _point_residual(u, f, i, j, cx, cy)
-                total += v * v
-    return total
-
 
 @njit(parallel=True, fastmath=True, cache=True)
 def masked_sumsq(f: np.ndarray, mask: np.ndarray) -> float:

@@ -116,22 +116,6 @@ def residual(
     return total
 
 
-@njit(parallel=True, fastmath=True, cache=True)
-def residual_sumsq(u: np.ndarray, f: np.ndarray, mask: np.ndarray, hx: float, hy: float, hz: float) -> float:
-    """``sum((f + Laplacian(u))**2)`` over unknowns, without storing the residual."""
-    nx, ny, nz = u.shape
-    cx = 1.0 / (hx * hx)
-    cy = 1.0 / (hy * hy)
-    cz = 1.0 / (hz * hz)
-    total = 0.0
-    for i in prange(1, nx - 1):
-        for j in range(1, ny - 1):
-            for k in range(1, nz - 1):
-                if mask[i, j, k]:
-                    v = _point_residual(u, f, i, j, k, cx, cy, cz)
-                    total += v * v
-    return total
-
 
 @njit(parallel=True, fastmath=True, cache=True)
 def masked_sumsq(f: np.ndarray, mask: np.ndarray) -> float:

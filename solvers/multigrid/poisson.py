@@ -28,17 +28,17 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from equations.errors import InvalidDataError, check_integer
+from equations.errors import InvalidDataError
 from solvers.fd import check_spacings, laplacian_matrix, laplacian_matrix3d, unknowns_mask
 from solvers.multigrid import kernels2d as k2
 from solvers.multigrid import kernels3d as k3
 from solvers.multigrid.core import (
     DirectSolve,
+    GridLevel,
     LevelHierarchy,
     MultigridInfo,
     Plan,
-    check_threads,
-    check_tol,
+    check_iteration,
     coarsenable,
     make_plan,
     run_cycle,
@@ -88,20 +88,12 @@ def corner_boxes(mask: np.ndarray, radius: int = LOCAL_RADIUS) -> np.ndarray:
 
 
 @dataclass
-class PoissonLevel2D:
-    """One 2D grid and its work arrays (``u``, ``f`` are empty on the finest)."""
+class PoissonLevel2D(GridLevel):
+    """One 2D grid and its work arrays (``u``, ``f`` are empty on the finest; ``mask`` zero on the frame)."""
 
-    mask: np.ndarray  # uint8 unknowns, zero on the frame
     hx: float
     hy: float
-    u: np.ndarray
-    f: np.ndarray
-    r: np.ndarray
     boxes: np.ndarray  # (k, 4) local relaxation windows
-
-    @property
-    def points(self) -> int:
-        return int(self.mask.size)
 
     def smooth(self, u: np.ndarray, f: np.ndarray, sweeps: int, plan: Plan, reverse: bool) -> None:
         """``sweeps`` passes of (local windows, global sweep), or the exact reverse sequence.
@@ -128,8 +120,8 @@ class PoissonLevel2D:
                 k2.rb_sweep_box(u, f, self.mask, self.hx, self.hy, first, box)
                 k2.rb_sweep_box(u, f, self.mask, self.hx, self.hy, second, box)
 
-    def residual(self, u: np.ndarray, f: np.ndarray) -> None:
-        k2.residual(u, f, self.mask, self.hx, self.hy, self.r)
+    def residual(self, u: np.ndarray, f: np.ndarray) -> float:
+        return float(k2.residual(u, f, self.mask, self.hx, self.hy, self.r))
 
     def restrict(self, coarse: PoissonLevel2D) -> None:
         k2.restrict_full_weighting(self.r, coarse.mask, coarse.f, 0)
@@ -137,28 +129,15 @@ class PoissonLevel2D:
     def prolong_add(self, coarse: PoissonLevel2D, u: np.ndarray) -> None:
         k2.prolong(coarse.u, self.mask, u, True, 0)
 
-    def residual_sumsq(self, u: np.ndarray, f: np.ndarray) -> float:
-        return float(k2.residual_sumsq(u, f, self.mask, self.hx, self.hy))
-
-    def masked_sumsq(self, f: np.ndarray) -> float:
-        return float(k2.masked_sumsq(f, self.mask))
 
 
 @dataclass
-class PoissonLevel3D:
-    """One 3D grid and its work arrays (``u``, ``f`` are empty on the finest)."""
+class PoissonLevel3D(GridLevel):
+    """One 3D grid and its work arrays (``u``, ``f`` are empty on the finest; ``mask`` zero on the faces)."""
 
-    mask: np.ndarray  # uint8 unknowns, zero on the outer faces
     hx: float
     hy: float
     hz: float
-    u: np.ndarray
-    f: np.ndarray
-    r: np.ndarray
-
-    @property
-    def points(self) -> int:
-        return int(self.mask.size)
 
     def smooth(self, u: np.ndarray, f: np.ndarray, sweeps: int, plan: Plan, reverse: bool) -> None:
         # a red-black sweep reversed is (black, red); Jacobi is its own adjoint.
@@ -172,8 +151,8 @@ class PoissonLevel3D:
                 k3.rb_sweep(u, f, self.mask, *h, first, RB_OMEGA)
                 k3.rb_sweep(u, f, self.mask, *h, second, RB_OMEGA)
 
-    def residual(self, u: np.ndarray, f: np.ndarray) -> None:
-        k3.residual(u, f, self.mask, self.hx, self.hy, self.hz, self.r)
+    def residual(self, u: np.ndarray, f: np.ndarray) -> float:
+        return float(k3.residual(u, f, self.mask, self.hx, self.hy, self.hz, self.r))
 
     def restrict(self, coarse: PoissonLevel3D) -> None:
         k3.restrict_full_weighting(self.r, coarse.mask, coarse.f, 0)
@@ -181,11 +160,6 @@ class PoissonLevel3D:
     def prolong_add(self, coarse: PoissonLevel3D, u: np.ndarray) -> None:
         k3.prolong_add(coarse.u, self.mask, u, 0)
 
-    def residual_sumsq(self, u: np.ndarray, f: np.ndarray) -> float:
-        return float(k3.residual_sumsq(u, f, self.mask, self.hx, self.hy, self.hz))
-
-    def masked_sumsq(self, f: np.ndarray) -> float:
-        return float(k3.masked_sumsq(f, self.mask))
 
 
 class _PoissonHierarchy(LevelHierarchy):  # type: ignore[type-arg]
@@ -256,7 +230,7 @@ class Hierarchy(_PoissonHierarchy):
 
     @staticmethod
     def _level(m: np.ndarray, h: tuple[float, ...], u: np.ndarray, f: np.ndarray, r: np.ndarray) -> PoissonLevel2D:
-        return PoissonLevel2D(m, h[0], h[1], u, f, r, corner_boxes(m))
+        return PoissonLevel2D(m, u, f, r, h[0], h[1], corner_boxes(m))
 
     @staticmethod
     def _matrix(mask: np.ndarray, h: tuple[float, ...]) -> sp.csr_matrix:
@@ -281,7 +255,7 @@ class Hierarchy3D(_PoissonHierarchy):
 
     @staticmethod
     def _level(m: np.ndarray, h: tuple[float, ...], u: np.ndarray, f: np.ndarray, r: np.ndarray) -> PoissonLevel3D:
-        return PoissonLevel3D(m, h[0], h[1], h[2], u, f, r)
+        return PoissonLevel3D(m, u, f, r, h[0], h[1], h[2])
 
     @staticmethod
     def _matrix(mask: np.ndarray, h: tuple[float, ...]) -> sp.csr_matrix:
@@ -419,6 +393,9 @@ def multigrid3d_solve(
 ) -> tuple[np.ndarray, MultigridInfo]:
     """Solve ``-Laplacian(u) = f`` (7-point, zero Dirichlet) by multigrid cycles (V by default).
 
+    The 3D counterpart of :func:`multigrid_solve`: the same options, stopping
+    rule and record, without the corner windows (``local_sweeps``).
+
     Parameters
     ----------
     f : numpy.ndarray
@@ -427,21 +404,10 @@ def multigrid3d_solve(
         Grid spacings along axes 0, 1 and 2.
     mask : numpy.ndarray, optional
         Boolean unknowns (default: every point off the outer faces).
-    tol : float
-        Stop when the relative residual ``||f + Laplacian(u)|| / ||f||`` is ``<= tol``.
-    pre, post : int
-        Smoothing sweeps before and after the coarse correction.
-    max_cycles : int
-        Cycle limit. Stopping there, or earlier when the residual stalls at the
-        rounding floor, gives ``converged=False`` and a RuntimeWarning.
-    u0 : numpy.ndarray, optional
-        Initial guess (default zero).
+    tol, pre, post, max_cycles, u0, threads, cycle
+        As in :func:`multigrid_solve`.
     hierarchy : Hierarchy3D, optional
         A prebuilt hierarchy for this grid and mask (skips the setup).
-    threads : int, optional
-        numba threads for this solve (default: numba's current setting).
-    cycle : {"V", "W", "F"}
-        Cycle kind (see :mod:`solvers.multigrid.core`).
     smoother : {"rbgs", "jacobi"}
         Red--black Gauss--Seidel over-relaxed by :data:`RB_OMEGA` (default), or
         Jacobi weighted by :data:`JACOBI_WEIGHT_3D` (slower to converge).
@@ -475,9 +441,7 @@ def _solve(
     mask = np.ones(f.shape, dtype=bool) if mask is None else np.asarray(mask)
     if mask.shape != f.shape:
         raise InvalidDataError(f"mask shape {mask.shape} does not match f shape {f.shape}")
-    tol = check_tol(tol)
-    max_cycles = check_integer("max_cycles", max_cycles, 1)
-    threads = check_threads(threads)
+    tol, max_cycles, threads = check_iteration(tol, max_cycles, threads)
     start = time.perf_counter()
     if hierarchy is None:
         hierarchy = build(mask)
