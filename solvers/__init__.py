@@ -13,20 +13,12 @@ Darcy, ETDRK4 for heat / reaction--diffusion / Allen--Cahn, leapfrog for
 Klein--Gordon, closed forms for flow mixing and the Legendre and
 hypergeometric ODEs; ``cg`` is a matrix-free conjugate gradient with SciPy's
 calling convention.
+
+A module registers its solvers with :func:`register` when it is imported;
+the registry (:data:`SOLVERS`) imports every module of this package on its
+first lookup, so no list of modules is kept here.
 """
 
-from solvers import burgers as _burgers  # noqa: F401  (modules register their solvers on import)
-from solvers import convection as _convection  # noqa: F401
-from solvers import darcy as _darcy  # noqa: F401
-from solvers import evolution as _evolution  # noqa: F401
-from solvers import flow_mixing as _flow_mixing  # noqa: F401
-from solvers import helmholtz as _helmholtz  # noqa: F401
-from solvers import klein_gordon as _klein_gordon  # noqa: F401
-from solvers import nonlinear_diffusion as _nonlinear_diffusion  # noqa: F401
-from solvers import odes as _odes  # noqa: F401
-from solvers import poisson as _poisson  # noqa: F401
-from solvers import spectral as _spectral  # noqa: F401
-from solvers import wave as _wave  # noqa: F401
 from solvers.burgers import cole_hopf
 from solvers.convection import convection_diffusion_periodic
 from solvers.darcy import DarcyInfo, darcy_matrix, darcy_multigrid, darcy_system
@@ -47,10 +39,11 @@ from solvers.krylov import (
 from solvers.multigrid import Hierarchy, Hierarchy3D, MultigridInfo, multigrid3d_solve, multigrid_solve, v_cycle
 from solvers.odes import antiderivatives, pendulum_trajectories
 from solvers.pressure_poisson import PoissonSystem, pressure_system
-from solvers.registry import SolverOutput, available, register
+from solvers.registry import SOLVERS, SolverOutput, available, register
 from solvers.spectral import ETDRK4, burgers_periodic
 
 __all__ = [
+    "SOLVERS",
     "ETDRK4",
     "DarcyInfo",
     "Hierarchy",

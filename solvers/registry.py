@@ -1,7 +1,11 @@
 """Map equation types to classical solver functions.
 
 Each solver module registers its own functions with :func:`register`, so a new
-solver is added without touching the others or the :func:`solvers.solve` facade.
+solver is added in one new module, without touching the others, an import list
+or the :func:`solvers.solve` facade: the registry (:data:`SOLVERS`, the
+toolkit's generic :class:`~equations.registry.Registry`) imports every module
+of the package on its first lookup, and loads the modules other packages name
+as entry points of group ``sciml_toolkit.solvers``.
 
 A solver function has the signature ``fn(equation, axes, **options)`` where
 ``axes`` maps each coordinate name (in ``equation.domain.names`` order) to its
@@ -26,6 +30,7 @@ import numpy as np
 from equations.core import GRID_BYTES_PER_POINT, Equation
 from equations.errors import InvalidParameterError, SpecMismatchError, UnknownNameError
 from equations.overrides import changed_members, defining_class
+from equations.registry import Registry
 
 Stat = int | float | str
 
@@ -40,6 +45,21 @@ class SolverOutput:
 
 SolverFn = Callable[..., SolverOutput]
 
+
+
+@dataclass(frozen=True)
+class Solver:
+    """One registered solver: the function, the spec type it implements and what of the spec it reads."""
+
+    equation_type: type[Equation]
+    name: str
+    fn: SolverFn
+    reads: frozenset[str]
+
+
+# every solver as "<EquationType>.<name>"; the modules of `solvers` (and entry points of group
+# sciml_toolkit.solvers) register theirs by importing, found on the first lookup
+SOLVERS: Registry[Solver] = Registry("solver", packages=("solvers",))
 # equation type -> {solver name: function}; the first name registered is the default
 _SOLVERS: dict[type[Equation], dict[str, SolverFn]] = {}
 # (equation type, solver name) -> the spec members the solver evaluates (takes as data)
@@ -77,12 +97,15 @@ def register(
             raise InvalidParameterError(f"solver {name!r} is already registered for {equation_type.__name__}")
         table[name] = fn
         _READS[(equation_type, name)] = frozenset(reads)
+        SOLVERS.register(f"{equation_type.__qualname__}.{name}", Solver(equation_type, name, fn, frozenset(reads)),
+                         replace=True)
         return fn
 
     return decorate
 
 
 def _registered_class(equation_type: type) -> type[Equation] | None:
+    SOLVERS.discover()  # the solver modules register on import
     for cls in equation_type.__mro__:  # the most specific registration wins
         if cls in _SOLVERS:
             return cls
@@ -171,6 +194,7 @@ def lookup(equation: Equation, method: str | None = None) -> tuple[str, SolverFn
 
 
 def _no_solver(equation: Equation) -> UnknownNameError:
+    SOLVERS.discover()
     known = ", ".join(sorted(cls.__name__ for cls in _SOLVERS)) or "none"
     return UnknownNameError(
         f"no classical solver is registered for {type(equation).__name__}; equations with a solver: {known}"
@@ -222,6 +246,7 @@ def check_options(name: str, fn: SolverFn, options: dict) -> None:
 def available(equation: Equation | type[Equation] | None = None) -> tuple[str, ...]:
     """Names of registered solvers: all of them (sorted), or those for ``equation`` (default first)."""
     if equation is None:
+        SOLVERS.discover()
         return tuple(sorted({n for table in _SOLVERS.values() for n in table}))
     cls = equation if isinstance(equation, type) else type(equation)
     if not issubclass(cls, Equation):

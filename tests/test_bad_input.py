@@ -31,7 +31,7 @@ from equations import resources
 from equations.errors import ExtrapolationWarning, InvalidDataError, InvalidParameterError, ResourceError
 from sciml import FNO, LPINN, PIG, PINN, DeepONet, MgNO, NeuralCG, create_learner
 from sciml.accelerators.neural_cg.net import DCDMNet
-from sciml.core.base import _LEARNERS
+from sciml.core.base import LEARNERS
 from sciml.core.networks import MLP
 from sciml.operators.deeponet.net import DeepONetNet
 from sciml.operators.grid.fno import FNONet
@@ -98,9 +98,9 @@ def test_bad_values_of_known_options_are_typed_errors_naming_option_and_value(na
     assert repr(value)[:40] in message and "\n" not in message
 
 
-@pytest.mark.parametrize("name", sorted(_LEARNERS))
+@pytest.mark.parametrize("name", LEARNERS.names())
 def test_every_option_of_every_learner_has_a_constraint_and_the_defaults_pass(name: str):
-    cls = _LEARNERS[name]
+    cls = LEARNERS.get(name)
     learner = cls()
     missing = set(learner.get_params()) - set(cls.parameter_constraints())
     assert not missing, f"{name}: options without a constraint: {sorted(missing)}"

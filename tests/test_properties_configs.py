@@ -163,7 +163,7 @@ def test_a_config_naming_no_equation_raises_unknown_name_error(saved: dict[str, 
     folder = tmp_path / "m"
     shutil.copytree(saved["pinn"], folder)
     meta = json.loads((folder / "meta.json").read_text())
-    meta["equation"]["name"] = None  # was an AttributeError from equations.create
+    meta["fitted"]["equation"]["name"] = None  # was an AttributeError from equations.create
     (folder / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(UnknownNameError, match="unknown equation None"):
         PINN.load(folder)

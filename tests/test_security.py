@@ -129,9 +129,9 @@ def test_code_strings_in_a_saved_config_are_data_not_code(tmp_path: Path, marker
     elif where == "hidden":
         meta["params"]["hidden"] = code
     elif where == "equation parameter":
-        meta["equation"]["parameters"] = {"source": code}
+        meta["fitted"]["equation"]["parameters"] = {"source": code}
     else:
-        meta["equation"]["name"] = code
+        meta["fitted"]["equation"]["name"] = code
     (model / "meta.json").write_text(json.dumps(meta))  # keeps its bundle id: this file is what load reads
     with pytest.raises(ToolkitError):
         PINN.load(model).predict(np.zeros((1, 2)))

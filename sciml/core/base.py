@@ -88,6 +88,12 @@ class Learner:
         if cls.__dict__.get("name"):  # only a class that names itself (a subclass must not take its parent's)
             LEARNERS.register(cls.name, cls)
 
+    def _keep(self, arguments: dict[str, Any]) -> None:
+        """Store the constructor's arguments unchanged (scikit-learn style): ``self._keep(locals())``."""
+        for name, value in arguments.items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
+
     def get_params(self) -> dict[str, Any]:
         """Constructor arguments as given.
 
@@ -107,8 +113,15 @@ class Learner:
 
     @classmethod
     def parameter_constraints(cls) -> dict[str, Constraint]:
-        """Every constraint of this class and its bases (the most derived one wins)."""
-        return merged(cls.__mro__)
+        """Every constraint of this class and its bases (the most derived one wins).
+
+        A config argument accepts None, a mapping or its config type; its
+        fields are checked by their own constraints (:meth:`_validate_params`).
+        """
+        configs = {key: Constraint(lambda v, kind=type(default): v is None or isinstance(v, (Mapping, kind)),
+                                   f"None, a mapping or a {type(default).__name__}")
+                   for key, default in cls.configs.items()}
+        return {**configs, **merged(cls.__mro__)}
 
     def config(self, key: str) -> Any:
         """The config object argument ``key`` stands for (its value laid over this learner's defaults)."""
