@@ -43,8 +43,8 @@ from solvers.registry import SOLVERS, SolverOutput, available, register
 from solvers.spectral import ETDRK4, burgers_periodic
 
 __all__ = [
-    "SOLVERS",
     "ETDRK4",
+    "SOLVERS",
     "DarcyInfo",
     "Hierarchy",
     "Hierarchy3D",

@@ -76,7 +76,7 @@ def _check_diffusion_reaction(ds: xr.Dataset, params: dict[str, Any]) -> None:
 
 def _check_burgers(ds: xr.Dataset, params: dict[str, Any]) -> None:
     """Cole-Hopf on the sample's own draw: u = -2 nu phi_x / phi, phi solving the heat equation exactly."""
-    spec = datasets.get("burgers")
+    spec = datasets.DATASETS.get("burgers")
     full = dict(spec.defaults) | params
     nu, t_final = full["nu"], full["t_final"]
     for i, s in enumerate(ds["output"].values):
@@ -112,7 +112,7 @@ def _same_data(a: xr.Dataset, b: xr.Dataset) -> None:
 
 
 def test_every_dataset_is_registered() -> None:
-    assert datasets.names() == sorted(DIMS)
+    assert list(datasets.DATASETS.names()) == sorted(DIMS)
 
 
 @pytest.mark.parametrize("name", sorted(DIMS))
@@ -147,7 +147,7 @@ def test_defaults_give_100_sensors() -> None:
 def test_a_sample_depends_only_on_seed_and_index() -> None:
     res, params = TINY["burgers"]
     full = _make("burgers", 4, seed=3)
-    full_params = datasets.get("burgers").defaults | params
+    full_params = datasets.DATASETS.get("burgers").defaults | params
     inputs, outputs = build.compute_samples("burgers", 3, 2, 4, res, full_params)
     assert np.array_equal(inputs, full["input"].values[2:]) and np.array_equal(outputs, full["output"].values[2:])
     assert not np.array_equal(_make("burgers", 4, seed=4)["input"].values, full["input"].values)

@@ -140,7 +140,7 @@ def test_data_with_one_bad_value_exits_2_with_one_line(data: st.DataObject) -> N
     kind = data.draw(st.sampled_from(["dataset", "n", "resolution", "chunk", "workers", "seed", "param", "int_param"]))
     argv = ["data", "antiderivative", "--n", "2", "--no-progress", *OUT]
     if kind == "dataset":
-        argv[1] = data.draw(NAME.filter(lambda s: s not in datasets.names()))
+        argv[1] = data.draw(NAME.filter(lambda s: s not in datasets.DATASETS))
     elif kind == "n":
         argv[3] = data.draw(st.integers(max_value=0).map(str))
     elif kind == "resolution":

@@ -9,6 +9,7 @@ import pytest
 
 from equations.errors import InvalidDataError, ToolkitError, UnknownNameError
 from validation import report
+from validation.benchmarks.suite import SUITES
 from validation.benchmarks.summary import ResultsError, check_suites, summarise
 from validation.cli import main
 
@@ -105,7 +106,7 @@ def test_corrupt_results_are_typed(tmp_path):
 
 def test_quick_run_end_to_end(tmp_path, monkeypatch, capsys):
     """The cheapest suite through the CLI: a subprocess run into the work folder, then the report."""
-    monkeypatch.setitem(report.BUDGETS, "quick", {"neural_cg": ["--sizes", "16", "--repeats", "1"]})
+    monkeypatch.setattr(SUITES.get("neural_cg"), "quick", ("--sizes", "16", "--repeats", "1"))
     out = tmp_path / "quick.md"
     assert main(["report", "--budget", "quick", "--suites", "neural_cg", "--out", str(out)]) == 0
     work = tmp_path / "quick-results"

@@ -118,9 +118,7 @@ class Learner:
         A config argument accepts None, a mapping or its config type; its
         fields are checked by their own constraints (:meth:`_validate_params`).
         """
-        configs = {key: Constraint(lambda v, kind=type(default): v is None or isinstance(v, (Mapping, kind)),
-                                   f"None, a mapping or a {type(default).__name__}")
-                   for key, default in cls.configs.items()}
+        configs = {key: _config_argument(type(default)) for key, default in cls.configs.items()}
         return {**configs, **merged(cls.__mro__)}
 
     def config(self, key: str) -> Any:
@@ -267,6 +265,10 @@ class Learner:
             raise InvalidDataError(f"{directory}: malformed model config ({type(exc).__name__}: {exc})") from None
         learner.history_, learner.fit_time_ = history, fit_time
         return learner
+
+
+def _config_argument(kind: type) -> Constraint:
+    return Constraint(lambda v: v is None or isinstance(v, (Mapping, kind)), f"None, a mapping or a {kind.__name__}")
 
 
 def copy_tensors(targets: dict[str, torch.Tensor], tensors: dict[str, torch.Tensor]) -> None:
