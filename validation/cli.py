@@ -134,7 +134,7 @@ def _list() -> None:
     print("equations:", ", ".join(equations.available()))
     print("learners: ", ", ".join(learner_names()))
     print("solvers:  ", ", ".join(solvers.available()))
-    print("datasets: ", ", ".join(datasets.names()))
+    print("datasets: ", ", ".join(datasets.DATASETS.names()))
 
 
 def _data(args: argparse.Namespace) -> None:

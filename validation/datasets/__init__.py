@@ -4,6 +4,7 @@
     path = generate("darcy", 1000, "data/generated/darcy.nc", resolution=85, workers=4)
     ds = load(path)                                            # manifest and checksum checked
     ds = from_inputs("antiderivative", u)                      # the user's own inputs (n, sensors)
+    DATASETS.names()                                           # the families: one module each, found by itself
 
 Every dataset holds ``input`` (dims ``("sample", *input_dims)``) and ``output``
 (dims ``("sample", *output_dims)``), float64, with coordinates, CF attributes
@@ -13,11 +14,10 @@ for bit under the same BLAS thread count; across thread counts, equal to
 rounding (4e-16 measured on an antiderivative sample).
 """
 
-from validation.datasets.registry import DatasetSpec, Field, get, names, register  # noqa: I001  (registry first)
-from validation.datasets import antiderivative, burgers, darcy, diffusion_reaction, pendulum  # noqa: F401
 from validation.datasets.build import compute_samples, from_inputs, make
 from validation.datasets.generate import generate
+from validation.datasets.registry import DATASETS, DatasetSpec, Field
 from validation.datasets.store import load, validate
 
-__all__ = ["DatasetSpec", "Field", "compute_samples", "from_inputs", "generate", "get", "load", "make", "names",
-           "register", "validate"]
+__all__ = ["DATASETS", "DatasetSpec", "Field", "compute_samples", "from_inputs", "generate", "load", "make",
+           "validate"]

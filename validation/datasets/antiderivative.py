@@ -23,7 +23,7 @@ from scipy.interpolate import CubicHermiteSpline, CubicSpline
 
 from equations.random_fields import rbf_grf_1d
 from solvers.odes import antiderivatives
-from validation.datasets.registry import Coords, DatasetSpec, Field, coord, register, unit_grid
+from validation.datasets.registry import DATASETS, Coords, DatasetSpec, Field, coord, unit_grid
 
 DEFAULTS = {"sensors": 100, "length_scale": 0.2, "variance": 1.0, "refine": 10}
 
@@ -55,7 +55,7 @@ def lift(inputs: np.ndarray, resolution: int, params: Mapping[str, Any]) -> np.n
     return CubicSpline(unit_grid(params["sensors"]), inputs, axis=-1)(fine_grid(resolution, params))
 
 
-SPEC = register(DatasetSpec(
+SPEC = DatasetSpec(
     name="antiderivative",
     title="Antiderivative ds/dx = u(x), s(0) = 0 on [0, 1], u ~ GRF (RBF kernel)",
     solver="solvers.odes.antiderivatives (cumulative Simpson on the refined grid)",
@@ -70,4 +70,5 @@ SPEC = register(DatasetSpec(
     int_minimum={"sensors": 2},
     lift=lift,
     lift_method="not-a-knot cubic spline through the sensor values, integrated on the refined grid",
-))
+)
+DATASETS.register(SPEC.name, SPEC)

@@ -13,7 +13,7 @@ from equations.errors import InvalidDataError, InvalidParameterError, check_inte
 from equations.resources import require_memory
 from sciml.operators.shapes import as_float_array
 from validation.datasets import manifest
-from validation.datasets.registry import DatasetSpec, get, resolve
+from validation.datasets.registry import DATASETS, DatasetSpec, resolve
 
 
 def sample_rng(seed: int, index: int) -> np.random.Generator:
@@ -25,7 +25,7 @@ def compute_samples(
     name: str, seed: int, start: int, stop: int, resolution: int, params: Mapping[str, Any]
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(inputs, outputs)`` of samples ``start .. stop - 1`` (resolution and params already checked)."""
-    spec = get(name)
+    spec = DATASETS.get(name)
     draws = np.stack([spec.draw(sample_rng(seed, i), resolution, params) for i in range(start, stop)])
     inputs, outputs = spec.solve(draws, resolution, params)
     return np.asarray(inputs, dtype=np.float64), np.asarray(outputs, dtype=np.float64)
@@ -35,7 +35,7 @@ def check_request(
     name: str, n: object, seed: object, resolution: object, params: Mapping[str, Any]
 ) -> tuple[DatasetSpec, int, int, int, dict[str, Any]]:
     """Checked ``(spec, n, seed, resolution, params)``: typed errors before any work starts."""
-    spec = get(name)
+    spec = DATASETS.get(name)
     n = check_integer("n", n, 1)
     seed = check_integer("seed", seed, 0)
     res, full = resolve(spec, resolution, params)
@@ -104,7 +104,7 @@ def make(name: str, n: int | None = None, *, resolution: int | None = None, seed
     Parameters
     ----------
     name : str
-        A name from :func:`validation.datasets.names`.
+        A name from ``validation.datasets.DATASETS.names()``.
     n : int
         Number of samples, >= 1 (with ``inputs``: optional, must match them).
     resolution : int, optional
@@ -126,7 +126,7 @@ def make(name: str, n: int | None = None, *, resolution: int | None = None, seed
     if inputs is not None:
         if seed is not None:
             raise InvalidParameterError("make: seed has no effect with inputs= (the inputs are not drawn)")
-        given = user_inputs(get(name), inputs)
+        given = user_inputs(DATASETS.get(name), inputs)
         if n is not None and check_integer("n", n, 1) != given.shape[0]:
             raise InvalidParameterError(f"make: n={n}, but inputs hold {given.shape[0]} samples")
         return from_inputs(name, given, resolution=resolution, **params)
@@ -156,7 +156,7 @@ def from_inputs(name: str, inputs: Any, *, resolution: int | None = None, **para
     Parameters
     ----------
     name : str
-        A name from :func:`validation.datasets.names`.
+        A name from ``validation.datasets.DATASETS.names()``.
     inputs : array
         Input functions on the grid of the dataset's ``input`` variable:
         ``(n, sensors)`` for the sensor families (uniform sensors on
@@ -186,7 +186,7 @@ def from_inputs(name: str, inputs: Any, *, resolution: int | None = None, **para
         the dataset's input grid (the message names both shapes), or outputs
         the solver could not make finite.
     """
-    spec = get(name)
+    spec = DATASETS.get(name)
     u = user_inputs(spec, inputs)
     sizes = dict(zip(spec.input.dims, u.shape[1:]))
     params = dict(params)

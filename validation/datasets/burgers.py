@@ -16,7 +16,7 @@ import numpy as np
 
 from equations.random_fields import spectral_grf
 from solvers.spectral import burgers_periodic
-from validation.datasets.registry import Coords, DatasetSpec, Field, coord, register
+from validation.datasets.registry import DATASETS, Coords, DatasetSpec, Field, coord
 
 DEFAULTS = {"nu": 0.1, "t_final": 1.0, "alpha": 2.0, "tau": 5.0, "sigma": 25.0, "refine": 4, "max_dt": 1e-3}
 
@@ -50,7 +50,7 @@ def _lift(u0: np.ndarray, resolution: int, params: Mapping[str, Any]) -> np.ndar
     return np.fft.irfft(padded, n=fine, axis=-1) * params["refine"]
 
 
-SPEC = register(DatasetSpec(
+SPEC = DatasetSpec(
     name="burgers",
     title="1D periodic viscous Burgers on [0, 1): u0 ~ N(0, 625(-Delta+25I)^-2) -> u(., t_final)",
     solver="solvers.spectral.burgers_periodic (Fourier pseudo-spectral ETDRK4, 2/3 dealiasing)",
@@ -64,4 +64,5 @@ SPEC = register(DatasetSpec(
     positive=("nu", "t_final", "alpha", "tau", "sigma", "max_dt"),
     lift=_lift,
     lift_method="trigonometric interpolation onto the refine-times finer solver grid",
-))
+)
+DATASETS.register(SPEC.name, SPEC)

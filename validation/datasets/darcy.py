@@ -17,7 +17,7 @@ import numpy as np
 
 from equations.random_fields import spectral_grf
 from solvers.darcy import darcy_multigrid
-from validation.datasets.registry import Coords, DatasetSpec, Field, coord, register, unit_grid
+from validation.datasets.registry import DATASETS, Coords, DatasetSpec, Field, coord, unit_grid
 
 DEFAULTS = {"alpha": 2.0, "tau": 3.0, "a_plus": 12.0, "a_minus": 3.0, "f": 1.0, "refine": 1, "tol": 1e-10}
 
@@ -55,7 +55,7 @@ def _lift(a: np.ndarray, resolution: int, params: Mapping[str, Any]) -> np.ndarr
     return a[:, nearest][:, :, nearest]
 
 
-SPEC = register(DatasetSpec(
+SPEC = DatasetSpec(
     name="darcy",
     title="2D Darcy flow -div(a grad u) = f, u = 0 on the boundary of [0, 1]^2, a two-valued from a GRF",
     solver="solvers.darcy.darcy_multigrid (flux-form FD, Galerkin multigrid V-cycles)",
@@ -70,4 +70,5 @@ SPEC = register(DatasetSpec(
     min_resolution=3,
     lift=_lift,
     lift_method="nearest stored node on the refine-times finer solver grid (identity for refine = 1)",
-))
+)
+DATASETS.register(SPEC.name, SPEC)

@@ -14,7 +14,7 @@ import numpy as np
 
 from equations.random_fields import rbf_grf_1d
 from solvers.diffusion_reaction import diffusion_reaction
-from validation.datasets.registry import Coords, DatasetSpec, Field, coord, register, unit_grid
+from validation.datasets.registry import DATASETS, Coords, DatasetSpec, Field, coord, unit_grid
 
 DEFAULTS = {"sensors": 100, "length_scale": 0.2, "variance": 1.0, "diffusion": 0.01, "reaction": 0.01,
             "refine": 2}
@@ -48,7 +48,7 @@ def _solve(u: np.ndarray, resolution: int, params: Mapping[str, Any]) -> tuple[n
     return u, s[:, ::refine, :]
 
 
-SPEC = register(DatasetSpec(
+SPEC = DatasetSpec(
     name="diffusion_reaction",
     title="Diffusion-reaction s_t = D s_xx + k s^2 + u(x), zero initial/boundary values on [0, 1]^2, u ~ GRF",
     solver="solvers.diffusion_reaction.diffusion_reaction (Crank-Nicolson + Newton, 2nd order)",
@@ -61,4 +61,5 @@ SPEC = register(DatasetSpec(
     solve=_solve,
     positive=("length_scale", "variance", "diffusion"),
     int_minimum={"sensors": 2},
-))
+)
+DATASETS.register(SPEC.name, SPEC)

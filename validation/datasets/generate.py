@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from equations.errors import DatasetError, check_integer
 from validation.datasets import build, store
-from validation.datasets.registry import get
+from validation.datasets.registry import DATASETS
 
 
 def _request_key(name: str, seed: int, resolution: int, params: dict[str, Any], chunk: int) -> str:
@@ -36,7 +36,7 @@ def _request_key(name: str, seed: int, resolution: int, params: dict[str, Any], 
 def write_part(name: str, seed: int, start: int, stop: int, resolution: int, params: dict[str, Any],
                path: str) -> str:
     """Compute samples ``start .. stop - 1`` and write them atomically to ``path`` (a Dask task)."""
-    spec = get(name)
+    spec = DATASETS.get(name)
     inputs, outputs = build.compute_samples(name, seed, start, stop, resolution, params)
     ds = xr.Dataset(
         {"input": (("sample", *spec.input.dims), inputs), "output": (("sample", *spec.output.dims), outputs)},

@@ -15,7 +15,7 @@ import numpy as np
 
 from equations.random_fields import rbf_grf_1d
 from solvers.odes import pendulum_trajectories
-from validation.datasets.registry import Coords, DatasetSpec, Field, coord, register, unit_grid
+from validation.datasets.registry import DATASETS, Coords, DatasetSpec, Field, coord, unit_grid
 
 DEFAULTS = {"sensors": 100, "length_scale": 0.2, "variance": 1.0, "k": 1.0, "rtol": 1e-10}
 
@@ -39,7 +39,7 @@ def _solve(u: np.ndarray, resolution: int, params: Mapping[str, Any]) -> tuple[n
     return u, out
 
 
-SPEC = register(DatasetSpec(
+SPEC = DatasetSpec(
     name="pendulum",
     title="Forced gravity pendulum s1' = s2, s2' = -k sin s1 + u(t), s(0) = 0 on [0, 1], u ~ GRF",
     solver="solvers.odes.pendulum_trajectories (DOP853, one sample at a time)",
@@ -52,4 +52,5 @@ SPEC = register(DatasetSpec(
     solve=_solve,
     positive=("length_scale", "variance", "k", "rtol"),
     int_minimum={"sensors": 2},
-))
+)
+DATASETS.register(SPEC.name, SPEC)

@@ -1,5 +1,11 @@
 """The dataset registry: what each operator-learning dataset holds and how one chunk of it is made.
 
+:data:`DATASETS` is a :class:`equations.registry.Registry` like every other:
+a module of this package (or of a third-party package, through the entry
+point group ``sciml_toolkit.datasets``) adds a family by calling
+``DATASETS.register(spec.name, spec)``; ``DATASETS.names()`` lists them and
+``DATASETS.get(name)`` returns one, importing the modules on first use.
+
 A :class:`DatasetSpec` names the dimensions and coordinates of the ``input``
 and ``output`` variables, the generator parameters and their defaults, and
 two functions: ``draw`` (one sample's random input, from that sample's own
@@ -14,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from equations.errors import InvalidParameterError, UnknownNameError, check_integer, is_finite_number
+from equations.errors import InvalidParameterError, check_integer, is_finite_number
+from equations.registry import Registry
 
 Coords = dict[str, tuple[np.ndarray, dict[str, str]]]
 
@@ -78,25 +85,8 @@ class DatasetSpec:
     lift_method: str = "used as given (the solver reads the input values themselves)"
 
 
-_REGISTRY: dict[str, DatasetSpec] = {}
-
-
-def register(spec: DatasetSpec) -> DatasetSpec:
-    """Add ``spec`` to the registry under its name."""
-    _REGISTRY[spec.name] = spec
-    return spec
-
-
-def names() -> list[str]:
-    """Registered dataset names, sorted."""
-    return sorted(_REGISTRY)
-
-
-def get(name: str) -> DatasetSpec:
-    """The spec registered as ``name``; :class:`UnknownNameError` listing the names otherwise."""
-    if name not in _REGISTRY:
-        raise UnknownNameError(f"unknown dataset {name!r}; available: {', '.join(names())}")
-    return _REGISTRY[name]
+# every dataset family by name; each module of `validation.datasets` registers its own by defining it
+DATASETS: Registry[DatasetSpec] = Registry("dataset", packages=("validation.datasets",))
 
 
 def resolve(spec: DatasetSpec, resolution: object, params: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:

@@ -13,7 +13,7 @@ import xarray as xr
 from equations.errors import DatasetError, InvalidParameterError, UnknownNameError
 from sciml.core.atomic import atomic_write
 from validation.datasets import manifest
-from validation.datasets.registry import get, resolve
+from validation.datasets.registry import DATASETS, resolve
 
 ENGINE: Literal["h5netcdf"] = "h5netcdf"
 REQUIRED = ("name", "parameters", "seed", "n", "resolution", "solver", "versions", "dims", "shapes", "checksum")
@@ -94,7 +94,7 @@ def validate(ds: xr.Dataset, where: str = "dataset") -> dict[str, Any]:
     """
     record = parse_manifest(ds, where)
     try:
-        spec = get(record["name"])
+        spec = DATASETS.get(record["name"])
         resolution, params = resolve(spec, record["resolution"], record["parameters"])
     except (UnknownNameError, InvalidParameterError) as exc:
         raise DatasetError(f"{where}: manifest: {exc}") from None
