@@ -10,6 +10,9 @@ into the committed ``benchmarks/results/``. The report (Markdown, or one HTML
 file with the figures embedded as base64 data URIs) shows the machine, and per
 suite the learners beside the classical reference and the published number,
 the targets with a verdict, the command to reproduce it, and its figures.
+
+The suites are those registered in :data:`validation.benchmarks.suite.SUITES`
+(each suite module registers its title and quick-budget arguments).
 """
 
 from __future__ import annotations
@@ -27,41 +30,12 @@ from typing import Any
 
 from equations.errors import InvalidParameterError, check_choice
 from sciml.core.atomic import atomic_write_bytes
+from validation.benchmarks.suite import BUDGETS, SUITES
 from validation.benchmarks.summary import ResultsError, Summary, Table, check_suites, summarise
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "benchmarks" / "results"
 FORMATS = ("markdown", "html")
-
-#: Suite arguments per budget (``--out`` is added); ``full`` is each suite's committed budget.
-BUDGETS: dict[str, dict[str, list[str]]] = {
-    "quick": {
-        # one torch.compile (the same-setup run) instead of two: compiling dominates this suite's quick run
-        "burgers_pinn": ["--seeds", "0", "--adam-steps", "200", "--lbfgs-iter", "50", "--kinds", "deepxde", "same"],
-        "lshape_pinn": ["--seeds", "0", "--adam-steps", "200", "--lbfgs-iter", "50"],
-        "poisson_solvers": ["--sizes", "64", "128", "--sizes3d", "16", "32", "--repeats", "1"],
-        "pinn_hard_cases": ["--smoke", "--seeds", "0", "--fresh"],
-        "pig_problems": ["--smoke", "--seeds", "0", "--fresh"],
-        "deeponet_antiderivative": ["--smoke"],
-        "deeponet_operators": ["--smoke", "--seeds", "0"],
-        "mgno_darcy": ["--smoke"],
-        "neural_cg": ["--sizes", "32", "64", "--repeats", "1"],
-    },
-    "full": {},  # every suite's defaults: several hours on a 2-core CPU (see BENCHMARKS.md)
-}
-
-TITLES = {
-    "burgers_pinn": "Burgers PINN: toolkit vs DeepXDE",
-    "lshape_pinn": "L-shaped Poisson: PINN vs multigrid reference",
-    "poisson_solvers": "Poisson 2D and 3D: multigrid vs SciPy and PyAMG",
-    "pinn_hard_cases": "Hard PINN cases: vanilla PINN, best recipe, LPINN",
-    "pig_problems": "Physics-Informed Gaussians against the PINN",
-    "deeponet_antiderivative": "DeepONet: antiderivative operator vs DeepXDE",
-    "deeponet_operators": "DeepONet: pendulum and diffusion–reaction operators",
-    "mgno_darcy": "MgNO vs FNO on Darcy",
-    "neural_cg": "Neural conjugate directions vs preconditioned CG",
-}
-
 
 @dataclass
 class Section:
@@ -75,22 +49,23 @@ class Section:
 
 
 def _suite_command(name: str, args: list[str]) -> str:
-    return " ".join(["python -m", f"validation.benchmarks.{name}", *args]).strip()
+    return " ".join(["python -m", SUITES.get(name).module, *args]).strip()
 
 
 def run_suites(names: list[str], budget: str, work: Path) -> list[Section]:
     """Run each suite in a fresh process at ``budget``, writing into ``work``; one :class:`Section` each."""
-    check_choice("budget", budget, tuple(BUDGETS))
+    check_choice("budget", budget, BUDGETS)
     sections = []
     for name in names:
-        args = BUDGETS[budget].get(name, [])
+        suite = SUITES.get(name)
+        args = suite.args(budget)
         out = work / f"{name}.json"
         log = work / f"{name}.log"
         work.mkdir(parents=True, exist_ok=True)
         print(f"{name}: running ({budget})...", flush=True)
         t0 = time.perf_counter()
         with open(log, "wb") as fh:
-            rc = subprocess.run([sys.executable, "-m", f"validation.benchmarks.{name}", *args, "--out", str(out)],
+            rc = subprocess.run([sys.executable, "-m", suite.module, *args, "--out", str(out)],
                                 cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT).returncode
         wall = time.perf_counter() - t0
         print(f"{name}: exit {rc} after {wall:.0f} s", flush=True)
@@ -157,7 +132,7 @@ def render_markdown(sections: list[Section], header: dict[str, str]) -> str:
     lines = ["# Benchmark report", "", *(f"- **{k}:** {v}" for k, v in header.items()), "", "## Suites", ""]
     lines += _md_table(_overview(sections))
     for sec in sections:
-        lines += ["", f"## {TITLES[sec.name]} (`{sec.name}`)", ""]
+        lines += ["", f"## {SUITES.get(sec.name).title} (`{sec.name}`)", ""]
         s = sec.summary
         if s is None:
             lines += [f"**{sec.status}**: {sec.detail}"]
@@ -194,7 +169,7 @@ def render_html(sections: list[Section], header: dict[str, str]) -> str:
              *(f"<li><b>{e(k)}:</b> {e(v)}</li>" for k, v in header.items()), "</ul><h2>Suites</h2>",
              _html_table(_overview(sections))]
     for sec in sections:
-        parts.append(f"<h2>{e(TITLES[sec.name])} (<code>{e(sec.name)}</code>)</h2>")
+        parts.append(f"<h2>{e(SUITES.get(sec.name).title)} (<code>{e(sec.name)}</code>)</h2>")
         s = sec.summary
         if s is None:
             parts.append(f"<p><b>{e(sec.status)}</b>: {e(sec.detail)}</p>")
@@ -248,7 +223,7 @@ def build_report(args: argparse.Namespace) -> Path:
         header["source"] = f"existing results in {args.from_results} (nothing was run)"
         sections = from_results(names, Path(args.from_results), explicit=bool(args.suites))
     else:
-        budget = check_choice("--budget", args.budget, tuple(BUDGETS))
+        budget = check_choice("--budget", args.budget, BUDGETS)
         work = Path(args.work) if args.work else out.with_name(out.stem + "-results")
         if work.resolve() == COMMITTED.resolve():
             raise InvalidParameterError(f"--work {work}: the committed results are only rewritten by running "

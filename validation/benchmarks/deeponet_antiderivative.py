@@ -38,6 +38,9 @@ from typing import Any
 
 import numpy as np
 
+from validation.benchmarks import summary
+from validation.benchmarks.suite import SUITES, Suite
+
 KINDS = ("deepxde", "same", "recipe")
 RECIPE: dict[str, Any] = {"lr": 2e-3, "schedule": "cosine", "final_lr": 1e-6}
 
@@ -282,6 +285,12 @@ def main(argv: list[str] | None = None) -> int:
     if curve:
         _plot(curve, out.with_name(out.stem + "_size.png"))
     return 0
+
+
+SUITES.register("deeponet_antiderivative", Suite(
+    "deeponet_antiderivative", "DeepONet: antiderivative operator vs DeepXDE", summary.summarise_antiderivative,
+    quick=("--smoke",),
+))
 
 
 if __name__ == "__main__":

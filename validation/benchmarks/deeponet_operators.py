@@ -22,6 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from validation.benchmarks import summary
+from validation.benchmarks.suite import SUITES, Suite
+
 PROBLEMS = {  # name: (training functions, test functions, iterations, most seeds run)
     "pendulum": (500, 500, 10000, 3),
     "diffusion_reaction": (200, 200, 5000, 3),  # 10^4 output points per function: ~30 ms per step
@@ -90,6 +93,12 @@ def main(argv: list[str] | None = None) -> int:
                "command": "python -m validation.benchmarks.deeponet_operators " + " ".join(argv or sys.argv[1:])}
     write_results(args.out, results, render_markdown(results))
     return 0
+
+
+SUITES.register("deeponet_operators", Suite(
+    "deeponet_operators", "DeepONet: pendulum and diffusion–reaction operators", summary.summarise_operators,
+    quick=("--smoke", "--seeds", "0"),
+))
 
 
 if __name__ == "__main__":

@@ -29,6 +29,9 @@ from typing import Any
 
 import numpy as np
 
+from validation.benchmarks import summary
+from validation.benchmarks.suite import SUITES, Suite
+
 MODELS: dict[str, dict[str, Any]] = {  # similar parameter counts (~0.6 M)
     "mgno": {"channels": 24, "layers": 5, "smoothing": [1, 1, 1, 1, 1, 2]},
     "fno": {"width": 16, "modes": 12, "layers": 4},
@@ -222,6 +225,12 @@ def main(argv: list[str] | None = None) -> int:
     }
     write_results(args.out, results, render_markdown(results))
     return 0
+
+
+SUITES.register("mgno_darcy", Suite(
+    "mgno_darcy", "MgNO vs FNO on Darcy", summary.summarise_mgno,
+    quick=("--smoke",),
+))
 
 
 if __name__ == "__main__":

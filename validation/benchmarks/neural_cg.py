@@ -32,6 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from validation.benchmarks import summary
+from validation.benchmarks.suite import SUITES, Suite
+
 TOL = 1e-6
 MODEL = Path("data/neural_cg")
 METHODS = ("cg", "jacobi", "ic0", "multigrid", "pyamg", "neural")
@@ -280,6 +283,12 @@ def report(results: dict[str, Any]) -> str:
         "Command: `OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python -m validation.benchmarks.neural_cg`",
         "",
     ])
+
+
+SUITES.register("neural_cg", Suite(
+    "neural_cg", "Neural conjugate directions vs preconditioned CG", summary.summarise_neural_cg,
+    quick=("--sizes", "32", "64", "--repeats", "1"),
+))
 
 
 if __name__ == "__main__":

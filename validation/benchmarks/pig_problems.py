@@ -14,8 +14,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from validation.benchmarks import learner_table
+from validation.benchmarks import learner_table, summary
 from validation.benchmarks.learner_table import Row
+from validation.benchmarks.suite import SUITES, Suite
 
 PINN_BASE: dict[str, Any] = {
     "learner": "pinn", "hidden": (50, 50, 50, 50), "adaptive": None, "resample_every": 100,
@@ -68,6 +69,12 @@ def _rows() -> list[Row]:
 
 def main(argv: list[str] | None = None) -> int:
     return learner_table.main(argv, _rows, "pig_problems", __doc__ or "")
+
+
+SUITES.register("pig_problems", Suite(
+    "pig_problems", "Physics-Informed Gaussians against the PINN", summary.summarise_learner_table,
+    quick=("--smoke", "--seeds", "0", "--fresh"),
+))
 
 
 if __name__ == "__main__":

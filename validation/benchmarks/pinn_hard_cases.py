@@ -25,8 +25,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from validation.benchmarks import learner_table
+from validation.benchmarks import learner_table, summary
 from validation.benchmarks.learner_table import Row
+from validation.benchmarks.suite import SUITES, Suite
 
 VANILLA: dict[str, Any] = {
     "hidden": (50, 50, 50, 50), "constraints": "soft", "adaptive": None, "resample_every": 0,
@@ -87,6 +88,12 @@ def _rows() -> list[Row]:
 
 def main(argv: list[str] | None = None) -> int:
     return learner_table.main(argv, _rows, "pinn_hard_cases", __doc__ or "")
+
+
+SUITES.register("pinn_hard_cases", Suite(
+    "pinn_hard_cases", "Hard PINN cases: vanilla PINN, best recipe, LPINN", summary.summarise_learner_table,
+    quick=("--smoke", "--seeds", "0", "--fresh"),
+))
 
 
 if __name__ == "__main__":

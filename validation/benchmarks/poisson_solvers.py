@@ -76,6 +76,9 @@ from typing import Any
 
 import numpy as np
 
+from validation.benchmarks import summary
+from validation.benchmarks.suite import SUITES, Suite
+
 TOL = 1e-8
 BYTES_PER_POINT_PER_CYCLE = (4 * 25 + 25 + 10.25 + 2 + 19) * 4 / 3 + 17
 BYTES_PER_POINT_PER_CYCLE_3D = (4 * 25 + 25 + (8 + 1 / 8 + 1) + 1 + (1 + 1 + 16)) * 8 / 7 + 17
@@ -501,6 +504,12 @@ def main(argv: list[str] | None = None) -> int:
                         table(results) + "\nTargets:\n\n" + "".join(f"- {t}\n" for t in results["targets"]))
     print(f"wrote {out} and {out.with_suffix('.md')}")
     return 0
+
+
+SUITES.register("poisson_solvers", Suite(
+    "poisson_solvers", "Poisson 2D and 3D: multigrid vs SciPy and PyAMG", summary.summarise_poisson,
+    quick=("--sizes", "64", "128", "--sizes3d", "16", "32", "--repeats", "1"),
+))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Read one suite's result JSON into a :class:`Summary`: tables, targets, figures, command.
 
 Each suite writes its own JSON shape (see ``benchmarks/results/``); the
-functions here turn each shape into the same kind of summary: one table of
+``summarise_*`` functions here (each registered
+:class:`~validation.benchmarks.suite.Suite` names its own) turn each shape
+into the same kind of summary: one table of
 every learner (or toolkit method) beside the classical reference and the
 published number, the targets with a verdict, and the PNG figures written next
 to the JSON. Published numbers come from the results themselves where a suite
@@ -22,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from equations.errors import InvalidDataError, UnknownNameError
-from validation.benchmarks.__main__ import SUITES
+from validation.benchmarks.suite import SUITES
 
 #: Published numbers the results do not carry, with their source.
 PUBLISHED: dict[str, dict[str, str]] = {
@@ -91,7 +93,7 @@ def _span(values: Sequence[float | None], fmt: Callable[[float], str] = _e) -> s
     return f"median {fmt(_median(finite))} ({', '.join(fmt(v) for v in finite)})"
 
 
-def _burgers(d: dict[str, Any], s: Summary) -> None:
+def summarise_burgers(d: dict[str, Any], s: Summary) -> None:
     runs = d["runs"]
     ref = "Cole–Hopf quadrature (error ~1e-15), 256 × 100 grid"
     labels = {"deepxde": "DeepXDE 1.15 PINN", "same": "toolkit PINN, DeepXDE's setup",
@@ -125,7 +127,7 @@ def _burgers(d: dict[str, Any], s: Summary) -> None:
                                 ratio <= 1 / 3))
 
 
-def _lshape(d: dict[str, Any], s: Summary) -> None:
+def summarise_lshape(d: dict[str, Any], s: Summary) -> None:
     ref = d["reference"]
     mg = (f"multigrid {ref.get('fine_points_x', '?')}², {d['multigrid_solve_s_median']:.3f} s, "
           f"residual {_e(ref.get('relative_residual'))}")
@@ -140,7 +142,7 @@ _POISSON_LABELS = {"toolkit_mg": "toolkit MG V(2,2)", "toolkit_mg_pcg": "toolkit
                    "scipy_cg": "SciPy CG", "scipy_splu": "SciPy splu", "pyamg_sa_pcg": "PyAMG SA-PCG"}
 
 
-def _poisson(d: dict[str, Any], s: Summary) -> None:
+def summarise_poisson(d: dict[str, Any], s: Summary) -> None:
     for dim, key in ((2, "sizes"), (3, "sizes3d")):
         rows = []
         for size in d.get(key, []):
@@ -168,7 +170,7 @@ def _poisson(d: dict[str, Any], s: Summary) -> None:
         s.targets.append(Target(target.strip(), measured.strip(), verdict.strip() == "PASS"))
 
 
-def _learner_table(d: dict[str, Any], s: Summary) -> None:
+def summarise_learner_table(d: dict[str, Any], s: Summary) -> None:
     import importlib
 
     rows_of = importlib.import_module(f"validation.benchmarks.{s.name}")._rows
@@ -218,7 +220,7 @@ def _hard_case_targets(runs: list[dict[str, Any]], s: Summary) -> None:
                                 f"{best} {_e(adaptive[best])} vs uniform {_e(uniform)}", adaptive[best] < uniform))
 
 
-def _antiderivative(d: dict[str, Any], s: Summary) -> None:
+def summarise_antiderivative(d: dict[str, Any], s: Summary) -> None:
     labels = {"deepxde": "DeepXDE DeepONetCartesianProd", "same": "toolkit, DeepXDE's settings",
               "recipe": "toolkit recipe"}
     rows = []
@@ -248,7 +250,7 @@ def _antiderivative(d: dict[str, Any], s: Summary) -> None:
         s.targets.append(Target("unaligned test MSE ≤ 1e-6", _e(mse), mse <= 1e-6))
 
 
-def _operators(d: dict[str, Any], s: Summary) -> None:
+def summarise_operators(d: dict[str, Any], s: Summary) -> None:
     rows = []
     for problem in dict.fromkeys(r["problem"] for r in d["runs"]):
         mine = [r for r in d["runs"] if r["problem"] == problem]
@@ -260,7 +262,7 @@ def _operators(d: dict[str, Any], s: Summary) -> None:
          "published"), rows)))
 
 
-def _mgno(d: dict[str, Any], s: Summary) -> None:
+def summarise_mgno(d: dict[str, Any], s: Summary) -> None:
     inf = d.get("inference", {})
     solve = inf.get("multigrid_s_per_solve", {}).get("1e-10")
     reference = f"multigrid {1e3 * solve:.1f} ms/solve" if solve else "multigrid"
@@ -291,7 +293,7 @@ def _mgno(d: dict[str, Any], s: Summary) -> None:
                                 bool(targets["mgno_below_fno"])))
 
 
-def _neural_cg(d: dict[str, Any], s: Summary) -> None:
+def summarise_neural_cg(d: dict[str, Any], s: Summary) -> None:
     from validation.benchmarks.neural_cg import METHODS
     from validation.linear_systems import LABELS
 
@@ -322,24 +324,15 @@ def _neural_cg(d: dict[str, Any], s: Summary) -> None:
                                     t_n < t_ic))
 
 
-SUMMARISERS: dict[str, Callable[[dict[str, Any], Summary], None]] = {
-    "burgers_pinn": _burgers, "lshape_pinn": _lshape, "poisson_solvers": _poisson,
-    "pinn_hard_cases": _learner_table, "pig_problems": _learner_table,
-    "deeponet_antiderivative": _antiderivative, "deeponet_operators": _operators, "mgno_darcy": _mgno,
-    "neural_cg": _neural_cg,
-}
-assert set(SUMMARISERS) == set(SUITES)
-
-
 def check_suites(names: list[str] | tuple[str, ...] | None) -> list[str]:
-    """``names`` in suite order (all suites for None); :class:`UnknownNameError` for a name not in SUITES."""
+    """``names`` without repeats (every registered suite for None); :class:`UnknownNameError` for an unknown one."""
     if not names:
-        return list(SUITES)
+        return list(SUITES.names())
     unknown = [n for n in names if n not in SUITES]
     if unknown:
         raise UnknownNameError(f"unknown benchmark suite(s) {', '.join(map(repr, unknown))}; "
-                               f"choose from {', '.join(SUITES)}")
-    return list(dict.fromkeys(names))
+                               f"choose from {', '.join(SUITES.names())}")
+    return list(dict.fromkeys(SUITES.get(n).name for n in names))
 
 
 def summarise(name: str, path: str | Path, command: str) -> Summary:
@@ -357,7 +350,7 @@ def summarise(name: str, path: str | Path, command: str) -> Summary:
                            f"(its 'benchmark' field is {data.get('benchmark') if isinstance(data, dict) else None!r})")
     summary = Summary(name, path, data.get("machine", {}), data.get("command") or command)
     try:
-        SUMMARISERS[name](data, summary)
+        SUITES.get(name).summarise(data, summary)
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, ZeroDivisionError) as exc:
         raise ResultsError(f"{path} does not have the layout of suite {name!r} results "
                            f"({type(exc).__name__}: {exc})") from None
