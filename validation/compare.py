@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -42,7 +41,9 @@ def compare(
     Parameters
     ----------
     equation : Equation
-    learners : mapping name -> learner (or a sequence, named by ``learner.name``)
+    learners : mapping or sequence of Learner
+        ``{label: learner}``, or a sequence labelled by ``learner.name`` (the
+        class name in lower case for a learner that has none).
     resolution : sequence of int, optional
         Grid points per coordinate (in ``equation.domain.names`` order); default
         ``equation.default_resolution``. Ignored when ``reference`` is given.
@@ -65,7 +66,9 @@ def compare(
     xarray.Dataset
         ``reference``, ``<name>`` (prediction) and ``<name>_error`` per learner on
         the grid, a ``metrics`` variable (learner x metric), the loss history
-        ``<name>_loss`` over ``<name>_step``, and CF attributes.
+        ``<name>_loss`` over ``<name>_step``, the learner's
+        :meth:`~sciml.core.base.Learner.fitted_structure` as ``<name>_<variable>``
+        (:func:`structure_variables`), and CF attributes.
     """
     named = _named(learners)
     if reference is None:
@@ -90,43 +93,33 @@ def compare(
     rows = []
     training: dict[str, str] = {}
     for name, learner in named.items():
-        t0 = time.perf_counter()
         if fit:
             learner.fit(equation)
-        wall = getattr(learner, "fit_time_", time.perf_counter() - t0)
         # only the points inside the domain: the cut-out corner of an L-shape is not the learner's to predict
         pred = np.full(ref.shape, np.nan)
-        pred[inside] = np.asarray(learner.predict(points[inside.ravel()]), dtype=float).reshape(-1)
+        pred[inside] = _predict(learner, points[inside.ravel()])
         err = pred - ref
         data[name] = xr.DataArray(pred, coords, reference.dims, attrs={
             "long_name": f"{field.long_name or field.name} predicted by {name}", "units": field.units})
         data[f"{name}_error"] = xr.DataArray(err, coords, reference.dims, attrs={
             "long_name": f"pointwise error of {name} (prediction - reference)", "units": field.units})
-        history = getattr(learner, "history_", None)
-        if history is not None and history.loss:
+        history = learner.history_
+        if history.loss:
             data[f"{name}_loss"] = xr.DataArray(
                 np.asarray(history.loss), {f"{name}_step": np.asarray(history.step)}, (f"{name}_step",),
                 attrs={"long_name": f"training loss of {name}", "units": "1"})
-        gaussians = getattr(learner, "gaussians", None)
-        if gaussians is not None:  # PIG: its adaptive mesh, for the figure and for users
-            mesh = gaussians()
-            dims = (f"{name}_gaussian", "input")
-            coords_g = {"input": list(equation.domain.names)}
-            data[f"{name}_gaussian_centre"] = xr.DataArray(
-                mesh["centres"], coords_g, dims, attrs={"long_name": f"centres of the Gaussians of {name}"})
-            data[f"{name}_gaussian_width"] = xr.DataArray(
-                mesh["widths"], coords_g, dims, attrs={"long_name": f"widths (sigma) of the Gaussians of {name}"})
-            if "covariances" in mesh:
-                data[f"{name}_gaussian_covariance"] = xr.DataArray(
-                    mesh["covariances"], {**coords_g, "input_2": coords_g["input"]}, (*dims, "input_2"),
-                    attrs={"long_name": f"covariance matrices of the Gaussians of {name}"})
-        steps_per_s = history.stages[0]["steps_per_second"] if history and history.stages else np.nan
-        if history is not None and history.stages:  # how each stage ended (budget, stalled, converged)
+        structure = structure_variables(name, learner.fitted_structure())
+        clash = sorted(set(structure) & set(data))
+        if clash:
+            raise InvalidDataError(f"the fitted structure of {name!r} would overwrite {clash}; rename its variables")
+        data.update(structure)
+        steps_per_s = history.stages[0]["steps_per_second"] if history.stages else np.nan
+        if history.stages:  # how each stage ended (budget, stalled, converged)
             training[f"{name}_training"] = "; ".join(
                 f"{st['stage']}: {st['steps']} steps in {st['seconds']:.1f} s, stop: {st.get('stop', 'budget')}"
                 for st in history.stages)
-        rows.append([relative_l2(pred, ref), max_error(pred, ref), rmse(pred, ref), wall, steps_per_s,
-                     float(getattr(learner, "n_parameters_", np.nan))])
+        rows.append([relative_l2(pred, ref), max_error(pred, ref), rmse(pred, ref), learner.fit_time_, steps_per_s,
+                     float(learner.n_parameters_)])
     ds = xr.Dataset(data)
     ds["metrics"] = xr.DataArray(np.asarray(rows, dtype=float).reshape(len(named), len(METRICS)),
                                  {"learner": list(named), "metric": list(METRICS)}, ("learner", "metric"),
@@ -143,13 +136,48 @@ def compare(
     return ds
 
 
+def structure_variables(label: str, structure: xr.Dataset) -> dict[str, xr.DataArray]:
+    """A learner's fitted structure as ``compare`` stores it: every name prefixed with ``<label>_``.
+
+    Parameters
+    ----------
+    label : str
+        The learner's label in the comparison.
+    structure : xarray.Dataset
+        What :meth:`~sciml.core.base.Learner.fitted_structure` returned.
+
+    Returns
+    -------
+    dict of str to xarray.DataArray
+        Each data variable as ``<label>_<variable>``, its dimensions and
+        coordinates renamed ``<label>_<dim>`` too (two learners' structures
+        never share, and never clash with, a dimension), and
+        ``attrs["learner"] = label`` so that the figure finds it by learner and
+        role.
+    """
+    def dims(names: tuple[Any, ...]) -> tuple[str, ...]:
+        return tuple(f"{label}_{d}" for d in names)
+
+    out = {}
+    for name, var in structure.data_vars.items():
+        coords = {f"{label}_{k}": (dims(c.dims), c.values, c.attrs) for k, c in var.coords.items()}
+        out[f"{label}_{name}"] = xr.DataArray(var.values, coords, dims(var.dims), attrs={**var.attrs, "learner": label})
+    return out
+
+
+def _predict(learner: Learner, points: np.ndarray) -> np.ndarray:
+    """A field learner's values at ``points`` (``predict(points)`` is the field kind's verb), flattened."""
+    field_learner: Any = learner
+    return np.asarray(field_learner.predict(points), dtype=float).reshape(-1)
+
+
 def _named(learners: Mapping[str, Learner] | Sequence[Learner]) -> dict[str, Learner]:
     if isinstance(learners, Mapping):
         named = dict(learners)
     else:
         named = {}
         for learner in learners:
-            key = learner.name
+            key = learner.name or type(learner).__name__.lower()  # a user's learner need not register
             named[key if key not in named else f"{key}_{len(named)}"] = learner
     if not named:
         raise InvalidParameterError("compare needs at least one learner")
@@ -159,6 +187,9 @@ def _named(learners: Mapping[str, Learner] | Sequence[Learner]) -> dict[str, Lea
     for key, learner in named.items():
         if not isinstance(learner, Learner):
             raise InvalidDataError(f"{key!r} is not a learner (got {type(learner).__name__})")
+        if learner.kind != "field":
+            raise InvalidParameterError(f"compare fits field learners on an equation; {key!r} is a "
+                                        f"{learner.kind or 'kindless'} learner (operator learners: compare_operator)")
     return named
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import xarray as xr
@@ -11,6 +11,9 @@ import xarray as xr
 from equations.errors import InvalidDataError, InvalidParameterError
 from sciml.core.base import Learner
 from sciml.operators.shapes import grid_batch, match_prediction, output_batch
+
+if TYPE_CHECKING:
+    from sciml.operators.learner import OperatorLearner
 
 
 def compare_operator(learner: Learner, dataset: xr.Dataset | None = None, *, inputs: np.ndarray | None = None,
@@ -21,8 +24,10 @@ def compare_operator(learner: Learner, dataset: xr.Dataset | None = None, *, inp
     Parameters
     ----------
     learner : fitted operator learner
-        ``predict(inputs, points)`` (DeepONet) or ``predict(inputs)`` on the
-        inputs' own grid (MgNO, FNO).
+        One whose ``predict`` takes query ``points`` (``predict(inputs,
+        points)``), or one that predicts on the inputs' own grid
+        (``predict(inputs)``); either predicts a Dataset's outputs from the
+        Dataset itself.
     dataset : xarray.Dataset, optional
         ``input`` (sample, ...) and the classical ``output`` (sample, *dims); the
         prediction is made on the output's grid.
@@ -53,27 +58,28 @@ def compare_operator(learner: Learner, dataset: xr.Dataset | None = None, *, inp
         Shapes that cannot be read as the layouts above (the message names the
         expected and the given shape), NaN or Inf, or an all-zero reference.
     """
-    if getattr(learner, "kind", None) != "operator":
+    if not isinstance(learner, Learner) or learner.kind != "operator":
         raise InvalidParameterError(f"compare_operator needs an operator learner, got {type(learner).__name__}")
+    model = cast("OperatorLearner", learner)  # the operator kind's verb: predict(inputs[, points])
     if dataset is not None:
         ref = dataset["output"]
-        pred = np.asarray(learner.predict(dataset), dtype=np.float64)  # type: ignore[arg-type]
+        pred = np.asarray(model.predict(dataset), dtype=np.float64)
         reference = ref.astype(float).rename("reference")
     else:
-        takes_points = "points" in inspect.signature(learner.predict).parameters
+        takes_points = "points" in inspect.signature(model.predict).parameters
         if inputs is None or outputs is None or (takes_points and points is None):
             needs = "inputs, outputs and points" if takes_points else "inputs and outputs"
             raise InvalidParameterError(f"compare_operator needs a dataset or {needs}")
         if takes_points:
             out = output_batch(outputs, 1 if np.ndim(inputs) == 1 else len(inputs))
             dims: tuple[str, ...] = ("sample", "point", "component")[: out.ndim]
-            pred = np.asarray(learner.predict(inputs, points), dtype=np.float64)  # type: ignore[call-arg]
+            pred = np.asarray(model.predict(inputs, points), dtype=np.float64)
         else:
             if points is not None:
                 raise InvalidParameterError(f"{type(learner).__name__} predicts on the inputs' own grid: "
                                             f"pass inputs and outputs without points")
             out, dims = grid_batch(outputs, "outputs"), ("sample", "x", "y")
-            pred = np.asarray(learner.predict(inputs), dtype=np.float64)
+            pred = np.asarray(model.predict(inputs), dtype=np.float64)
         reference = xr.DataArray(out, dims=dims, name="reference")
     pred = match_prediction(pred, reference.shape)
     if not np.isfinite(pred).all():
@@ -94,8 +100,7 @@ def compare_operator(learner: Learner, dataset: xr.Dataset | None = None, *, inp
         "relative_l2": xr.DataArray(rel, {k: v for k, v in coords.items() if v.dims == ("sample",)}, ("sample",),
                                     attrs={"long_name": "relative L2 error per sample"}),
     })
-    history = getattr(learner, "history_", None)
-    stages = history.stages if history is not None else []
+    stages = learner.history_.stages
     attrs: dict[str, Any] = {
         "learner": name or learner.name,
         "n_samples": n,
@@ -103,8 +108,8 @@ def compare_operator(learner: Learner, dataset: xr.Dataset | None = None, *, inp
         "relative_l2_median": float(np.median(rel)),
         "relative_l2_max": float(rel.max()),
         "mse": float(np.mean(e**2)),
-        "n_parameters": int(getattr(learner, "n_parameters_", -1)),
-        "fit_time_s": float(getattr(learner, "fit_time_", np.nan)),
+        "n_parameters": int(learner.n_parameters_),
+        "fit_time_s": float(learner.fit_time_),
         "steps_per_s": float(stages[0]["steps_per_second"]) if stages else np.nan,
     }
     ds.attrs.update(attrs)

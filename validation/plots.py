@@ -6,6 +6,18 @@ learner; shocks and phase errors hide in a colour map), for 2-D steady
 problems the two centrelines, for 1-D fields the pointwise errors. The row has
 as many panels as there is something to draw, so no panel is left empty.
 
+A learner's fitted structure (:meth:`sciml.core.base.Learner.fitted_structure`,
+stored by ``compare`` with ``attrs["learner"]``) is drawn over its prediction
+by ``attrs["role"]``, whatever the learner:
+
+- ``"centres"``: points, one dim of which has a coordinate listing the
+  coordinate names (``["x", "y"]``): dots, with 1-sigma ellipses from a
+  ``"covariances"`` variable (``(point, name, name)``) or else a ``"widths"``
+  one (standard deviations, laid out like the centres);
+- ``"trajectories"``: ``(path, step)`` positions along ``attrs["position"]``
+  over ``attrs["along"]``, whose values are the last dim's coordinate: lines
+  (wrapped into ``attrs["periodic_interval"]`` when given).
+
 Built on ``matplotlib.figure.Figure`` (Agg canvas), so no pyplot global state is
 touched and it works without a display.
 """
@@ -53,28 +65,85 @@ def _field_panel(fig: Figure, ax, da: xr.DataArray, title: str, cmap: str, symme
     return str(horiz), str(vert)
 
 
-def _gaussian_overlay(ax, ds: xr.Dataset, name: str, horiz: str, vert: str, most: int = 400) -> None:
-    """A PIG's Gaussians over its prediction: centres and 1-sigma ellipses (the adaptive mesh)."""
-    centre, width = ds[f"{name}_gaussian_centre"], ds[f"{name}_gaussian_width"]
-    inputs = list(centre["input"].values)
-    if not vert or horiz not in inputs or vert not in inputs:
-        return
-    limits = ax.get_xlim(), ax.get_ylim()  # Gaussians may sit outside the domain: keep the field's frame
-    cx, cy = centre.sel(input=horiz).values, centre.sel(input=vert).values
-    cov_name = f"{name}_gaussian_covariance"
-    if cov_name in ds:  # rotated ellipses: the 2x2 block of the plotted axes
-        block = ds[cov_name].sel(input=[horiz, vert], input_2=[horiz, vert]).values
-    else:
-        wx, wy = width.sel(input=horiz).values, width.sel(input=vert).values
-        block = np.zeros((len(cx), 2, 2))
-        block[:, 0, 0], block[:, 1, 1] = wx**2, wy**2
+def _structure(ds: xr.Dataset, name: str) -> dict[str, list[xr.DataArray]]:
+    """The fitted-structure variables of learner ``name`` by role (``attrs["learner"]`` set by ``compare``)."""
+    found: dict[str, list[xr.DataArray]] = {}
+    for var in ds.data_vars.values():
+        if var.attrs.get("learner") == name and "role" in var.attrs:
+            found.setdefault(str(var.attrs["role"]), []).append(var)
+    return found
+
+
+def _coordinate_dims(var: xr.DataArray, names: tuple[str, str]) -> list[str]:
+    """The dims of ``var`` whose coordinate lists both coordinate ``names`` (e.g. ``["x", "y"]``)."""
+    return [str(d) for d in var.dims if d in var.coords and set(names) <= {str(v) for v in var[d].values}]
+
+
+def _spread(var: xr.DataArray, point: str, horiz: str, vert: str, diagonal: bool) -> np.ndarray | None:
+    """The ``(n, 2, 2)`` covariance blocks of the plotted axes from a covariances or widths variable."""
+    axes = _coordinate_dims(var, (horiz, vert))
+    if point not in var.dims or len(axes) != (1 if diagonal else 2):
+        return None
+    if not diagonal:
+        return var.sel({axes[0]: [horiz, vert], axes[1]: [horiz, vert]}).transpose(point, *axes).values
+    widths = var.sel({axes[0]: [horiz, vert]}).transpose(point, axes[0]).values
+    block = np.zeros((len(widths), 2, 2))
+    block[:, 0, 0], block[:, 1, 1] = widths[:, 0] ** 2, widths[:, 1] ** 2
+    return block
+
+
+def _draw_points(ax: Any, centres: xr.DataArray, structure: dict[str, list[xr.DataArray]], horiz: str,
+                 vert: str, most: int) -> bool:
+    """Role ``"centres"``: dots, and 1-sigma ellipses from a ``"covariances"`` or ``"widths"`` variable."""
+    axes = _coordinate_dims(centres, (horiz, vert))
+    points = [str(d) for d in centres.dims if d not in axes]
+    if len(axes) != 1 or len(points) != 1:
+        return False
+    cx, cy = centres.sel({axes[0]: horiz}).values, centres.sel({axes[0]: vert}).values
     ax.plot(cx, cy, ".", ms=1.5, color="k", alpha=0.6)
-    for k in range(min(len(cx), most)):  # ellipses for the first ones only: thousands hide the field
-        values, vectors = np.linalg.eigh(block[k])
+    blocks = [_spread(v, points[0], horiz, vert, diagonal=False) for v in structure.get("covariances", [])]
+    blocks += [_spread(v, points[0], horiz, vert, diagonal=True) for v in structure.get("widths", [])]
+    block = next((b for b in blocks if b is not None), None)  # rotated ellipses first, else axis-aligned ones
+    for k in range(min(len(cx), most) if block is not None else 0):  # thousands of ellipses hide the field
+        values, vectors = np.linalg.eigh(block[k])  # type: ignore[index]
         angle = float(np.degrees(np.arctan2(vectors[1, 1], vectors[0, 1])))
         width_k, height_k = 2 * np.sqrt(np.maximum(values[::-1], 0.0))
         ax.add_patch(Ellipse((cx[k], cy[k]), width_k, height_k, angle=angle, fill=False, lw=0.3, color="k",
                              alpha=0.4))
+    return True
+
+
+def _draw_trajectories(ax: Any, paths: xr.DataArray, horiz: str, vert: str) -> bool:
+    """Role ``"trajectories"``: one line per path of ``attrs["position"]`` over ``attrs["along"]``.
+
+    The last dim's coordinate holds the values of ``along``; with
+    ``attrs["periodic_interval"] = [lo, hi]`` the positions are wrapped into it
+    and each line is broken where it wraps.
+    """
+    position, along = paths.attrs.get("position"), paths.attrs.get("along")
+    if paths.ndim != 2 or {position, along} != {horiz, vert}:
+        return False
+    steps = np.asarray(paths[paths.dims[-1]].values, dtype=float)
+    for row in np.asarray(paths.values, dtype=float):
+        if "periodic_interval" in paths.attrs:
+            lo, hi = (float(v) for v in paths.attrs["periodic_interval"])
+            row = lo + np.mod(row - lo, hi - lo)
+            row[1:][np.abs(np.diff(row)) > (hi - lo) / 2] = np.nan  # no line across the panel where it wraps
+        xs, ys = (steps, row) if horiz == along else (row, steps)
+        ax.plot(xs, ys, lw=0.6, color="k", alpha=0.5)
+    return True
+
+
+def _structure_overlay(ax: Any, ds: xr.Dataset, name: str, horiz: str, vert: str, most: int = 400) -> None:
+    """A learner's fitted structure over its prediction map, drawn by role (unknown roles are skipped)."""
+    structure = _structure(ds, name)
+    if not vert or not structure:
+        return
+    limits = ax.get_xlim(), ax.get_ylim()  # structure may reach outside the domain: keep the field's frame
+    for centres in structure.get("centres", []):
+        _draw_points(ax, centres, structure, horiz, vert, most)
+    for paths in structure.get("trajectories", []):
+        _draw_trajectories(ax, paths, horiz, vert)
     ax.set_xlim(*limits[0])
     ax.set_ylim(*limits[1])
 
@@ -153,8 +222,9 @@ def comparison_figure(ds: xr.Dataset, times: int = 4) -> Figure:
     Parameters
     ----------
     ds : xarray.Dataset
-        As returned by :func:`validation.compare` (PIG's ``<name>_gaussian_*``
-        variables are drawn over its prediction).
+        As returned by :func:`validation.compare`. A learner's fitted
+        structure (variables with ``attrs["learner"]``) is drawn over its
+        prediction by ``attrs["role"]`` (see the module docstring).
     times : int
         Number of fixed times of the ``u(x)`` slices of evolution equations
         (:func:`slice_indices`: evenly spread, the last time included).
@@ -178,8 +248,7 @@ def comparison_figure(ds: xr.Dataset, times: int = 4) -> Figure:
         l2 = float(ds["metrics"].sel(learner=name, metric="relative_l2"))
         _field_panel(fig, axes[0], ds["reference"], "reference (classical)", "RdBu_r", True)
         horiz, vert = _field_panel(fig, axes[1], ds[name], f"{name} prediction", "RdBu_r", True)
-        if f"{name}_gaussian_centre" in ds:
-            _gaussian_overlay(axes[1], ds, name, horiz, vert)
+        _structure_overlay(axes[1], ds, name, horiz, vert)
         _field_panel(fig, axes[2], ds[f"{name}_error"], f"{name} error (rel. L2 {l2:.2e})", "RdBu_r", True)
     for ax, draw in zip(last, bottom):
         draw(ax)
