@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from equations import Burgers, Poisson2D, TrainingDivergedError
+from equations import Burgers, InvalidParameterError, Poisson2D, TrainingDivergedError
 from sciml import PINN, Callback, Collocation, Optimiser
-from sciml.core.training import LBFGS, Adam, Trainer
+from sciml.core.training import LBFGS, Adam, StallRule, Trainer
 
 
 def test_loss_drops_and_poisson_error_small():
@@ -246,3 +246,41 @@ def test_resume_after_kill_matches_uninterrupted_with_balancing(tmp_path):
     assert resumed.history_.loss == full.history_.loss
     assert resumed.history_.parts == full.history_.parts
     assert resumed.objective_.balancer.lambdas.tolist() == full.objective_.balancer.lambdas.tolist()
+
+
+def test_adam_schedules():
+    steps, lr = 50, 2e-3
+    # exponential: the field learners' geometric decay lr * gamma**k, bit for bit; no final_lr: constant
+    gamma = (1e-5 / lr) ** (1.0 / steps)
+    assert [Adam(steps, lr, 1e-5).lr_at(k) for k in range(steps)] == [lr * gamma**k for k in range(steps)]
+    assert {Adam(steps, lr).lr_at(k) for k in range(steps)} == {lr} and not Adam(steps, lr).decays
+    cosine = [Adam(steps, lr, schedule="cosine").lr_at(k) for k in (0, steps)]
+    assert cosine == [pytest.approx(lr), pytest.approx(lr / 100)]
+    # one_cycle: torch's OneCycleLR with its defaults
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
+    ref = []
+    for _ in range(steps):
+        ref.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    ours = [Adam(steps, lr, schedule="one_cycle").lr_at(k) for k in range(steps)]
+    np.testing.assert_allclose(ours, ref, rtol=1e-12)
+    assert int(np.argmax(ours)) == 14  # the peak after 30 % of the steps
+    for bad in ({"schedule": "linear"}, {"weight_decay": -1.0}, {"weight_decay": math.nan}):
+        with pytest.raises(InvalidParameterError, match=r"Adam (schedule|weight_decay)"):
+            Adam(10, **bad)
+
+
+def test_adam_weight_decay_is_adamw():
+    # zero gradient: Adam leaves the weights alone, AdamW shrinks them by lr * weight_decay per step
+    class Flat(_Objective):
+        def loss(self):
+            loss = 0.0 * self.p.sum()
+            return loss, {}
+
+    for wd, expected in ((0.0, 1.0), (0.5, (1 - 0.1 * 0.5) ** 3)):
+        obj = Flat()
+        Trainer([Adam(3, lr=0.1, weight_decay=wd, stall=StallRule(None))]).fit(obj)
+        assert obj.p[1].item() == pytest.approx(expected, rel=1e-12)

@@ -19,7 +19,13 @@ from typing import Any, NoReturn, Protocol
 
 import torch
 
-from equations.errors import InvalidParameterError, TrainingDivergedError, check_integer, is_finite_number
+from equations.errors import (
+    InvalidParameterError,
+    TrainingDivergedError,
+    check_choice,
+    check_integer,
+    is_finite_number,
+)
 from sciml.core.callbacks import Callback
 from sciml.core.checkpoint import load_bundle, save_bundle
 from sciml.core.history import History
@@ -98,24 +104,84 @@ class _StallWatch:
                 f"{self.rule.window} steps")
 
 
+SCHEDULES = ("constant", "exponential", "cosine", "one_cycle")
+
+
 @dataclass(frozen=True)
 class Adam:
-    """Adam for ``steps`` steps; the learning rate decays geometrically to ``final_lr``.
+    """Adam (AdamW with ``weight_decay > 0``) for ``steps`` steps with a learning-rate schedule.
 
-    ``stall`` ends the stage early when the loss stops falling (:class:`StallRule`).
+    Parameters
+    ----------
+    steps : int
+        Optimiser steps.
+    lr : float
+        Initial (for ``one_cycle``: peak) learning rate.
+    final_lr : float, optional
+        Last learning rate of a decaying schedule. Left out, ``exponential``
+        keeps ``lr`` constant (the field learners' setting), ``cosine`` decays
+        to ``lr / 100`` and ``one_cycle`` to ``lr / 25 / 1e4``.
+    stall : StallRule
+        Ends the stage early when the loss stops falling.
+    schedule : {"constant", "exponential", "cosine", "one_cycle"}
+        ``exponential``: geometric decay ``lr * gamma**k`` to ``final_lr``;
+        ``cosine``: cosine annealing from ``lr`` to ``final_lr``;
+        ``one_cycle``: :class:`torch.optim.lr_scheduler.OneCycleLR` with its
+        defaults (cosine warm-up from ``lr / 25`` to ``lr`` over 30 % of the
+        steps, then cosine annealing to ``final_lr``).
+    weight_decay : float
+        Decoupled weight decay (AdamW) when positive.
     """
 
     steps: int
     lr: float = 1e-3
     final_lr: float | None = None
     stall: StallRule = StallRule()
+    schedule: str = "exponential"
+    weight_decay: float = 0.0
 
     def __post_init__(self) -> None:
         check_integer("Adam steps", self.steps, 0)
+        check_choice("Adam schedule", self.schedule, SCHEDULES)
         for key in ("lr", "final_lr"):
             v = getattr(self, key)
-            if v is not None and (not math.isfinite(v) or v <= 0):
+            if v is not None and (not is_finite_number(v) or v <= 0):
                 raise InvalidParameterError(f"Adam {key} must be a positive number, got {v!r}")
+        if not is_finite_number(self.weight_decay) or self.weight_decay < 0:
+            raise InvalidParameterError(f"Adam weight_decay must be a number >= 0, got {self.weight_decay!r}")
+
+    def lr_at(self, step: int) -> float:
+        """Learning rate of step ``step`` (0-based) of this stage."""
+        if self.schedule == "constant":
+            return self.lr
+        if self.schedule == "exponential":
+            # lr * gamma**k with gamma computed once: the field learners' decay, kept bit for bit
+            gamma = (self.final_lr / self.lr) ** (1.0 / max(self.steps, 1)) if self.final_lr else 1.0
+            return self.lr * gamma**step
+        if self.schedule == "one_cycle":
+            return _one_cycle(step, self.steps, self.lr, self.final_lr)
+        final = self.final_lr if self.final_lr is not None else self.lr / 100
+        frac = step / max(self.steps, 1)
+        return final + 0.5 * (self.lr - final) * (1.0 + math.cos(math.pi * frac))
+
+    @property
+    def decays(self) -> bool:
+        """Whether the learning rate changes during the stage (else it is never touched)."""
+        return self.schedule != "constant" and not (self.schedule == "exponential" and not self.final_lr)
+
+
+def _one_cycle(step: int, steps: int, lr: float, final_lr: float | None) -> float:
+    """OneCycleLR (cosine, ``pct_start=0.3``, ``div_factor=25``, ``final_div_factor=1e4``) at ``step``."""
+    start = lr / 25.0
+    low = final_lr if final_lr is not None else start / 1e4
+    end1, end2 = 0.3 * steps - 1.0, steps - 1.0
+
+    def anneal(a: float, b: float, pct: float) -> float:
+        return b + (a - b) / 2.0 * (math.cos(math.pi * pct) + 1.0)
+
+    if step <= end1:
+        return anneal(start, lr, step / end1)
+    return anneal(lr, low, (step - end1) / max(end2 - end1, 1e-12))
 
 
 @dataclass(frozen=True)
@@ -231,19 +297,21 @@ class Trainer:
     def _run_adam(self, objective: Objective, stage: Adam, start: int, state: dict | None) -> str:
         """Run (the rest of) an Adam stage; returns why it stopped."""
         params = objective.parameters()
-        opt = torch.optim.Adam(params, lr=stage.lr, fused=_fused_if_possible(params))
+        fused = _fused_if_possible(params)
+        opt = (torch.optim.AdamW(params, lr=stage.lr, weight_decay=stage.weight_decay, fused=fused)
+               if stage.weight_decay > 0 else torch.optim.Adam(params, lr=stage.lr, fused=fused))
         if state is not None:
             saved = opt.state_dict()
             saved["state"] = state
             opt.load_state_dict(saved)
-        gamma = (stage.final_lr / stage.lr) ** (1.0 / max(stage.steps, 1)) if stage.final_lr else 1.0
+        decays = stage.decays
         good = [p.detach().clone() for p in params]
         watch = self._watch = _StallWatch(stage.stall, self._saved_watch if start else None)
         t_start = time.perf_counter()
         for k in range(start, stage.steps):
-            if gamma != 1.0:
+            if decays:
                 for group in opt.param_groups:
-                    group["lr"] = stage.lr * gamma**k
+                    group["lr"] = stage.lr_at(k)
             if objective.on_step(self.step):
                 watch.reset(k)
                 self._event("points redrawn")
