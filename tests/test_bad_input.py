@@ -32,6 +32,7 @@ from equations.errors import ExtrapolationWarning, InvalidDataError, InvalidPara
 from sciml import FNO, LPINN, PIG, PINN, DeepONet, MgNO, NeuralCG, create_learner
 from sciml.accelerators.neural_cg.net import DCDMNet
 from sciml.core.base import LEARNERS
+from sciml.core.history import History
 from sciml.core.networks import MLP
 from sciml.operators.deeponet.net import DeepONetNet
 from sciml.operators.grid.fno import FNONet
@@ -108,11 +109,13 @@ def test_every_option_of_every_learner_has_a_constraint_and_the_defaults_pass(na
 
 
 def test_neural_cg_uses_the_same_constraints():
-    for key, value in [("channels", "16"), ("gain", float("nan")), ("rhs_lengths", [0.2, 0.1]), ("lr", -1.0),
-                       ("upsample", "cubic"), ("recursive", 1), ("dtype", "float16")]:
-        with pytest.raises(InvalidParameterError, match=rf"^NeuralCG: {key} must be .*got "):
-            NeuralCG(**{key: value})
-    NeuralCG()  # the defaults pass
+    for key, value in [("channels", "16"), ("lr", -1.0), ("finetune_lr", 0.0), ("finetune_steps", -1),
+                       ("low", 1.5), ("recursive", 1), ("dtype", "float16"), ("checkpoint_dir", "")]:
+        with pytest.raises(InvalidParameterError, match=rf"^neural_cg: {key} must be .*got "):
+            create_learner("neural_cg", **{key: value})
+        with pytest.raises(InvalidParameterError, match=rf"^neural_cg: {key} must be .*got "):
+            NeuralCG(**{key: value}).fit([])  # refused before anything else
+    NeuralCG()._validate_params()  # the defaults pass
     assert set(NeuralCG().get_params()) <= set(NeuralCG._constraints)
 
 
@@ -270,7 +273,8 @@ def test_operator_loads_of_oversized_configs_are_refused_before_building(tmp_pat
     FNO(width=4, modes=2, layers=1, epochs=1, batch_size=2).fit(u, 2 * u).save(tmp_path / "fno")
     MgNO(channels=4, layers=1, smoothing=(1, 1), epochs=1, batch_size=2).fit(u, 2 * u).save(tmp_path / "mgno")
     cg = NeuralCG(channels=4, levels=1)
-    cg.net_, cg.history_ = cg._net(), []
+    cg.net_ = cg._net()
+    cg._set_contract(History(), 0.0, cg._parameter_count())
     cg.save(tmp_path / "neural_cg")
     big = [100000] * 3
     for folder, changes in [("deeponet", {"branch": big, "trunk": big}), ("fno", {"width": 100000}),
@@ -298,7 +302,7 @@ def test_size_estimates_equal_the_built_networks():
     for grid in (FNO(width=5, modes=3, layers=2),
                  MgNO(channels=3, layers=2, smoothing=(2, 1, 1), restrict_residual=True)):
         assert grid._parameter_count(1) == sum(t.numel() for t in grid._build(1).state_dict().values())
-    for cg in (NeuralCG(channels=3, levels=0), NeuralCG(channels=3, levels=2, pairs=2, coarse_pairs=3, gain=2.0)):
+    for cg in (NeuralCG(channels=3, levels=0), NeuralCG(channels=3, levels=2, pairs=2, coarse_pairs=3)):
         assert cg._parameter_count() == sum(t.numel() for t in cg._net().state_dict().values())
 
 

@@ -12,12 +12,14 @@ import torch
 
 from equations.errors import InvalidDataError, InvalidParameterError
 from equations.pressure_poisson import PressurePoisson, obstacle_mask
-from sciml.accelerators.neural_cg.data import mixed_rhs, ritz_vectors, sample_rhs
-from sciml.accelerators.neural_cg.learner import NeuralCG, _apply_net, dcdm_loss, torch_matrix
+from sciml.accelerators.base import Accelerator
+from sciml.accelerators.neural_cg.data import ritz_vectors, sample_rhs
+from sciml.accelerators.neural_cg.learner import NeuralCG, dcdm_loss
 from sciml.accelerators.neural_cg.net import DCDMNet
-from solvers import cg
-from solvers.krylov import conjugate_directions, ic0_factor, ic0_preconditioner
-from solvers.pressure_poisson import pressure_system
+from sciml.core.base import LEARNERS, create_learner
+from sciml.core.history import History
+from sciml.core.loading import load_learner
+from solvers import cg, conjugate_directions, ic0_factor, ic0_preconditioner, pressure_system
 
 
 def _system(n: int = 24, boundary: str = "dirichlet", obstacles: str = "circles", seed: int = 1):
@@ -124,8 +126,10 @@ def test_bad_input_raises_typed_errors():
         net(torch.zeros(1, 17, 17), torch.ones(16, 16))
     with pytest.raises(InvalidParameterError, match="boundary"):
         PressurePoisson(boundary="periodic")
-    with pytest.raises(InvalidDataError, match="not fitted"):
+    with pytest.raises(InvalidParameterError, match="not fitted"):
         NeuralCG().solve(s, b)
+    with pytest.raises(InvalidDataError, match="at least one training system"):
+        NeuralCG().fit([])
 
 
 @pytest.mark.parametrize("n", [17, 24, 33])
@@ -144,7 +148,8 @@ def test_trained_net_beats_plain_cg_on_an_unseen_layout_and_round_trips(tmp_path
     train = [_system(32, obstacles="circles", seed=1)]
     model = NeuralCG(channels=8, levels=1, pairs=1, coarse_pairs=1, recursive=True, lanczos_steps=120, batch_size=8,
                      steps=400, lr=3e-3, seed=0).fit(train)
-    assert model.history_[-1] < 0.5 * model.history_[0]
+    assert isinstance(model.history_, History) and len(model.history_.loss) == 400
+    assert model.history_.loss[-1] < 0.5 * model.history_.loss[0]
     test = _system(32, obstacles="boxes", seed=11)
     b = test.rhs("divergence", 5)
     x, info = model.solve(test, b, rtol=1e-6, maxiter=300)
@@ -157,7 +162,7 @@ def test_trained_net_beats_plain_cg_on_an_unseen_layout_and_round_trips(tmp_path
     again = NeuralCG.load(tmp_path / "m")
     r = np.random.default_rng(0).standard_normal(test.size)
     assert np.array_equal(again.direction(test)(r), model.direction(test)(r))
-    assert again.get_params() == model.get_params()
+    assert again.get_params() == model.get_params() and again.history_.loss == model.history_.loss
 
 
 def test_linear_system_view_and_cli(tmp_path, capsys):
@@ -180,68 +185,65 @@ def test_linear_system_view_and_cli(tmp_path, capsys):
     assert main(["linsys", "--n", "16", "--obstacles", "stars", "--out", str(tmp_path)]) == 2
 
 
-@pytest.mark.parametrize("boundary", ["dirichlet", "neumann"])
-def test_mixed_batch_has_family_columns_in_proportion_unit_norm_and_no_solid_content(boundary):
-    s = _system(24, boundary)
-    _, vectors = ritz_vectors(s.matrix, 40, 0)
-    b = mixed_rhs(s, vectors, 8, np.random.default_rng(0), 0.25)
-    assert b.shape == (s.size, 8) and np.allclose(np.linalg.norm(b, axis=0), 1.0)
-    if boundary == "neumann":
-        assert np.abs(b[:, :2].sum(0)).max() < 1e-12  # family fields are projected onto the range
-    # the first round(0.25 * 8) = 2 columns are family fields: smooth (lie far outside the 40 Ritz vectors' span)
-    outside = np.linalg.norm(b - vectors @ np.linalg.lstsq(vectors, b, rcond=None)[0], axis=0)
-    assert np.all(outside[:2] > 0.05) and np.all(outside[2:] < 1e-8)
-    grids = s.to_grid(b.T)
-    assert np.all(grids[:, s.solid] == 0)
-    again = mixed_rhs(s, vectors, 8, np.random.default_rng(0), 0.25)
-    assert np.array_equal(b, again)
-    assert mixed_rhs(s, None, 3, np.random.default_rng(1), 1.0).shape == (s.size, 3)  # no Ritz vectors needed
-    with pytest.raises(InvalidDataError, match="Ritz vectors"):
-        mixed_rhs(s, None, 3, np.random.default_rng(1), 0.5)
-    with pytest.raises(InvalidDataError, match="rhs_mix"):
-        mixed_rhs(s, vectors, 3, np.random.default_rng(1), 1.5)
+def _tiny(**options):
+    return NeuralCG(channels=4, levels=1, pairs=0, coarse_pairs=1, batch_size=4, lanczos_steps=20, seed=0,
+                    **options)
 
 
-def test_rhs_mix_training_lowers_the_loss_on_divergence_rhs_and_is_saved(tmp_path):
+def test_is_a_registered_accelerator_trained_by_the_shared_trainer_in_stages():
     torch.set_num_threads(1)
+    assert LEARNERS.get("neural_cg") is NeuralCG and issubclass(NeuralCG, Accelerator)
+    assert NeuralCG.kind == "accelerator"
     s = _system(16)
-    b = torch.as_tensor(np.stack([s.rhs("divergence", 100 + i) for i in range(6)]), dtype=torch.float32)
-    a = torch_matrix(s.spec.spacing**2 * s.matrix, torch.device("cpu"), torch.float32)
-    mask = torch.as_tensor(s.unknown)
-
-    def loss(net):
-        with torch.no_grad():
-            return float(dcdm_loss(a, b.T, _apply_net(net, s, b, mask).T))
-
-    model = NeuralCG(channels=4, levels=1, pairs=0, coarse_pairs=1, batch_size=4, lr=5e-3, seed=0, rhs_mix=1.0,
-                     steps=60)
-    untrained = loss(model._net())  # the same seeded initial weights fit() starts from
-    model.fit([s])
-    assert loss(model.net_) < 0.7 * untrained
-    assert model.stages_ == [{"steps": 60, "lr": 5e-3, "rhs_mix": 1.0, "rhs_trajectory": 0.0, "low": 0.55,
-                              "weight": 9.0}]
-    model.save(tmp_path / "m")
-    again = NeuralCG.load(tmp_path / "m")
-    assert again.rhs_mix == 1.0 and again.get_params() == model.get_params() and again.stages_ == model.stages_
-    with pytest.raises(InvalidParameterError, match="rhs_mix"):
-        NeuralCG(rhs_mix=-0.1, steps=1)
-    with pytest.raises(InvalidParameterError, match="rhs_lengths"):
-        NeuralCG(rhs_lengths=(0.2, 0.02))
+    model = create_learner("neural_cg", channels=4, levels=1, pairs=0, coarse_pairs=1, batch_size=4,
+                           lanczos_steps=20, steps=5, finetune_steps=3, lr=1e-3, finetune_lr=1e-4)
+    model.fit([s, _system(16, obstacles="boxes")])
+    assert model.history_.step == list(range(1, 9))
+    assert [(st["stage"], st["steps"], st["stop"]) for st in model.history_.stages] == [("Adam", 5, "budget"),
+                                                                                           ("Adam", 3, "budget")]
+    assert model.n_parameters_ == model._parameter_count() and model.fit_time_ > 0
+    m = model.preconditioner(s)
+    r = s.rhs("smooth", 0)
+    assert m.shape == (s.size, s.size) and np.array_equal(m @ r, model.direction(s)(r))
 
 
-def test_rhs_trajectory_pools_the_solvers_own_unit_norm_residuals():
-    from sciml.accelerators.neural_cg import learner as neural_cg
-
+def test_an_interrupted_fit_resumes_exactly(tmp_path):
+    """The checkpoint holds the batch generator: a resumed run draws the same batches and ends on the same weights."""
     torch.set_num_threads(1)
-    s = _system(16)
-    model = NeuralCG(channels=4, levels=1, pairs=0, coarse_pairs=1, batch_size=4, seed=0, rhs_mix=0.25,
-                     rhs_trajectory=0.5, steps=3).fit([s])
-    assert model.stages_[0]["rhs_trajectory"] == 0.5 and model.get_params()["rhs_trajectory"] == 0.5
-    pool = model._trajectory_pool(model.net_, s, np.random.default_rng(0))
-    runs, its = neural_cg.TRAJECTORY_RUNS, neural_cg.TRAJECTORY_ITERATIONS
-    assert pool.shape[0] == s.size and runs < pool.shape[1] <= runs * its
-    assert np.allclose(np.linalg.norm(pool, axis=0), 1.0)
-    # the solver's successive residuals, not one b repeated
-    assert not np.allclose(pool[:, 0], pool[:, 1])
-    with pytest.raises(InvalidDataError, match="at most 1"):
-        NeuralCG(rhs_mix=0.6, rhs_trajectory=0.5, steps=1).fit([s])
+    systems = [_system(16, seed=1), _system(16, obstacles="boxes", seed=2)]
+    whole = _tiny(steps=6, finetune_steps=4).fit(systems)
+
+    class Stop(Exception):
+        pass
+
+    class Interrupt:  # a callback that kills the run after step 5 (the checkpoint is at step 3)
+        def __getattr__(self, hook):
+            return lambda *args: None
+
+        def on_step(self, trainer, loss):
+            if trainer.step == 5:
+                raise Stop
+
+    ckpt = tmp_path / "ckpt"
+    with pytest.raises(Stop):
+        _tiny(steps=6, finetune_steps=4, checkpoint_dir=str(ckpt), checkpoint_every=3).fit(systems, [Interrupt()])
+    resumed = _tiny(steps=6, finetune_steps=4, checkpoint_dir=str(ckpt), checkpoint_every=3, resume=True).fit(systems)
+    assert resumed.history_.loss == whole.history_.loss
+    for p, q in zip(resumed.net_.parameters(), whole.net_.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_the_committed_model_loads_in_the_contract_layout():
+    import json
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "data" / "neural_cg"
+    meta = json.loads((folder / "meta.json").read_text())
+    assert {"learner", "kind", "params", "fitted", "fit_time_s", "history", "n_parameters"} <= set(meta)
+    assert meta["learner"] == "neural_cg" and meta["kind"] == "accelerator"
+    model = load_learner(folder, kind="accelerator")
+    assert isinstance(model, NeuralCG) and model.n_parameters_ == meta["n_parameters"]
+    assert len(model.history_.loss) == model.steps + model.finetune_steps == 1200
+    with pytest.raises(InvalidDataError, match="not of kind 'field'"):
+        load_learner(folder, kind="field")
+

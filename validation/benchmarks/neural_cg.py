@@ -16,6 +16,7 @@ The network (:class:`sciml.accelerators.neural_cg.learner.NeuralCG`) is trained 
 layouts only, by ``--train`` (which writes ``data/neural_cg``)::
 
     python -m validation.benchmarks.neural_cg --train [--steps 800]   # + the FINETUNE stage (400 steps)
+    python -m validation.benchmarks.neural_cg --validate --model DIR     # held-out layouts (model selection)
     python -m validation.benchmarks.neural_cg [--sizes 64 128 256 512] [--repeats 3] [--smoke]
 
 Run single-threaded (``OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1``; torch is set
@@ -44,45 +45,59 @@ NEURAL_MAXITER = 300
 TRAIN = ((64, "circles", 5, 1), (128, "blobs", 0, 2))
 TEST = (("boxes", 5, 101), ("circles", 6, 202))
 # stage 2 of --train: a warm restart on the same Ritz data at a lower learning rate (chosen on VALIDATION:
-# 148 instead of 300 median iterations at 64^2); mixing in the family's own right-hand sides (rhs_mix) or the
-# solver's residuals (rhs_trajectory) here measured worse, see BENCHMARKS.md
-FINETUNE: dict[str, Any] = {"steps": 400, "lr": 5e-4, "rhs_mix": 0.0, "rhs_trajectory": 0.0}
+# 148 instead of 300 median iterations at 64^2); mixing in the family's own right-hand sides or the solver's
+# residuals here measured worse (BENCHMARKS.md; those options were removed)
+FINETUNE: dict[str, Any] = {"steps": 400, "lr": 5e-4}
 # held-out layouts and right-hand-side seeds for choosing a training recipe (never the TEST ones)
 VALIDATION = (("blobs", 0, 303), ("circles", 4, 404), ("boxes", 3, 505))
 TRAIN_CONFIG: dict[str, Any] = {"channels": 16, "levels": 2, "pairs": 1, "coarse_pairs": 1, "recursive": True,
                 "lanczos_steps": 400, "batch_size": 16, "lr": 2e-3, "seed": 0}
 
 
-def train(out: Path, steps: int, finetune: dict[str, Any] | None = None, start: Path | None = None,
-          **overrides: Any) -> dict[str, Any]:
+def train(out: Path, steps: int, finetune: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
     """Train the benchmark's network on the :data:`TRAIN` layouts and save it to ``out``.
 
     Stage 1: ``steps`` steps of :data:`TRAIN_CONFIG` (``overrides`` replace
-    entries; experiments), or the model saved in ``start`` instead. Stage 2
-    (when ``finetune`` has ``steps > 0``, default :data:`FINETUNE`): a warm
-    start with ``finetune``'s ``steps``, ``lr``, ``rhs_mix`` and ``rhs_trajectory``.
+    entries; experiments). Stage 2 (when ``finetune`` has ``steps > 0``,
+    default :data:`FINETUNE`): a warm restart (fresh Adam moments, the same
+    training data) with ``finetune``'s ``steps`` and ``lr``, NeuralCG's
+    ``finetune_steps`` and ``finetune_lr``; both stages in one ``fit``.
     """
     import torch
 
     from equations.pressure_poisson import PressurePoisson
     from sciml.accelerators.neural_cg.learner import NeuralCG
-    from solvers.pressure_poisson import pressure_system
+    from solvers import pressure_system
 
     torch.set_num_threads(1)
     systems = [pressure_system(PressurePoisson(n=n, obstacles=kind, count=count, seed=seed))
                for n, kind, count, seed in TRAIN]
-    if start is None:
-        model = NeuralCG(steps=steps, **{**TRAIN_CONFIG, **overrides}).fit(systems, log=print)
-    else:
-        model = NeuralCG.load(start)
     stage2 = FINETUNE if finetune is None else finetune
-    if stage2.get("steps", 0) > 0:
-        model.lr, model.rhs_mix = stage2["lr"], stage2["rhs_mix"]
-        model.rhs_trajectory = stage2.get("rhs_trajectory", 0.0)
-        model.fit(systems, steps=stage2["steps"], log=print, warm_start=True)
+    model = NeuralCG(steps=steps, finetune_steps=stage2["steps"], finetune_lr=stage2["lr"],
+                     **{**TRAIN_CONFIG, **overrides}).fit(systems, callbacks=[_print_loss(50)])
     model.save(out)
-    print(f"saved {out} ({model.train_time_s_:.0f} s, final loss {np.mean(model.history_[-20:]):.3e})")
-    return {"train_time_s": model.train_time_s_, "steps": steps}
+    print(f"saved {out} ({model.fit_time_:.0f} s, final loss {np.mean(model.history_.loss[-20:]):.3e})")
+    return {"train_time_s": model.fit_time_, "steps": steps}
+
+
+def _print_loss(every: int) -> Any:
+    """A trainer callback that prints the loss every ``every`` steps and each stage's end."""
+    from sciml.core.callbacks import Callback
+
+    class PrintLoss(Callback):
+        def __init__(self) -> None:
+            self.start = time.perf_counter()
+
+        def on_step(self, trainer: Any, loss: float) -> None:
+            if (trainer.step - 1) % every == 0:
+                print(f"step {trainer.step - 1:5d}  loss {loss:.4e}  ({time.perf_counter() - self.start:.0f} s)",
+                      flush=True)
+
+        def on_stage_end(self, trainer: Any, stage_index: int) -> None:
+            print(f"stage {stage_index + 1} ended at step {trainer.step}: {trainer.history.stages[-1]['stop']}",
+                  flush=True)
+
+    return PrintLoss()
 
 
 def validate(model: Any, sizes: list[int], rhs_per_layout: int = 4) -> dict[int, dict[str, float]]:
@@ -96,7 +111,7 @@ def validate(model: Any, sizes: list[int], rhs_per_layout: int = 4) -> dict[int,
 
     from equations.pressure_poisson import PressurePoisson
     from sciml.accelerators.neural_cg.learner import _apply_net, dcdm_loss, torch_matrix
-    from solvers.pressure_poisson import pressure_system
+    from solvers import pressure_system
 
     out = {}
     for n in sizes:
@@ -123,7 +138,7 @@ def validate(model: Any, sizes: list[int], rhs_per_layout: int = 4) -> dict[int,
 def run_size(n: int, model: Any, repeats: int, methods: tuple[str, ...]) -> list[dict[str, Any]]:
     """All methods on the :data:`TEST` layouts at ``n``; one record per (layout, method)."""
     from equations.pressure_poisson import PressurePoisson
-    from solvers.pressure_poisson import pressure_system
+    from solvers import pressure_system
     from validation.linear_systems import run_linear_system
 
     rows = []
@@ -197,12 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=MODEL)
     parser.add_argument("--train", action="store_true", help="train and save the network, then stop")
     parser.add_argument("--steps", type=int, default=800, help="training steps (with --train)")
-    parser.add_argument("--rhs-mix", type=float, default=None,
-                        help="with --train: override TRAIN_CONFIG's rhs_mix (experiments)")
-    parser.add_argument("--finetune", type=float, nargs=4, metavar=("STEPS", "LR", "RHS_MIX", "TRAJ"), default=None,
+    parser.add_argument("--finetune", type=float, nargs=2, metavar=("STEPS", "LR"), default=None,
                         help="with --train: override the FINETUNE stage (STEPS 0: none)")
-    parser.add_argument("--start", type=Path, default=None,
-                        help="with --train: skip stage 1 and fine-tune the model saved here")
     parser.add_argument("--validate", action="store_true",
                         help="score the model on the VALIDATION layouts (model selection; not the test layouts)")
     parser.add_argument("--smoke", action="store_true", help="sizes 32 and 64, one repeat, no result files")
@@ -212,10 +223,8 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     if args.train:
-        stage2 = None if args.finetune is None else {"steps": int(args.finetune[0]), "lr": args.finetune[1],
-                                                     "rhs_mix": args.finetune[2], "rhs_trajectory": args.finetune[3]}
-        train(args.model, args.steps, stage2, args.start,
-              **({} if args.rhs_mix is None else {"rhs_mix": args.rhs_mix}))
+        stage2 = None if args.finetune is None else {"steps": int(args.finetune[0]), "lr": args.finetune[1]}
+        train(args.model, args.steps, stage2)
         return 0
     if args.validate:
         from sciml.accelerators.neural_cg.learner import NeuralCG
@@ -235,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [r for n in sizes for r in run_size(n, model, repeats, methods)]
     results = {"benchmark": "neural_cg", "machine": machine(), "tol": TOL, "sizes": sizes, "repeats": repeats,
                "model": str(args.model), "model_params": model.get_params(),
-               "model_stages": getattr(model, "stages_", None), "rows": rows,
+               "model_stages": model.history_.stages, "rows": rows,
                "elapsed_s": time.perf_counter() - start}
     print(table(results))
     print("\n".join(targets(results)))
@@ -275,8 +284,8 @@ def report(results: dict[str, Any]) -> str:
         "far longer on a GPU): it fits that distribution (loss ~0.05-0.1) and rough residuals, but not the "
         "smoothest modes, which dominate b = div(v) on larger grids (its DCDM loss on such b on held-out layouts "
         "is 0.44 at 64^2, 0.98 at 128^2, 1.38 at 256^2), so the nonlinear conjugate-direction iteration slows or "
-        "stalls there. Training on the family's own right-hand sides (rhs_mix) or on the solver's own residuals "
-        "(rhs_trajectory) lowers that loss at 128^2 and up but measured worse in iterations (BENCHMARKS.md). "
+        "stalls there. Training on the family's own right-hand sides or on the solver's own residuals lowered "
+        "that loss at 128^2 and up but measured worse in iterations (BENCHMARKS.md). "
         "One network evaluation at 512^2 costs about as much as tens of "
         "IC(0)-PCG iterations on one CPU thread.",
         "",

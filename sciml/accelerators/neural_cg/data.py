@@ -8,32 +8,18 @@ the spectrum is where CG is slow, so it is weighted up: coefficients
 the default here). Null-space Ritz vectors (the constants of an all-Neumann
 box) are dropped and every ``b`` has unit norm.
 
-:func:`family_rhs` draws the other kind of training data: the problem
-family's own seeded right-hand sides (smooth fields and divergences of smooth
-velocity fields, :mod:`equations.pressure_poisson`, at random correlation
-lengths), assembled like :meth:`solvers.pressure_poisson.PoissonSystem.rhs`.
-A 400-step Lanczos run resolves the two ends of the spectrum but hardly its
-interior, where such fields have much of their content; :func:`mixed_rhs`
-mixes the two sources. Neither solves a linear system.
-
 Lanczos uses full reorthogonalisation (``m`` is at most a few hundred here, so
 the ``O(N m^2)`` cost is seconds); the start vector is seeded.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
 from equations.errors import InvalidDataError, check_integer
-from equations.pressure_poisson import divergence_field, smooth_field
 from sciml.core.runtime import numpy_rng
-
-if TYPE_CHECKING:
-    from solvers.pressure_poisson import PoissonSystem
 
 # Ritz values below this fraction of the largest are treated as the null space
 NULL_TOL = 1e-8
@@ -90,66 +76,3 @@ def sample_rhs(
     c[: round(low * m)] *= weight
     b = vectors @ c
     return b / np.linalg.norm(b, axis=0, keepdims=True)
-
-
-def family_rhs(
-    system: PoissonSystem, batch: int, rng: np.random.Generator, lengths: tuple[float, float] = (0.02, 0.2)
-) -> np.ndarray:
-    """``batch`` unit-norm right-hand sides ``(N, batch)`` of the problem family on ``system``'s layout.
-
-    Each column is, with equal probability, a smooth random field or the
-    divergence of a smooth random velocity field
-    (:func:`equations.pressure_poisson.smooth_field`,
-    :func:`equations.pressure_poisson.divergence_field`) with a correlation
-    length drawn log-uniformly from ``lengths`` (fractions of the domain),
-    zeroed on the solid nodes, times the control volumes, restricted to the
-    unknowns, projected off the null space (all-Neumann box) and normalised:
-    the assembly of :meth:`solvers.pressure_poisson.PoissonSystem.rhs`.
-
-    Parameters
-    ----------
-    system : solvers.pressure_poisson.PoissonSystem
-        The training system (layout, volumes, unknowns).
-    batch : int
-        Number of right-hand sides.
-    rng : numpy.random.Generator
-        Source of every random choice.
-    lengths : tuple of float
-        Range ``(lo, hi)`` of the correlation lengths, ``0 < lo <= hi``.
-    """
-    batch = check_integer("batch", batch, 1)
-    lo, hi = lengths
-    if not 0.0 < lo <= hi:
-        raise InvalidDataError(f"lengths must satisfy 0 < lo <= hi, got {lengths!r}")
-    out = np.empty((system.size, batch))
-    for j in range(batch):
-        length = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
-        make = smooth_field if rng.random() < 0.5 else divergence_field
-        f = make(system.shape, rng, length)
-        f[system.solid] = 0.0
-        b = system.project((system.volume * f)[system.unknown])
-        out[:, j] = b / max(float(np.linalg.norm(b)), 1e-300)
-    return out
-
-
-def mixed_rhs(
-    system: PoissonSystem, vectors: np.ndarray | None, batch: int, rng: np.random.Generator, mix: float,
-    low: float = 0.55, weight: float = 9.0, lengths: tuple[float, float] = (0.02, 0.2),
-) -> np.ndarray:
-    """A training batch ``(N, batch)``: ``round(mix * batch)`` columns of :func:`family_rhs`, then Ritz ones.
-
-    The remaining columns come from :func:`sample_rhs` on ``vectors`` (which
-    may be ``None`` only when ``mix == 1``). Every column has unit norm.
-    """
-    if not 0.0 <= mix <= 1.0:
-        raise InvalidDataError(f"rhs_mix must be a fraction in [0, 1], got {mix!r}")
-    batch = check_integer("batch", batch, 1)
-    k = round(mix * batch)
-    parts = []
-    if k:
-        parts.append(family_rhs(system, k, rng, lengths))
-    if k < batch:
-        if vectors is None:
-            raise InvalidDataError("Ritz vectors are needed when rhs_mix < 1")
-        parts.append(sample_rhs(vectors, batch - k, rng, low, weight))
-    return np.concatenate(parts, axis=1)

@@ -1,23 +1,23 @@
 r"""The neural conjugate-direction method (DCDM): training and use of the network as a solver.
 
-:class:`NeuralCG` holds the hyperparameters (scikit-learn style); ``fit`` trains
-:class:`sciml.accelerators.neural_cg.net.DCDMNet` on right-hand sides from the Ritz vectors
-of the given training systems (:mod:`sciml.accelerators.neural_cg.data`), optionally mixed
-with the problem family's own random right-hand sides (``rhs_mix``), with the
-scale-free loss :func:`dcdm_loss`; ``solve`` runs
-:func:`solvers.krylov.conjugate_directions` with the network's
-output as search direction; ``preconditioner`` wraps it as a (nonlinear)
-``LinearOperator`` for flexible CG. Residuals are scaled to unit RMS before
-the network sees them, so one network serves every grid size and residual
-size. Save/load: safetensors + JSON, no pickle.
+:class:`NeuralCG` is an :class:`~sciml.accelerators.base.Accelerator`: it holds
+the hyperparameters (scikit-learn style); ``fit(systems)`` trains
+:class:`sciml.accelerators.neural_cg.net.DCDMNet` on right-hand sides from the
+Ritz vectors of the given training systems
+(:mod:`sciml.accelerators.neural_cg.data`) with the scale-free loss
+:func:`dcdm_loss`, through the shared :class:`~sciml.core.training.Trainer`
+(:class:`DCDMObjective`: checkpoints, resumption, the non-finite-loss guard);
+``preconditioner(system)`` gives the network as a (nonlinear) SciPy
+``LinearOperator``; ``solve`` runs :func:`solvers.conjugate_directions` with
+the network's output as search direction. Residuals are scaled to unit RMS
+before the network sees them, so one network serves every grid size and
+residual size. Save/load: the learner contract's safetensors + JSON, no pickle.
 """
 
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -25,15 +25,14 @@ import scipy.sparse as sp
 import torch
 from scipy.sparse.linalg import LinearOperator
 
-from equations.errors import (
-    InvalidDataError,
-    TrainingDivergedError,
-    check_integer,
-)
-from sciml.accelerators.neural_cg.data import family_rhs, mixed_rhs, ritz_vectors
+from equations.errors import InvalidDataError
+from sciml.accelerators.base import Accelerator
+from sciml.accelerators.neural_cg.data import ritz_vectors, sample_rhs
 from sciml.accelerators.neural_cg.net import DCDMNet
-from sciml.core.checkpoint import MALFORMED_CONFIG, bundle_header, bundle_tensors, save_bundle, tensors_file_bytes
-from sciml.core.memory import NetworkSize, check_network, check_saved
+from sciml.core.base import copy_tensors
+from sciml.core.callbacks import Callback, ProgressBar
+from sciml.core.history import History
+from sciml.core.memory import NetworkSize, check_network
 from sciml.core.params import (
     BOOLEAN,
     COUNT,
@@ -41,28 +40,37 @@ from sciml.core.params import (
     DTYPE,
     FRACTION,
     NON_NEGATIVE,
+    PATH,
     POSITIVE,
     POSITIVE_COUNT,
     SEED,
     Constraint,
-    choice,
-    sequence_of,
-    validate,
 )
-from sciml.core.runtime import dtype_name, numpy_rng, resolve_device, resolve_dtype
-from solvers.krylov import KrylovInfo, conjugate_directions
-from solvers.pressure_poisson import PoissonSystem
+from sciml.core.runtime import numpy_rng, restore_rng, rng_state_tensors
+from sciml.core.training import Adam, Stage, StallRule, Trainer
+from solvers import KrylovInfo, PoissonSystem, conjugate_directions
 
-# rhs_trajectory: pool refresh period (steps), solves per training system, iterations per solve
-TRAJECTORY_REFRESH, TRAJECTORY_RUNS, TRAJECTORY_ITERATIONS = 50, 4, 30
+# the cosine schedule's last learning rate relative to the first: 0 for practical purposes
+COSINE_FLOOR = 1e-12
 
 
 def dcdm_loss(A: torch.Tensor, b: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
     r"""Mean over the batch of ``||b - alpha A f||^2 / ||b||^2`` with ``alpha = f . b / f . A f``.
 
     ``alpha`` is the exact line-search step along ``f``, so the loss does not
-    change when ``f`` is scaled and is zero for ``f = A^{-1} b``. ``A`` is a
-    (sparse) ``(N, N)`` tensor, ``b`` and ``f`` are ``(N, batch)``.
+    change when ``f`` is scaled and is zero for ``f = A^{-1} b``.
+
+    Parameters
+    ----------
+    A : torch.Tensor
+        The (sparse) ``(N, N)`` matrix.
+    b, f : torch.Tensor
+        Right-hand sides and the network's directions, ``(N, batch)``.
+
+    Returns
+    -------
+    torch.Tensor
+        The scalar loss.
     """
     af = A @ f
     alpha = (f * b).sum(0) / (f * af).sum(0)
@@ -70,246 +78,306 @@ def dcdm_loss(A: torch.Tensor, b: torch.Tensor, f: torch.Tensor) -> torch.Tensor
 
 
 def torch_matrix(A: sp.spmatrix, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    """A SciPy sparse matrix as a coalesced torch sparse COO tensor."""
+    """A SciPy sparse matrix as a coalesced torch sparse COO tensor.
+
+    Parameters
+    ----------
+    A : scipy.sparse.spmatrix
+        The matrix.
+    device, dtype
+        Where and in what precision the tensor lives.
+
+    Returns
+    -------
+    torch.Tensor
+        The sparse COO tensor.
+    """
     coo = sp.coo_matrix(A)
     index = torch.as_tensor(np.vstack((coo.row, coo.col)), dtype=torch.int64)
     return torch.sparse_coo_tensor(index, torch.as_tensor(coo.data), size=coo.shape, dtype=dtype, device=device,
                                    check_invariants=False).coalesce()
 
 
-class NeuralCG:
+class DCDMObjective:
+    """The DCDM loss on the training systems, as a :class:`~sciml.core.training.Objective`.
+
+    Each step trains on one system, round robin by the trainer's step count,
+    with ``batch_size`` right-hand sides drawn from that system's Ritz vectors
+    (:func:`sciml.accelerators.neural_cg.data.sample_rhs`) by the objective's
+    own generator, whose state a checkpoint holds (so a resumed run draws the
+    same batches).
+
+    Parameters
+    ----------
+    net : DCDMNet
+        The network being trained.
+    systems : sequence of PoissonSystem
+        The training systems.
+    vectors : sequence of numpy.ndarray
+        The Ritz vectors ``(N, m)`` of each system (ascending Ritz values).
+    batch_size : int
+        Right-hand sides per step.
+    rng : numpy.random.Generator
+        Source of the batches (owned by the objective from here on).
+    low, weight : float
+        The lowest ``low * m`` Ritz coefficients are scaled by ``weight``.
+    """
+
+    def __init__(self, net: DCDMNet, systems: Sequence[PoissonSystem], vectors: Sequence[np.ndarray],
+                 batch_size: int, rng: np.random.Generator, low: float = 0.55, weight: float = 9.0):
+        self.net, self.systems, self.vectors = net, list(systems), list(vectors)
+        self.batch_size, self.rng, self.low, self.weight = batch_size, rng, low, weight
+        p = next(net.parameters())
+        self.device, self.dtype = p.device, p.dtype
+        # grid units (h^2 A) keep float32 entries O(1); the loss is scale free
+        self._scaled = [s.spec.spacing**2 * s.matrix for s in self.systems]
+        self.matrices = [torch_matrix(a, self.device, self.dtype) for a in self._scaled]
+        self.masks = [torch.as_tensor(s.unknown, device=self.device) for s in self.systems]
+        self.turn = 0
+
+    def parameters(self) -> list[torch.nn.Parameter]:
+        """The network's parameters."""
+        return list(self.net.parameters())
+
+    def on_step(self, step: int) -> bool:
+        """Pick the system of ``step`` (round robin); the loss itself never changes."""
+        self.turn = step % len(self.systems)
+        return False
+
+    def loss(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The DCDM loss of a fresh batch on the current system, and no parts."""
+        i = self.turn
+        b_np = sample_rhs(self.vectors[i], self.batch_size, self.rng, self.low, self.weight)
+        b = torch.as_tensor(b_np.T.copy(), device=self.device, dtype=self.dtype)  # (batch, N)
+        f = _apply_net(self.net, self.systems[i], b, self.masks[i])
+        return dcdm_loss(self.matrices[i], b.T, f.T), {}
+
+    def cast(self, dtype: torch.dtype) -> None:
+        """Move the network and the matrices to ``dtype``."""
+        self.net.to(dtype)
+        self.dtype = dtype
+        self.matrices = [torch_matrix(a, self.device, dtype) for a in self._scaled]
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """The batch generator's state (a checkpoint's part of the objective)."""
+        return rng_state_tensors(self.rng)
+
+    def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        """Continue the batch generator from a checkpoint."""
+        self.rng = restore_rng(self.rng, tensors)
+
+
+class NeuralCG(Accelerator):
     """Deep Conjugate Direction Method for pressure-Poisson systems.
 
     Parameters
     ----------
-    channels, levels, pairs, coarse_pairs, recursive, gain, upsample
+    channels, levels, pairs, coarse_pairs, recursive
         Network shape (see :class:`sciml.accelerators.neural_cg.net.DCDMNet`).
     k : int
-        Previous directions each new one is ``A``-orthogonalised against.
+        Previous directions each new one is ``A``-orthogonalised against in
+        :meth:`solve` (training does not use it).
     lanczos_steps : int
         Lanczos steps per training matrix (Ritz vectors of the training data).
     low, weight : float
         The lowest ``low * m`` Ritz coefficients are scaled by ``weight``
         (the paper: 0.55 and 9; see :func:`sciml.accelerators.neural_cg.data.sample_rhs`).
-    rhs_mix : float
-        Fraction (in ``[0, 1]``) of each training batch drawn from the problem
-        family's own seeded right-hand sides on the training layout (smooth
-        fields and divergences of smooth velocities at random correlation
-        lengths, :func:`sciml.accelerators.neural_cg.data.family_rhs`) instead of the Ritz
-        vectors; ``0`` is the paper's recipe (the default), ``1`` skips the
-        Lanczos runs. Nothing is solved either way.
-    rhs_lengths : tuple of float
-        Range of the correlation lengths (domain fractions) of those fields.
-    rhs_trajectory : float
-        Fraction (in ``[0, 1]``, with ``rhs_mix`` at most 1 in all) of each
-        batch drawn from the residuals the conjugate-direction solver itself
-        meets with the current network: every :data:`TRAJECTORY_REFRESH` steps,
-        :data:`TRAJECTORY_RUNS` family right-hand sides per training system
-        are solved for :data:`TRAJECTORY_ITERATIONS` iterations and the
-        residuals the network was given are pooled (unit norm). Costs about
-        ``TRAJECTORY_RUNS * TRAJECTORY_ITERATIONS`` network evaluations per
-        system per refresh; ``0`` (default) switches it off.
-    batch_size, steps, lr : int, int, float
-        Adam minibatch size, steps and learning rate (cosine decay to 0).
+    batch_size : int
+        Right-hand sides per Adam step (one training system per step, round robin).
+    steps, lr : int, float
+        The Adam stage: steps and initial learning rate, cosine decay to 0.
+    finetune_steps, finetune_lr : int, float
+        A second Adam stage (a warm restart: fresh Adam moments, cosine decay
+        from ``finetune_lr`` to 0) on the same training data; 0 steps: none.
     seed : int
         Seeds the weights, the Lanczos start vectors and the training batches.
     device, dtype : str
         Torch device and precision of the network (float32 default).
+    progress : bool
+        Show a progress bar per stage.
+    checkpoint_dir, checkpoint_every, resume
+        Checkpoint folder (None: no checkpoints), Adam steps between
+        checkpoints, and whether to continue from a checkpoint found there.
+
+    Attributes
+    ----------
+    net_ : DCDMNet
+        The fitted network (in evaluation mode).
+    history_, fit_time_, n_parameters_
+        The learner contract's fitted attributes; ``fit_time_`` includes the
+        Lanczos runs.
     """
 
+    name: ClassVar[str] = "neural_cg"
     _constraints: ClassVar[dict[str, Constraint]] = {
         "channels": POSITIVE_COUNT, "levels": COUNT, "pairs": COUNT, "coarse_pairs": COUNT, "recursive": BOOLEAN,
-        "gain": POSITIVE, "upsample": choice("nearest", "bilinear"), "k": POSITIVE_COUNT,
-        "lanczos_steps": POSITIVE_COUNT, "low": FRACTION, "weight": NON_NEGATIVE, "rhs_mix": FRACTION,
-        "rhs_lengths": Constraint(lambda v: sequence_of(POSITIVE, length=2)(v) and v[0] <= v[1],
-                                  "two numbers 0 < low <= high"),
-        "rhs_trajectory": FRACTION, "batch_size": POSITIVE_COUNT, "steps": POSITIVE_COUNT, "lr": NON_NEGATIVE,
-        "seed": SEED, "device": DEVICE, "dtype": DTYPE,
+        "k": POSITIVE_COUNT, "lanczos_steps": POSITIVE_COUNT, "low": FRACTION, "weight": NON_NEGATIVE,
+        "batch_size": POSITIVE_COUNT, "steps": POSITIVE_COUNT, "lr": POSITIVE, "finetune_steps": COUNT,
+        "finetune_lr": POSITIVE, "seed": SEED, "device": DEVICE, "dtype": DTYPE, "progress": BOOLEAN,
+        "checkpoint_dir": PATH, "checkpoint_every": POSITIVE_COUNT, "resume": BOOLEAN,
     }
 
     def __init__(self, channels: int = 16, levels: int = 3, pairs: int = 1, coarse_pairs: int = 1,
-                 recursive: bool = False, gain: float = 1.0, upsample: str = "nearest", *, k: int = 2,
-                 lanczos_steps: int = 400,
-                 low: float = 0.55, weight: float = 9.0, rhs_mix: float = 0.0,
-                 rhs_lengths: tuple[float, float] = (0.02, 0.2), rhs_trajectory: float = 0.0,
-                 batch_size: int = 16, steps: int = 500, lr: float = 2e-3,
-                 seed: int = 0, device: str = "cpu", dtype: str = "float32"):
-        validate("NeuralCG", {k: v for k, v in locals().items() if k in self._constraints}, self._constraints)
+                 recursive: bool = False, *, k: int = 2, lanczos_steps: int = 400, low: float = 0.55,
+                 weight: float = 9.0, batch_size: int = 16, steps: int = 500, lr: float = 2e-3,
+                 finetune_steps: int = 0, finetune_lr: float = 5e-4, seed: int = 0, device: str = "cpu",
+                 dtype: str = "float32", progress: bool = False, checkpoint_dir: str | None = None,
+                 checkpoint_every: int = 100, resume: bool = False):
         self.channels, self.levels, self.pairs, self.coarse_pairs = channels, levels, pairs, coarse_pairs
-        self.recursive, self.gain, self.upsample, self.low, self.weight = recursive, gain, upsample, low, weight
-        self.rhs_mix, self.rhs_lengths = rhs_mix, (float(rhs_lengths[0]), float(rhs_lengths[1]))
-        self.rhs_trajectory = rhs_trajectory
-        self.k, self.lanczos_steps, self.batch_size, self.steps, self.lr = k, lanczos_steps, batch_size, steps, lr
-        self.seed, self.device, self.dtype = seed, device, dtype
+        self.recursive, self.k, self.lanczos_steps, self.low, self.weight = recursive, k, lanczos_steps, low, weight
+        self.batch_size, self.steps, self.lr = batch_size, steps, lr
+        self.finetune_steps, self.finetune_lr = finetune_steps, finetune_lr
+        self.seed, self.device, self.dtype, self.progress = seed, device, dtype, progress
+        self.checkpoint_dir, self.checkpoint_every, self.resume = checkpoint_dir, checkpoint_every, resume
 
+    # -- the network -----------------------------------------------------------------
     def _net(self, training: bool = True) -> DCDMNet:
         """The network; :class:`~equations.errors.ResourceError` first if it would not fit in memory."""
         check_network("the NeuralCG network", NetworkSize(self._parameter_count()), self.dtype, training=training)
-        return DCDMNet(self.channels, self.levels, self.pairs, self.coarse_pairs, self.recursive,
-                       gain=self.gain, upsample=self.upsample, seed=self.seed,
+        return DCDMNet(self.channels, self.levels, self.pairs, self.coarse_pairs, self.recursive, seed=self.seed,
                        device=self.device, dtype=self.dtype)
 
     def _parameter_count(self) -> int:
         """Numbers in the network's state dict, counted before it is built."""
-        return DCDMNet.count(self.channels, self.levels, self.pairs, self.coarse_pairs, self.gain)
+        return DCDMNet.count(self.channels, self.levels, self.pairs, self.coarse_pairs)
 
-    def fit(self, systems: Sequence[PoissonSystem], steps: int | None = None,
-            log: Callable[[str], None] | None = None, warm_start: bool = False) -> NeuralCG:
-        """Train on Ritz-vector (and, with ``rhs_mix``, family) right-hand sides of ``systems``.
+    def _stages(self) -> list[Stage]:
+        """One cosine-decayed Adam stage, and the fine-tuning one if asked for."""
+        never = StallRule(rtol=None)  # a stochastic loss: run the whole budget
+        stages: list[Stage] = [_cosine(self.steps, self.lr, never)]
+        if self.finetune_steps:
+            stages.append(_cosine(self.finetune_steps, self.finetune_lr, never))
+        return stages
 
-        Round robin, one system per step.
+    # -- fitting -----------------------------------------------------------------------
+    def fit(self, systems: Sequence[PoissonSystem], callbacks: Sequence[Callback] = ()) -> NeuralCG:
+        """Train on Ritz-vector right-hand sides of ``systems``, one system per step (round robin).
 
-        ``warm_start=True`` continues from the fitted network (e.g. a second
-        stage with more weight on the low end, ``low`` smaller, or with
-        ``rhs_mix > 0``) and appends to ``history_``. Each call's ``steps``,
-        ``lr``, ``rhs_mix``, ``low`` and ``weight`` are appended to
-        ``stages_`` (saved in the model's meta).
+        Parameters
+        ----------
+        systems : sequence of PoissonSystem
+            The training systems (:func:`solvers.pressure_system`).
+        callbacks : sequence of Callback
+            Extra trainer callbacks (a progress bar is added with ``progress=True``).
+
+        Returns
+        -------
+        NeuralCG
+            ``self``, with ``net_``, ``history_``, ``fit_time_`` and ``n_parameters_`` set.
+
+        Raises
+        ------
+        InvalidParameterError
+            A hyperparameter has a bad value (named in the message).
+        InvalidDataError
+            No training system was given.
+        TrainingDivergedError
+            The loss or the weights became non-finite (the last good weights are kept).
         """
+        self._validate_params()
+        systems = list(systems)
         if not systems:
             raise InvalidDataError("fit needs at least one training system")
-        steps = check_integer("steps", self.steps if steps is None else steps, 1)
-        n_traj = round(self.rhs_trajectory * self.batch_size)
-        n_rest = self.batch_size - n_traj
-        n_fam = round(self.rhs_mix * self.batch_size)
-        if n_fam > n_rest:
-            raise InvalidDataError(f"rhs_mix + rhs_trajectory must be at most 1, got {self.rhs_mix} and "
-                                   f"{self.rhs_trajectory}")
-        dev, dt = resolve_device(self.device), resolve_dtype(self.dtype)
-        rng = numpy_rng(self.seed)
         start = time.perf_counter()
-        data = []
-        for s in systems:
-            vectors = None if n_fam == n_rest else ritz_vectors(s.matrix, self.lanczos_steps, rng)[1]
-            h2 = s.spec.spacing**2  # grid units keep float32 entries O(1); the loss is scale free
-            data.append((s, vectors, torch_matrix(h2 * s.matrix, dev, dt), torch.as_tensor(s.unknown, device=dev)))
-        self.data_time_s_ = time.perf_counter() - start
-        net = self._fitted().train() if warm_start else self._net()
-        gains = [p for n, p in net.named_parameters() if n == "log_gain"]
-        rest = [p for n, p in net.named_parameters() if n != "log_gain"]
-        groups: list[dict[str, Any]] = [{"params": rest}, {"params": gains, "lr": 10 * self.lr}]
-        opt = torch.optim.Adam(groups, lr=self.lr)
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-        if not warm_start:
-            self.history_: list[float] = []
-            self.stages_: list[dict[str, Any]] = []
-        self.stages_ = [*getattr(self, "stages_", []), {"steps": steps, "lr": self.lr, "rhs_mix": self.rhs_mix,
-                                                        "rhs_trajectory": self.rhs_trajectory,
-                                                        "low": self.low, "weight": self.weight}]
-        pools: list[np.ndarray] = []
-        for step in range(steps):
-            if n_traj and step % TRAJECTORY_REFRESH == 0:
-                net.eval()
-                pools = [self._trajectory_pool(net, d[0], rng) for d in data]
-                net.train()
-            s, vectors, a_t, mask = data[step % len(data)]
-            b_np = mixed_rhs(s, vectors, n_rest, rng, n_fam / n_rest, self.low, self.weight,
-                             self.rhs_lengths) if n_rest else np.empty((s.size, 0))
-            if n_traj:
-                pool = pools[step % len(data)]
-                b_np = np.concatenate([pool[:, rng.integers(0, pool.shape[1], n_traj)], b_np], axis=1)
-            b = torch.as_tensor(b_np.T.copy(), device=dev, dtype=dt)  # (batch, N)
-            f = _apply_net(net, s, b, mask)
-            loss = dcdm_loss(a_t, b.T, f.T)
-            if not torch.isfinite(loss):
-                raise TrainingDivergedError(f"non-finite DCDM loss at step {step}")
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            self.history_.append(float(loss.detach()))
-            if log is not None and (step % 50 == 0 or step == steps - 1):
-                log(f"step {step:5d}  loss {self.history_[-1]:.4e}  ({time.perf_counter() - start:.0f} s)")
-        earlier = getattr(self, "train_time_s_", None) if warm_start else None
-        self.train_time_s_ = (earlier or 0.0) + time.perf_counter() - start
-        self.net_ = net.eval()
+        net = self._net()
+        rng = numpy_rng(self.seed)
+        vectors = [ritz_vectors(s.matrix, self.lanczos_steps, rng)[1] for s in systems]
+        objective = DCDMObjective(net, systems, vectors, self.batch_size, rng, self.low, self.weight)
+        cbs = list(callbacks) + ([ProgressBar(every=10, desc=self.name)] if self.progress else [])
+        trainer = Trainer(self._stages(), cbs, checkpoint_dir=self.checkpoint_dir,
+                          checkpoint_every=self.checkpoint_every, resume=self.resume)
+        try:
+            trainer.fit(objective)
+        finally:
+            self.net_ = net.eval()
+            self._set_contract(trainer.history, time.perf_counter() - start, _count(net))
         return self
 
-    def _trajectory_pool(self, net: DCDMNet, system: PoissonSystem, rng: np.random.Generator) -> np.ndarray:
-        """Unit-norm residuals ``(N, m)`` handed to ``net`` by short conjugate-direction solves of family b."""
-        seen: list[np.ndarray] = []
-        direction = _direction(net, system)
-
-        def record(r: np.ndarray) -> np.ndarray:
-            seen.append(r / max(float(np.linalg.norm(r)), 1e-300))
-            return direction(r)
-
-        for b in family_rhs(system, TRAJECTORY_RUNS, rng, self.rhs_lengths).T:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # the short runs stop at maxiter on purpose
-                conjugate_directions(system.matrix, b, record, rtol=1e-12, maxiter=TRAJECTORY_ITERATIONS, k=self.k)
-        return np.stack(seen, axis=1)
-
-    def _fitted(self) -> DCDMNet:
-        if not hasattr(self, "net_"):
-            raise InvalidDataError("NeuralCG is not fitted: call fit() or NeuralCG.load()")
-        return self.net_
-
+    # -- use -------------------------------------------------------------------------
     def direction(self, system: PoissonSystem) -> Callable[[np.ndarray], np.ndarray]:
-        """``r -> f(r)`` on the unknowns of ``system`` (float64 in and out; torch in between)."""
-        return _direction(self._fitted(), system)
+        """``r -> f(r)`` on the unknowns of ``system`` (float64 in and out; torch in between).
+
+        Parameters
+        ----------
+        system : PoissonSystem
+            The system whose layout (grid, unknowns) the residuals live on.
+
+        Returns
+        -------
+        callable
+            The direction map.
+        """
+        self._check_fitted()
+        return _direction(self.net_, system)
 
     def preconditioner(self, system: PoissonSystem) -> LinearOperator:
-        """The network as a (nonlinear) ``M`` for ``solvers.cg(..., flexible=True)``."""
+        """The network as a (nonlinear) ``M``: for :func:`solvers.conjugate_directions` or flexible CG.
+
+        Parameters
+        ----------
+        system : PoissonSystem
+            The system to precondition.
+
+        Returns
+        -------
+        scipy.sparse.linalg.LinearOperator
+            ``M @ r`` is the network's direction for residual ``r``.
+        """
         return LinearOperator((system.size, system.size), matvec=self.direction(system), dtype=np.float64)
 
     def solve(self, system: PoissonSystem, b: np.ndarray, x0: np.ndarray | None = None, *, rtol: float = 1e-6,
               atol: float = 0.0, maxiter: int | None = None, k: int | None = None,
               callback: Callable[[np.ndarray], object] | None = None) -> tuple[np.ndarray, KrylovInfo]:
-        """Conjugate directions with the network (calling convention of :func:`solvers.cg`)."""
+        """Conjugate directions with the network (calling convention of :func:`solvers.cg`).
+
+        Parameters
+        ----------
+        system : PoissonSystem
+            The system ``A x = b``.
+        b : numpy.ndarray
+            Right-hand side on the unknowns.
+        x0, rtol, atol, maxiter, callback
+            As for :func:`solvers.conjugate_directions`.
+        k : int, optional
+            Previous directions to orthogonalise against (default: the ``k`` hyperparameter).
+
+        Returns
+        -------
+        (numpy.ndarray, KrylovInfo)
+            The solution and the iteration record.
+        """
         return conjugate_directions(system.matrix, b, self.direction(system), x0, rtol=rtol, atol=atol,
                                     maxiter=maxiter, k=self.k if k is None else k, callback=callback)
 
-    def save(self, directory: str | Path) -> None:
-        """Weights to ``tensors.safetensors``, hyperparameters and history to ``meta.json``."""
-        net = self._fitted()
-        meta = {"kind": "neural_cg", "params": self.get_params(), "history": self.history_,
-                "train_time_s": getattr(self, "train_time_s_", None), "stages": getattr(self, "stages_", None)}
-        save_bundle(directory, dict(net.state_dict()), meta)
+    # -- persistence -------------------------------------------------------------------
+    def _state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        return {}, dict(self.net_.state_dict())
 
-    @classmethod
-    def load(cls, directory: str | Path, device: str = "cpu", dtype: str | None = None) -> NeuralCG:
-        """A fitted model saved by :meth:`save` (optionally on another device / in another dtype).
+    def _saved_size(self, fitted: dict[str, Any]) -> NetworkSize:
+        return NetworkSize(self._parameter_count())
 
-        The config is validated and the network it describes is counted
-        against the weights file's header and the available memory before
-        anything is built or read (:func:`sciml.core.memory.check_saved`).
-        """
-        meta, shapes = bundle_header(directory)
-        if meta.get("kind") != "neural_cg":
-            raise InvalidDataError(f"{directory}: not a saved NeuralCG model")
-        try:
-            params = dict(meta["params"], device=device)
-            if dtype is not None:
-                params["dtype"] = dtype
-            model = cls(**params)
-            size = NetworkSize(model._parameter_count())
-        except MALFORMED_CONFIG as exc:
-            raise InvalidDataError(f"{directory}: malformed model ({type(exc).__name__}: {exc})") from None
-        check_saved(directory, size, model.dtype, shapes, tensors_file_bytes(directory))
-        tensors = bundle_tensors(directory)
-        try:
-            net = model._net(training=False)
-            dt = resolve_dtype(model.dtype)
-            net.load_state_dict({k: v.to(dt) for k, v in tensors.items()})
-            model.net_, model.history_ = net.eval(), [float(x) for x in meta.get("history", [])]
-            if meta.get("train_time_s") is not None:
-                model.train_time_s_ = float(meta["train_time_s"])
-            if meta.get("stages"):
-                model.stages_ = list(meta["stages"])
-        except MALFORMED_CONFIG as exc:
-            raise InvalidDataError(f"{directory}: malformed model ({type(exc).__name__}: {exc})") from None
-        return model
+    def _restore(self, fitted: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
+        net = self._net(training=False)
+        targets = dict(net.state_dict())
+        extra = sorted(set(tensors) - set(targets))
+        if extra:
+            raise InvalidDataError(f"the weights file has tensors the config does not describe: {', '.join(extra)}")
+        copy_tensors(targets, tensors)
+        self.net_ = net.eval()
+        self._set_contract(History(), 0.0, _count(net))
 
-    def get_params(self) -> dict[str, Any]:
-        return {"channels": self.channels, "levels": self.levels, "pairs": self.pairs,
-                "coarse_pairs": self.coarse_pairs, "recursive": self.recursive, "gain": self.gain,
-                "upsample": self.upsample,
-                "low": self.low,
-                "weight": self.weight, "rhs_mix": self.rhs_mix, "rhs_lengths": list(self.rhs_lengths),
-                "rhs_trajectory": self.rhs_trajectory,
-                "k": self.k, "lanczos_steps": self.lanczos_steps,
-                "batch_size": self.batch_size, "steps": self.steps, "lr": self.lr, "seed": self.seed,
-                "device": str(self.device), "dtype": dtype_name(resolve_dtype(self.dtype))}
+
+def _cosine(steps: int, lr: float, stall: StallRule) -> Adam:
+    """Adam with cosine annealing from ``lr`` to 0 (``CosineAnnealingLR(opt, steps)``, ``eta_min=0``).
+
+    The stage's ``final_lr`` must be positive: ``lr * COSINE_FLOOR`` adds
+    about ``1e-12 lr`` to each step's learning rate.
+    """
+    return Adam(steps, lr, final_lr=lr * COSINE_FLOOR, schedule="cosine", stall=stall)
+
+
+def _count(net: torch.nn.Module) -> int:
+    return sum(p.numel() for p in net.parameters())
 
 
 def _direction(net: DCDMNet, system: PoissonSystem) -> Callable[[np.ndarray], np.ndarray]:

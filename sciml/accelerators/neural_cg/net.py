@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from equations.errors import InvalidDataError, check_choice, check_integer
+from equations.errors import InvalidDataError, check_integer
 from sciml.core.runtime import resolve_device, resolve_dtype, torch_generator
 
 
@@ -52,18 +52,6 @@ class DCDMNet(nn.Module):
         (a receptive field that grows with the grid) without new weights.
     coarsest : int
         Smallest grid side the recursion pools down to (about).
-    upsample : {"nearest", "bilinear"}
-        Coarse-to-fine interpolation: the paper's nearest neighbour, or
-        bilinear, whose output has no 2x2 block edges for ``A`` to amplify
-        (the reason multigrid prolongs bilinearly).
-    gain : float
-        The upsampled coarse features are multiplied by a gain before they are
-        added to the skip: fixed 1 (the paper's plain sum) when ``gain == 1``,
-        else a learnable ``exp(log_gain)`` per level, initialised to 1, that
-        :class:`sciml.accelerators.neural_cg.learner.NeuralCG` trains with a 10x learning rate.
-        ``A^{-1}`` in grid units grows like ``h^2``, 4x per coarsening (the
-        multigrid coarse-grid correction), and the network otherwise has to
-        learn a dynamic range of ``1 / (h^2 lambda_min)`` through its weights.
     seed : int
         Seed of the weight initialisation.
     device, dtype
@@ -71,16 +59,13 @@ class DCDMNet(nn.Module):
     """
 
     def __init__(self, channels: int = 16, levels: int = 1, pairs: int = 1, coarse_pairs: int = 2,
-                 recursive: bool = False, coarsest: int = 8, gain: float = 1.0,
-                 upsample: str = "nearest", *, seed: int = 0,
+                 recursive: bool = False, coarsest: int = 8, *, seed: int = 0,
                  device: str | torch.device = "cpu", dtype: str | torch.dtype = "float32"):
         super().__init__()
         self.config = {"channels": check_integer("channels", channels, 1), "levels": check_integer("levels", levels, 0),
                        "pairs": check_integer("pairs", pairs, 0),
                        "coarse_pairs": check_integer("coarse_pairs", coarse_pairs, 0),
-                       "recursive": bool(recursive), "coarsest": check_integer("coarsest", coarsest, 2),
-                       "gain": float(gain),
-                       "upsample": check_choice("upsample", upsample, ("nearest", "bilinear"))}
+                       "recursive": bool(recursive), "coarsest": check_integer("coarsest", coarsest, 2)}
         if recursive and levels < 1:
             raise InvalidDataError("recursive=True needs levels >= 1 (a coarse level to repeat)")
         dev, dt = resolve_device(device), resolve_dtype(dtype)
@@ -97,13 +82,9 @@ class DCDMNet(nn.Module):
         self.down = nn.ModuleList([stack(pairs)] + [stack(coarse_pairs) for _ in range(levels)])
         self.up = nn.ModuleList([stack(pairs)] + [stack(coarse_pairs) for _ in range(levels - 1)])
         self.last = conv(c, 1, 1)
-        if gain != 1.0:
-            self.log_gain = nn.Parameter(torch.zeros(levels, device=dev, dtype=dt))
         gen = torch_generator(seed, torch.device("cpu"))
         with torch.no_grad():  # seeded init on the CPU generator, then moved: the same weights on every device
-            for name, p in self.named_parameters():
-                if name == "log_gain":
-                    continue
+            for p in self.parameters():
                 fan_in = p[0].numel() if p.ndim > 1 else p.numel()
                 bound = (6.0 / fan_in) ** 0.5 if p.ndim > 1 else 0.0
                 p.copy_((torch.rand(p.shape, generator=gen, dtype=torch.float64) * 2 - 1).mul(bound).to(p))
@@ -112,12 +93,12 @@ class DCDMNet(nn.Module):
                     module.b.weight.mul_(0.1)
 
     @staticmethod
-    def count(channels: int, levels: int, pairs: int, coarse_pairs: int, gain: float = 1.0) -> int:
+    def count(channels: int, levels: int, pairs: int, coarse_pairs: int) -> int:
         """Numbers in the parameters the constructor makes with these arguments (3×3 convolutions with biases)."""
         c = channels
         pair = 2 * (9 * c * c + c)
         stacks = 2 * pairs + levels * coarse_pairs + max(levels - 1, 0) * coarse_pairs
-        return (18 * c + c) + 2 * (9 * c * c + c) + stacks * pair + (c + 1) + (levels if gain != 1.0 else 0)
+        return (18 * c + c) + 2 * (9 * c * c + c) + stacks * pair + (c + 1)
 
     def forward(self, r: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Directions for a batch of residual grids ``r`` ``(B, nx, ny)`` with the fluid ``mask`` ``(nx, ny)``."""
@@ -139,8 +120,5 @@ class DCDMNet(nn.Module):
         if not deeper:
             return h
         coarse = self._level(F.avg_pool2d(h, 2, ceil_mode=True), depth + 1)
-        mode = str(self.config["upsample"])
-        up = F.interpolate(coarse, scale_factor=2.0, mode=mode)[..., : h.shape[-2], : h.shape[-1]]
-        if self.config["gain"] != 1.0:
-            up = up * self.log_gain[min(depth, last - 1)].exp()
+        up = F.interpolate(coarse, scale_factor=2.0, mode="nearest")[..., : h.shape[-2], : h.shape[-1]]
         return self.up[min(depth, last - 1)](h + up)
