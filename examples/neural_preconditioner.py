@@ -13,7 +13,7 @@ from pathlib import Path
 
 from equations import PressurePoisson
 from sciml import NeuralCG
-from solvers.pressure_poisson import pressure_system
+from solvers import pressure_system
 from validation import save_figure, to_netcdf
 from validation.linear_systems import convergence_figure, run_linear_system
 

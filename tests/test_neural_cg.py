@@ -247,3 +247,20 @@ def test_the_committed_model_loads_in_the_contract_layout():
     with pytest.raises(InvalidDataError, match="not of kind 'field'"):
         load_learner(folder, kind="field")
 
+
+def test_a_linear_system_method_is_one_registration():
+    from validation.linear_systems import METHODS, label, method, run_linear_system
+
+    assert {"cg", "jacobi", "ic0", "multigrid", "pyamg", "neural", "neural_fcg"} <= set(METHODS.names())
+    s = _system(16)
+
+    @method("test_identity_cd", "identity CD")
+    def _identity(system, rtol, maxiter, accelerator):
+        return lambda b: conjugate_directions(system.matrix, b, lambda r: r, rtol=rtol, maxiter=maxiter)
+
+    try:
+        ds = run_linear_system(s, s.rhs("smooth", 0), ["cg", "test_identity_cd"], rtol=1e-8)
+        assert label("test_identity_cd") == "identity CD" and list(ds["label"].values) == ["CG", "identity CD"]
+        assert bool(ds["converged"].all())
+    finally:
+        METHODS._entries.pop("test_identity_cd")

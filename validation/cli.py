@@ -20,15 +20,15 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 import equations
 import solvers
 from equations.errors import InvalidParameterError, ToolkitError
-from sciml import create_learner, learner_names
-from sciml.core.base import BUDGETS
+from sciml import LEARNERS, create_learner
+from sciml.core.base import BUDGETS, KINDS
 from validation import datasets, report
 from validation.compare import compare
 from validation.export import to_netcdf, to_vtu
@@ -93,9 +93,9 @@ def _linsys_parser(sub: Any) -> None:
     ls.add_argument("--layout-seed", type=int, default=0, help="seed of the obstacle layout")
     ls.add_argument("--rhs", default="divergence", help="smooth or divergence")
     ls.add_argument("--rhs-seed", type=int, default=0, help="seed of the right-hand side")
-    ls.add_argument("--method", action="append", default=None, choices=METHODS,
+    ls.add_argument("--method", action="append", default=None, choices=METHODS.names(),
                     help="method (repeatable; default cg, jacobi, ic0, multigrid, plus neural with --model)")
-    ls.add_argument("--model", default=None, help="saved NeuralCG folder (e.g. data/neural_cg)")
+    ls.add_argument("--model", default=None, help="saved accelerator folder (e.g. data/neural_cg)")
     ls.add_argument("--rtol", type=float, default=1e-6, help="relative residual to reach")
     ls.add_argument("--maxiter", type=int, default=None, help="iteration limit per method")
     ls.add_argument("--repeats", type=int, default=1, help="timed repeats (median)")
@@ -104,7 +104,7 @@ def _linsys_parser(sub: Any) -> None:
 
 def _linsys(args: argparse.Namespace) -> None:
     from equations.pressure_poisson import PressurePoisson
-    from solvers.pressure_poisson import pressure_system
+    from solvers import pressure_system
     from validation.linear_systems import convergence_figure, run_linear_system
 
     spec = PressurePoisson(n=args.n, boundary=args.boundary, obstacles=args.obstacles, count=args.count,
@@ -112,9 +112,10 @@ def _linsys(args: argparse.Namespace) -> None:
     system = pressure_system(spec)
     model = None
     if args.model:
-        from sciml.accelerators.neural_cg.learner import NeuralCG
+        from sciml.accelerators.base import Accelerator
+        from sciml.core.loading import load_learner
 
-        model = NeuralCG.load(args.model)
+        model = cast(Accelerator, load_learner(args.model, kind="accelerator"))
     methods = args.method or ["cg", "jacobi", "ic0", "multigrid"] + (["neural"] if model else [])
     ds = run_linear_system(system, system.rhs(args.rhs, args.rhs_seed), methods, rtol=args.rtol,
                            maxiter=args.maxiter, repeats=args.repeats, model=model)
@@ -132,7 +133,10 @@ def _linsys(args: argparse.Namespace) -> None:
 
 def _list() -> None:
     print("equations:", ", ".join(equations.available()))
-    print("learners: ", ", ".join(learner_names()))
+    kinds: dict[str, list[str]] = {kind: [] for kind in KINDS}  # field, operator, accelerator, then any other
+    for name, cls in LEARNERS.items():
+        kinds.setdefault(cls.kind or "other", []).append(name)
+    print("learners: ", "; ".join(f"{kind}: {', '.join(names)}" for kind, names in kinds.items() if names))
     print("solvers:  ", ", ".join(solvers.available()))
     print("datasets: ", ", ".join(datasets.DATASETS.names()))
 

@@ -1,25 +1,38 @@
 r"""Linear-system benchmark view: several Krylov methods on one system, as an xarray Dataset.
 
-Methods (the keys of :data:`METHODS`), all through the toolkit's own Krylov
-loops so iteration counts and residual histories are comparable:
+The methods are entries of the registry :data:`METHODS`, all through the
+toolkit's own Krylov loops so iteration counts and residual histories are
+comparable:
 
 * ``cg``: plain CG; ``jacobi``: diagonal PCG; ``ic0``: IC(0)-PCG
-  (:mod:`solvers.krylov.ichol`; a ``1e-8`` diagonal shift on a singular all-Neumann
-  matrix, where the exact IC(0) pivots run into the null space);
+  (:func:`solvers.ic0_preconditioner`; a ``1e-8`` diagonal shift on a singular
+  all-Neumann matrix, where the exact IC(0) pivots run into the null space);
 * ``multigrid``: PCG with one symmetric Galerkin V(2,2) cycle
-  (:mod:`solvers.krylov.preconditioners`); ``pyamg``: PCG with PyAMG smoothed
-  aggregation (optional dependency);
-* ``neural``: the neural conjugate-direction method (:class:`sciml.accelerators.neural_cg.learner.NeuralCG`);
-  ``neural_fcg``: the same network inside flexible (Polak--Ribiere) PCG.
+  (:func:`solvers.galerkin_preconditioner`); ``pyamg``: PCG with PyAMG
+  smoothed aggregation (optional dependency);
+* ``neural``: conjugate directions (:func:`solvers.conjugate_directions`, two
+  previous directions) with a fitted accelerator's ``preconditioner(system)``
+  as the direction map (the deep conjugate-direction method, DCDM, for the
+  shipped one); ``neural_fcg``: the same operator inside flexible
+  (Polak--Ribiere) PCG.
 
-Wall time is setup (factorisation, hierarchy) plus solve, and for the neural
-methods includes every network evaluation; the median over ``repeats``.
+A method is one registration: a factory ``setup(system, rtol, maxiter,
+accelerator) -> solve`` that pays the setup cost (factorisation, hierarchy)
+and returns ``b -> (x, info)``::
+
+    @method("ssor", "SSOR-PCG")
+    def _ssor(system, rtol, maxiter, accelerator):
+        return _krylov(system, my_ssor(system.matrix), rtol, maxiter)
+
+Wall time is setup (factorisation, hierarchy) plus solve, and for the
+learned methods includes every network evaluation; the median over ``repeats``.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,19 +41,96 @@ import xarray as xr
 
 import solvers
 from equations.errors import InvalidDataError, InvalidParameterError, check_integer
-from solvers.krylov import KrylovInfo, conjugate_directions, galerkin_preconditioner, ic0_preconditioner
-from solvers.pressure_poisson import PoissonSystem
+from equations.registry import Registry
+from sciml.accelerators.base import Accelerator
+from solvers import KrylovInfo, PoissonSystem, conjugate_directions, galerkin_preconditioner, ic0_preconditioner
 
 Solve = Callable[[np.ndarray], tuple[np.ndarray, KrylovInfo]]
-LABELS = {"cg": "CG", "jacobi": "Jacobi-PCG", "ic0": "IC(0)-PCG", "multigrid": "multigrid-PCG",
-          "pyamg": "PyAMG SA-PCG", "neural": "neural CD (DCDM)", "neural_fcg": "neural flexible PCG"}
+Setup = Callable[[PoissonSystem, float, int | None, Accelerator | None], Solve]
+
+
+@dataclass(frozen=True)
+class Method:
+    """A linear-system method: its label in tables and figures, and its factory.
+
+    Parameters
+    ----------
+    label : str
+        Human-readable name (``"IC(0)-PCG"``).
+    setup : callable
+        ``setup(system, rtol, maxiter, accelerator) -> solve`` with
+        ``solve(b) -> (x, KrylovInfo)``; the setup cost is paid in ``setup``.
+    needs_accelerator : bool
+        The method uses a fitted accelerator (``accelerator.preconditioner(system)``).
+    """
+
+    label: str
+    setup: Setup
+    needs_accelerator: bool = False
+
+
+#: every linear-system method by name
+METHODS: Registry[Method] = Registry("linear-system method")
+
+
+def method(name: str, label: str, needs_accelerator: bool = False) -> Callable[[Setup], Setup]:
+    """Register the decorated factory as method ``name`` (see the module docstring).
+
+    Parameters
+    ----------
+    name : str
+        The method's name (``--method`` of ``sciml linsys``).
+    label : str
+        Its label in tables and figures.
+    needs_accelerator : bool
+        Whether it needs a fitted accelerator.
+
+    Returns
+    -------
+    callable
+        The decorator (it returns the factory unchanged).
+    """
+    def decorate(setup: Setup) -> Setup:
+        METHODS.register(name, Method(label, setup, needs_accelerator))
+        return setup
+
+    return decorate
+
+
+def label(name: str) -> str:
+    """The label of method ``name`` (:class:`~equations.errors.UnknownNameError` lists the methods)."""
+    return METHODS.get(name).label
 
 
 def _krylov(system: PoissonSystem, m: Any, rtol: float, maxiter: int | None, flexible: bool = False) -> Solve:
     return lambda b: solvers.cg(system.matrix, b, rtol=rtol, maxiter=maxiter, M=m, flexible=flexible)
 
 
-def _pyamg(system: PoissonSystem, rtol: float, maxiter: int | None) -> Solve:
+@method("cg", "CG")
+def _cg(system: PoissonSystem, rtol: float, maxiter: int | None, accelerator: Accelerator | None) -> Solve:
+    return _krylov(system, None, rtol, maxiter)
+
+
+@method("jacobi", "Jacobi-PCG")
+def _jacobi(system: PoissonSystem, rtol: float, maxiter: int | None, accelerator: Accelerator | None) -> Solve:
+    return _krylov(system, sp.diags(1.0 / system.matrix.diagonal()), rtol, maxiter)
+
+
+@method("ic0", "IC(0)-PCG")
+def _ic0(system: PoissonSystem, rtol: float, maxiter: int | None, accelerator: Accelerator | None) -> Solve:
+    return _krylov(system, ic0_preconditioner(system.matrix, 1e-8 if system.singular else 0.0), rtol, maxiter)
+
+
+@method("multigrid", "multigrid-PCG")
+def _multigrid(system: PoissonSystem, rtol: float, maxiter: int | None, accelerator: Accelerator | None) -> Solve:
+    h = system.spec.spacing
+    m = galerkin_preconditioner(np.ones(system.shape), h, h, neumann=system.spec.neumann, solid=system.solid,
+                                sweeps=2)
+    return _krylov(system, m, rtol, maxiter)
+
+
+@method("pyamg", "PyAMG SA-PCG")
+def _pyamg(system: PoissonSystem, rtol: float, maxiter: int | None, accelerator: Accelerator | None) -> Solve:
     try:
         import pyamg
     except ImportError as exc:  # pragma: no cover - optional comparison dependency
@@ -49,39 +139,67 @@ def _pyamg(system: PoissonSystem, rtol: float, maxiter: int | None) -> Solve:
     return _krylov(system, ml.aspreconditioner(), rtol, maxiter)
 
 
+@method("neural", "neural CD (DCDM)", needs_accelerator=True)
+def _neural(system: PoissonSystem, rtol: float, maxiter: int | None, accelerator: Accelerator | None) -> Solve:
+    assert accelerator is not None  # make_solver checks
+    direction = accelerator.preconditioner(system)
+    return lambda b: conjugate_directions(system.matrix, b, direction, rtol=rtol, maxiter=maxiter)
+
+
+@method("neural_fcg", "neural flexible PCG", needs_accelerator=True)
+def _neural_fcg(system: PoissonSystem, rtol: float, maxiter: int | None, accelerator: Accelerator | None) -> Solve:
+    assert accelerator is not None  # make_solver checks
+    return _krylov(system, accelerator.preconditioner(system), rtol, maxiter, flexible=True)
+
+
 def make_solver(name: str, system: PoissonSystem, *, rtol: float = 1e-6, maxiter: int | None = None,
-                model: Any = None) -> Solve:
-    """Set up method ``name`` on ``system`` (the setup cost is paid here) and return ``b -> (x, info)``."""
-    if name == "cg":
-        return _krylov(system, None, rtol, maxiter)
-    if name == "jacobi":
-        return _krylov(system, sp.diags(1.0 / system.matrix.diagonal()), rtol, maxiter)
-    if name == "ic0":
-        return _krylov(system, ic0_preconditioner(system.matrix, 1e-8 if system.singular else 0.0), rtol, maxiter)
-    if name == "multigrid":
-        h = system.spec.spacing
-        m = galerkin_preconditioner(np.ones(system.shape), h, h, neumann=system.spec.neumann, solid=system.solid,
-                                    sweeps=2)
-        return _krylov(system, m, rtol, maxiter)
-    if name == "pyamg":
-        return _pyamg(system, rtol, maxiter)
-    if name in ("neural", "neural_fcg"):
-        if model is None:
-            raise InvalidParameterError(f"method {name!r} needs a trained model (NeuralCG)")
-        if name == "neural_fcg":
-            return _krylov(system, model.preconditioner(system), rtol, maxiter, flexible=True)
-        direction = model.direction(system)
-        return lambda b: conjugate_directions(system.matrix, b, direction, rtol=rtol, maxiter=maxiter, k=model.k)
-    raise InvalidParameterError(f"unknown method {name!r}; the methods are {', '.join(LABELS)}")
+                model: Accelerator | None = None) -> Solve:
+    """Set up method ``name`` on ``system`` (the setup cost is paid here) and return ``b -> (x, info)``.
 
+    Parameters
+    ----------
+    name : str
+        A registered method (:data:`METHODS`).
+    system : PoissonSystem
+        The system to solve.
+    rtol : float
+        Relative residual to reach.
+    maxiter : int, optional
+        Iteration limit.
+    model : Accelerator, optional
+        A fitted accelerator, for the methods that need one.
 
-METHODS = tuple(LABELS)
+    Returns
+    -------
+    callable
+        ``solve(b) -> (x, KrylovInfo)``.
+    """
+    entry = METHODS.get(name)
+    if entry.needs_accelerator and model is None:
+        raise InvalidParameterError(f"method {name!r} needs a trained model (a fitted accelerator, e.g. "
+                                    "sciml.core.loading.load_learner of a saved one)")
+    return entry.setup(system, rtol, maxiter, model)
 
 
 def run_linear_system(system: PoissonSystem, b: np.ndarray, methods: Sequence[str] = ("cg", "jacobi", "ic0"), *,
                       rtol: float = 1e-6, maxiter: int | None = None, repeats: int = 1,
-                      model: Any = None) -> xr.Dataset:
+                      model: Accelerator | None = None) -> xr.Dataset:
     """Run ``methods`` on ``A x = b`` and collect iterations, wall times and residual histories.
+
+    Parameters
+    ----------
+    system : PoissonSystem
+        The system.
+    b : numpy.ndarray
+        Right-hand side on the unknowns.
+    methods : sequence of str
+        Registered methods (:data:`METHODS`).
+    rtol, maxiter
+        Relative residual to reach and iteration limit of every method.
+    repeats : int
+        Timed runs (setup + solve) per method; the median is reported.
+    model : Accelerator, optional
+        A fitted accelerator, for the methods that need one (``neural``, ``neural_fcg``).
 
     Returns
     -------
@@ -124,7 +242,7 @@ def run_linear_system(system: PoissonSystem, b: np.ndarray, methods: Sequence[st
             "converged": ("solver", np.array([r[1].converged for r in rows], dtype=np.int8)),
             "residual_history": (("solver", "iteration"), hist, {"long_name": "||r_k|| / ||b||"}),
         },
-        coords={"solver": names, "iteration": np.arange(length), "label": ("solver", [LABELS[n] for n in names])},
+        coords={"solver": names, "iteration": np.arange(length), "label": ("solver", [label(n) for n in names])},
         attrs={"unknowns": system.size, "grid": f"{system.shape[0]}x{system.shape[1]}", "rtol": rtol,
                "boundary": system.spec.boundary, "obstacles": system.spec.obstacles, "repeats": repeats},
     )
@@ -141,7 +259,7 @@ def convergence_figure(ds: xr.Dataset) -> Any:
     for name in ds["solver"].values:
         h = ds["residual_history"].sel(solver=name).values
         ax.semilogy(np.arange(h.size)[np.isfinite(h)], h[np.isfinite(h)],
-                    label=f"{LABELS[str(name)]} ({int(ds['iterations'].sel(solver=name))} it)")
+                    label=f"{label(str(name))} ({int(ds['iterations'].sel(solver=name))} it)")
     ax.axhline(float(ds.attrs["rtol"]), color="0.5", lw=0.8, ls="--")
     ax.set_xlabel("iteration")
     ax.set_ylabel(r"$\|r_k\| / \|b\|$")

@@ -167,7 +167,7 @@ def _median(rows: list[dict[str, Any]], n: int, method: str, key: str) -> float:
 
 
 def table(results: dict[str, Any]) -> str:
-    from validation.linear_systems import LABELS
+    from validation.linear_systems import label
 
     rows, sizes = results["rows"], results["sizes"]
     methods = [m for m in METHODS if any(r["method"] == m for r in rows)]
@@ -175,7 +175,7 @@ def table(results: dict[str, Any]) -> str:
            "|---|" + "---|---|" * len(sizes)]
     for m in methods:
         cells = [f"{_median(rows, n, m, 'iterations'):.0f} | {_median(rows, n, m, 'wall_time_s'):.3f}" for n in sizes]
-        out.append(f"| {LABELS[m]} | " + " | ".join(cells) + " |")
+        out.append(f"| {label(m)} | " + " | ".join(cells) + " |")
     return "\n".join(out)
 
 

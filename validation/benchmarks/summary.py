@@ -295,7 +295,7 @@ def summarise_mgno(d: dict[str, Any], s: Summary) -> None:
 
 def summarise_neural_cg(d: dict[str, Any], s: Summary) -> None:
     from validation.benchmarks.neural_cg import METHODS
-    from validation.linear_systems import LABELS
+    from validation.linear_systems import label
 
     rows = d["rows"]
     methods = [m for m in METHODS if any(r["method"] == m for r in rows)]
@@ -305,7 +305,7 @@ def summarise_neural_cg(d: dict[str, Any], s: Summary) -> None:
             mine = [r for r in rows if r["n"] == n and r["method"] == m]
             if mine:
                 capped = "" if all(r["converged"] for r in mine) else " (not converged)"
-                out.append((f"{n}²", LABELS[m], f"{_median([r['iterations'] for r in mine]):.0f}{capped}",
+                out.append((f"{n}²", label(m), f"{_median([r['iterations'] for r in mine]):.0f}{capped}",
                             f"{_median([r['wall_time_s'] for r in mine]):.3f}",
                             "learner" if m == "neural" else "classical reference"))
     s.tables.append((f"Pressure Poisson with unseen obstacles, tolerance {d['tol']:g} "
