@@ -32,6 +32,7 @@ import importlib.metadata
 import pkgutil
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from equations.errors import InvalidParameterError, UnknownNameError
@@ -150,7 +151,7 @@ class Registry(Generic[T]):
         self._discovered = True  # first: the imports below may look names up again
         for package in self.packages:
             for module in _modules(package):
-                _load(f"module {module}", lambda m=module: importlib.import_module(m))
+                _load(f"module {module}", partial(importlib.import_module, module))
         for point in importlib.metadata.entry_points(group=self.group):
             loaded = _load(f"entry point {point.name} = {point.value} ({self.group})", point.load)
             if loaded is not None and not _is_module(loaded) and point.name.lower() not in self._entries:

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import textwrap
@@ -38,6 +39,8 @@ from validation.benchmarks.suite import SUITES
 from validation.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
+# the contract holds on any device: SCIML_TEST_DEVICE=cuda runs the learners there (CI has only the CPU)
+DEVICE = os.environ.get("SCIML_TEST_DEVICE", "cpu")
 
 
 # -- 1. the shared contract -----------------------------------------------------------------------------------
@@ -80,19 +83,20 @@ class Kind:
 
 KINDS: dict[str, Kind] = {
     "field": Kind(
-        settings={"adam_steps": 3, "lbfgs_iter": 0, "hidden": (8,), "compile": False, "progress": False, "seed": 0},
+        settings={"adam_steps": 3, "lbfgs_iter": 0, "hidden": (8,), "compile": False, "progress": False, "seed": 0,
+                  "device": DEVICE},
         problem=lambda p: _equation(p["equation"]),
         predict=lambda learner, eq: learner.predict(_field_points(eq)),
         default_problem={"equation": "convection"},
     ),
     "operator": Kind(
-        settings={"progress": False, "seed": 0},
+        settings={"progress": False, "seed": 0, "device": DEVICE},
         problem=lambda p: _dataset(p["dataset"], p["n"], p["resolution"], **p.get("params", {})),
         predict=lambda learner, ds: learner.predict(ds),
         default_problem={"dataset": "darcy", "n": 4, "resolution": 9},
     ),
     "accelerator": Kind(
-        settings={"seed": 0},
+        settings={"seed": 0, "device": DEVICE},
         problem=lambda p: _systems(),
         predict=_accelerator_output,
     ),

@@ -23,7 +23,7 @@ class Accelerator(Learner):
 
     kind: ClassVar[str] = "accelerator"
 
-    def fit(self: A, systems: Sequence[Any], *args: Any, **kwargs: Any) -> A:
+    def fit(self: A, systems: Sequence[Any], /, *args: Any, **kwargs: Any) -> A:
         """Train on ``systems``; returns ``self`` with ``history_``, ``fit_time_``, ``n_parameters_``."""
         raise NotImplementedError
 

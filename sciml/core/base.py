@@ -88,12 +88,6 @@ class Learner:
         if cls.__dict__.get("name"):  # only a class that names itself (a subclass must not take its parent's)
             LEARNERS.register(cls.name, cls)
 
-    def _keep(self, arguments: dict[str, Any]) -> None:
-        """Store the constructor's arguments unchanged (scikit-learn style): ``self._keep(locals())``."""
-        for name, value in arguments.items():
-            if name not in ("self", "__class__"):
-                setattr(self, name, value)
-
     def get_params(self) -> dict[str, Any]:
         """Constructor arguments as given.
 
@@ -180,7 +174,7 @@ class Learner:
         return f"{type(self).__name__}({args})"
 
     # -- the kind's verbs (a kind's base class narrows them) ------------------------------
-    def fit(self: L, problem: Any, *args: Any, **kwargs: Any) -> L:
+    def fit(self: L, problem: Any, /, *args: Any, **kwargs: Any) -> L:
         """Train on ``problem`` (an equation, a dataset or linear systems, by kind); returns ``self``."""
         raise NotImplementedError
 

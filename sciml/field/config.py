@@ -19,7 +19,7 @@ and ``sciml compare --set`` accept directly (``adam_steps=500``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sciml.core.params import (
     BOOLEAN,
@@ -30,7 +30,6 @@ from sciml.core.params import (
     POSITIVE,
     POSITIVE_COUNT,
     Constraint,
-    Default,
     Settings,
     choice,
     optional,
@@ -38,6 +37,9 @@ from sciml.core.params import (
 )
 from sciml.field.adaptive import STRATEGIES
 from sciml.field.sampling import METHODS
+
+# typed as Any so that a resolved config reads as its fields' own types: a learner never sees DEFAULT
+LEARNER_DEFAULT: Any = DEFAULT
 
 
 @dataclass(frozen=True, repr=False)
@@ -67,15 +69,15 @@ class Optimiser(Settings):
         Steps (or L-BFGS iterations) the stopping rule looks back.
     """
 
-    adam_steps: int | Default = DEFAULT
-    lr: float | Default = DEFAULT
-    final_lr: float | Default | None = DEFAULT
-    lbfgs_iter: int | Default = DEFAULT
-    lbfgs_dtype: str | Default | None = DEFAULT
-    lbfgs_resample: bool | Default = DEFAULT
-    compile: bool | str | Default = DEFAULT
-    stall_rtol: float | Default | None = DEFAULT
-    stall_window: int | Default = DEFAULT
+    adam_steps: int = LEARNER_DEFAULT
+    lr: float = LEARNER_DEFAULT
+    final_lr: float | None = LEARNER_DEFAULT
+    lbfgs_iter: int = LEARNER_DEFAULT
+    lbfgs_dtype: str | None = LEARNER_DEFAULT
+    lbfgs_resample: bool = LEARNER_DEFAULT
+    compile: bool | str = LEARNER_DEFAULT
+    stall_rtol: float | None = LEARNER_DEFAULT
+    stall_window: int = LEARNER_DEFAULT
 
     constraints: ClassVar[dict[str, Constraint]] = {
         "adam_steps": COUNT, "lr": POSITIVE, "final_lr": optional(POSITIVE), "lbfgs_iter": COUNT,
@@ -111,15 +113,15 @@ class Collocation(Settings):
     aas_uniform : float
     """
 
-    n_residual: int | Default = DEFAULT
-    n_boundary: int | Default = DEFAULT
-    n_initial: int | Default = DEFAULT
-    sampling: str | Default = DEFAULT
-    resample_every: int | Default = DEFAULT
-    adaptive: str | Default | None = DEFAULT
-    rar_points: int | Default | None = DEFAULT
-    aas_steps: int | Default = DEFAULT
-    aas_uniform: float | Default = DEFAULT
+    n_residual: int = LEARNER_DEFAULT
+    n_boundary: int = LEARNER_DEFAULT
+    n_initial: int = LEARNER_DEFAULT
+    sampling: str = LEARNER_DEFAULT
+    resample_every: int = LEARNER_DEFAULT
+    adaptive: str | None = LEARNER_DEFAULT
+    rar_points: int | None = LEARNER_DEFAULT
+    aas_steps: int = LEARNER_DEFAULT
+    aas_uniform: float = LEARNER_DEFAULT
 
     constraints: ClassVar[dict[str, Constraint]] = {
         "n_residual": POSITIVE_COUNT, "n_boundary": COUNT, "n_initial": COUNT, "sampling": choice(*METHODS),
@@ -142,9 +144,9 @@ class Checkpointing(Settings):
         Continue from the checkpoint in ``checkpoint_dir`` if there is one.
     """
 
-    checkpoint_dir: str | Default | None = DEFAULT
-    checkpoint_every: int | Default = DEFAULT
-    resume: bool | Default = DEFAULT
+    checkpoint_dir: str | None = LEARNER_DEFAULT
+    checkpoint_every: int = LEARNER_DEFAULT
+    resume: bool = LEARNER_DEFAULT
 
     constraints: ClassVar[dict[str, Constraint]] = {
         "checkpoint_dir": PATH, "checkpoint_every": POSITIVE_COUNT, "resume": BOOLEAN,

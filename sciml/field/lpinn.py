@@ -88,7 +88,18 @@ class LPINN(FieldLearner):
         dtype: str = "float32",
         progress: bool = False,
     ):
-        self._keep(locals())
+        self.hidden = hidden
+        self.activation = activation
+        self.n_points = n_points
+        self.sampling = sampling
+        self.resample_every = resample_every
+        self.weights = weights
+        self.optimiser = optimiser
+        self.checkpointing = checkpointing
+        self.seed = seed
+        self.device = device
+        self.dtype = dtype
+        self.progress = progress
 
     def _network_size(self, equation: Equation) -> NetworkSize:
         # two branches on (label, t); a periodic label is fed as (cos, sin)

@@ -146,7 +146,25 @@ class PINN(FieldLearner):
         dtype: str = "float32",
         progress: bool = False,
     ):
-        self._keep(locals())
+        self.hidden = hidden
+        self.activation = activation
+        self.embedding = embedding
+        self.fourier_features = fourier_features
+        self.fourier_sigma = fourier_sigma
+        self.constraints = constraints
+        self.collocation = collocation
+        self.optimiser = optimiser
+        self.checkpointing = checkpointing
+        self.weights = weights
+        self.causal = causal
+        self.causal_slabs = causal_slabs
+        self.balancing = balancing
+        self.balance_every = balance_every
+        self.balance_c = balance_c
+        self.seed = seed
+        self.device = device
+        self.dtype = dtype
+        self.progress = progress
 
     # -- fitting ------------------------------------------------------------------
     def _hard(self, equation: Equation) -> bool:
