@@ -284,3 +284,23 @@ def test_adam_weight_decay_is_adamw():
         obj = Flat()
         Trainer([Adam(3, lr=0.1, weight_decay=wd, stall=StallRule(None))]).fit(obj)
         assert obj.p[1].item() == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_checkpoint_that_does_not_fit_the_objective_is_a_typed_error(tmp_path):
+    from equations.errors import InvalidDataError
+    from sciml.core.checkpoint import load_bundle, save_bundle
+
+    class Fine(_Objective):
+        def loss(self):
+            loss = ((self.p - 10.0) ** 2).sum()
+            return loss, {}
+
+    ck = tmp_path / "ck"
+    Trainer([Adam(4)], checkpoint_dir=ck, checkpoint_every=2).fit(Fine())
+    tensors, meta = load_bundle(ck)
+    save_bundle(ck, {**tensors, "param.0": torch.zeros(3, dtype=torch.float64)}, meta)
+    with pytest.raises(InvalidDataError, match=r"parameter 0 has shape \(3,\) in the checkpoint, \(2,\) in the model"):
+        Trainer([Adam(8)], checkpoint_dir=ck, resume=True).fit(Fine())
+    save_bundle(ck, {k: v for k, v in tensors.items() if k != "param.0"}, meta)
+    with pytest.raises(InvalidDataError, match=r"incomplete checkpoint \(missing .param\.0.\)"):
+        Trainer([Adam(8)], checkpoint_dir=ck, resume=True).fit(Fine())

@@ -6,6 +6,14 @@ a loss closure); the trainer runs the stages, records the history, stops with
 restoring the last good weights, and leaving the last good checkpoint on disk
 untouched, so a run resumed from it with, say, a smaller learning rate goes
 on exactly from there) and checkpoints so a killed run resumes.
+
+Every kind of learner trains here: the field learners' objectives sample
+collocation points, the operator learners' objective
+(:class:`sciml.operators.objective.MinibatchObjective`) draws a minibatch of
+samples on each ``loss()`` call and keeps its batch order in the checkpoint.
+Under ``torchrun`` such an objective reduces the gradients over the ranks
+itself (:mod:`sciml.core.distributed`); the trainer only makes sure that rank 0
+alone writes checkpoints.
 """
 
 from __future__ import annotations
@@ -20,12 +28,14 @@ from typing import Any, NoReturn, Protocol
 import torch
 
 from equations.errors import (
+    InvalidDataError,
     InvalidParameterError,
     TrainingDivergedError,
     check_choice,
     check_integer,
     is_finite_number,
 )
+from sciml.core import distributed
 from sciml.core.callbacks import Callback
 from sciml.core.checkpoint import load_bundle, save_bundle
 from sciml.core.history import History
@@ -38,7 +48,13 @@ class Objective(Protocol):
     def parameters(self) -> list[torch.nn.Parameter]: ...
 
     def loss(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Total loss and its named parts (for the history)."""
+        """Total loss and its named parts (for the history).
+
+        A loss without an autograd graph means the objective has set the
+        parameters' ``.grad`` itself (hand-written gradients, or gradients
+        already reduced over data-parallel ranks); the trainer then does not
+        call ``backward``.
+        """
 
     def cast(self, dtype: torch.dtype) -> None:
         """Move parameters and points to ``dtype`` (for a float64 L-BFGS stage)."""
@@ -247,6 +263,12 @@ class Trainer:
         self._saved_watch: dict[str, Any] | None = None
         self.objective: Objective | None = None
         self.step_in_stage = 0
+        self._elapsed0 = 0.0  # training seconds before a resume
+        self._t0 = time.perf_counter()
+
+    def elapsed_s(self) -> float:
+        """Seconds of training so far, including those before a resume (for callbacks timing a run)."""
+        return self._elapsed0 + time.perf_counter() - self._t0
 
     # -- public -----------------------------------------------------------------
     def fit(self, objective: Objective) -> History:
@@ -254,6 +276,7 @@ class Trainer:
         start_in_stage, adam_state = 0, None
         if self.resume and self.checkpoint_dir and (self.checkpoint_dir / "meta.json").exists():
             start_in_stage, adam_state = self._load(objective)
+        self._t0 = time.perf_counter()
         for cb in self.callbacks:
             cb.on_train_begin(self)
         try:
@@ -305,6 +328,7 @@ class Trainer:
             saved["state"] = state
             opt.load_state_dict(saved)
         decays = stage.decays
+        weights: list[torch.Tensor] = list(params)
         good = [p.detach().clone() for p in params]
         watch = self._watch = _StallWatch(stage.stall, self._saved_watch if start else None)
         t_start = time.perf_counter()
@@ -320,9 +344,10 @@ class Trainer:
             value = loss.item()
             if not math.isfinite(value):
                 self._diverged(objective, params, good, value, "Adam")
-            for g, p in zip(good, params):
-                g.copy_(p.detach())
-            loss.backward()
+            with torch.no_grad():
+                torch._foreach_copy_(good, weights)  # one call: the weights that gave a finite loss
+            if loss.requires_grad:  # else the objective has set the gradients itself
+                loss.backward()
             opt.step()
             if k == start:
                 self._first_step_s = time.perf_counter() - t_start
@@ -424,7 +449,7 @@ class Trainer:
         )
 
     def _save(self, objective: Objective, opt: torch.optim.Optimizer | None, in_stage: int) -> None:
-        if not self.checkpoint_dir:
+        if not self.checkpoint_dir or distributed.rank() != 0:  # data-parallel ranks hold the same weights
             return
         tensors: dict[str, torch.Tensor] = {f"param.{i}": p for i, p in enumerate(objective.parameters())}
         tensors.update({f"objective.{k}": v for k, v in objective.state_tensors().items()})
@@ -435,30 +460,44 @@ class Trainer:
         meta = {"step": self.step, "stage_index": self.stage_index, "in_stage": in_stage,
                 "has_optimizer": opt is not None,
                 "stall_watch": self._watch.state() if opt is not None and self._watch is not None else None,
-                "dtype": str(objective.parameters()[0].dtype), "history": self.history.to_dict()}
+                "dtype": str(objective.parameters()[0].dtype), "elapsed_s": self.elapsed_s(),
+                "history": self.history.to_dict()}
         save_bundle(self.checkpoint_dir, tensors, meta)
 
     def _load(self, objective: Objective) -> tuple[int, dict | None]:
+        """Restore a checkpoint; :class:`~equations.errors.InvalidDataError` if it does not fit ``objective``."""
         assert self.checkpoint_dir is not None  # only called when checkpointing
         tensors, meta = load_bundle(self.checkpoint_dir)
-        dtype = getattr(torch, meta["dtype"].removeprefix("torch."))
-        if objective.parameters()[0].dtype != dtype:
-            objective.cast(dtype)
-        with torch.no_grad():
-            for i, p in enumerate(objective.parameters()):
-                p.copy_(tensors[f"param.{i}"])
-        objective.load_state_tensors(
-            {k.removeprefix("objective."): v for k, v in tensors.items() if k.startswith("objective.")}
-        )
-        self.step, self.stage_index = meta["step"], meta["stage_index"]
-        self.history = History.from_dict(meta["history"])
-        self._saved_watch = meta.get("stall_watch")
-        state: dict[int, dict[str, torch.Tensor]] = {}
-        for key, v in tensors.items():
-            if key.startswith("adam."):
-                _, index, name = key.split(".", 2)
-                state.setdefault(int(index), {})[name] = v
-        return meta["in_stage"], (state if meta["has_optimizer"] else None)
+        try:
+            dtype = getattr(torch, meta["dtype"].removeprefix("torch."))
+            if objective.parameters()[0].dtype != dtype:
+                objective.cast(dtype)
+            params = objective.parameters()
+            with torch.no_grad():
+                for i, p in enumerate(params):
+                    saved = tensors[f"param.{i}"]
+                    if saved.shape != p.shape:
+                        raise InvalidDataError(f"parameter {i} has shape {tuple(saved.shape)} in the checkpoint, "
+                                               f"{tuple(p.shape)} in the model")
+                    p.copy_(saved)
+            objective.load_state_tensors(
+                {k.removeprefix("objective."): v for k, v in tensors.items() if k.startswith("objective.")}
+            )
+            self.step, self.stage_index = meta["step"], meta["stage_index"]
+            self.history = History.from_dict(meta["history"])
+            self._saved_watch = meta.get("stall_watch")
+            self._elapsed0 = float(meta.get("elapsed_s", 0.0))
+            state: dict[int, dict[str, torch.Tensor]] = {}
+            for key, v in tensors.items():
+                if key.startswith("adam."):
+                    _, index, name = key.split(".", 2)
+                    p = params[int(index)]
+                    if v.shape == p.shape:  # the parameter's memory format (fused Adam walks memory linearly)
+                        v = torch.empty_like(p).copy_(v)
+                    state.setdefault(int(index), {})[name] = v
+            return meta["in_stage"], (state if meta["has_optimizer"] else None)
+        except KeyError as exc:
+            raise InvalidDataError(f"{self.checkpoint_dir}: incomplete checkpoint (missing {exc})") from None
 
 
 def _fused_if_possible(params: Sequence[torch.Tensor]) -> bool | None:
