@@ -137,11 +137,11 @@ def test_neural_cg_config_mutations_load_or_raise_typed_errors(saved: dict[str, 
         ("pinn", ("params", "seed"), "x"),  # ValueError
         ("pinn", ("params", "dtype"), []),  # TypeError: unhashable
         ("pinn", ("fit_time_s",), 10**400),  # OverflowError
-        ("deeponet", ("layout", "c"), -1),  # ZeroDivisionError
+        ("deeponet", ("fitted", "layout", "c"), -1),  # ZeroDivisionError
         ("deeponet", ("fit_time_s",), None),  # TypeError outside the guarded block
-        ("fno", ("evaluations",), None),  # TypeError outside the guarded block
-        ("fno", ("stats", "in_std"), 0),  # predict divided by zero
-        ("fno", ("stats",), []),  # KeyError from predict
+        ("fno", ("fitted", "evaluations"), None),  # TypeError outside the guarded block
+        ("fno", ("fitted", "stats", "in_std"), 0),  # predict divided by zero
+        ("fno", ("fitted", "stats"), []),  # KeyError from predict
         ("neural_cg", ("params",), None),  # TypeError from the constructor
     ],
 )

@@ -1,9 +1,9 @@
 """Every ```python block of README.md runs verbatim, each in a fresh interpreter with a temporary folder as cwd.
 
 Training budgets are capped by a guard run before the snippet (every Adam
-stage to a few steps, L-BFGS to a few iterations, operator training to a few
-steps, in-memory datasets to 50 samples), so the snippets run in seconds and show that the code as written
-works, not how accurate it is. A block that is too expensive even so is
+stage, the operator learners' too, to a few steps, L-BFGS to a few
+iterations, in-memory datasets to 50 samples), so the snippets run in seconds
+and show that the code as written works, not how accurate it is. A block that is too expensive even so is
 preceded in the README by ``<!-- not run: reason -->`` and skipped here, by
 name, with its reason. A snippet that reads ``--quick`` from its command line
 (the README's example scripts) is run with it.
@@ -26,7 +26,6 @@ GUARD = """
 import sys
 sys.path.insert(0, {root!r})
 from sciml.core import training
-from sciml.operators import training as operator_training
 
 def _cap(cls, name, most):
     init = cls.__init__
@@ -37,7 +36,6 @@ def _cap(cls, name, most):
 
 _cap(training.Adam, "steps", 20)
 _cap(training.LBFGS, "max_iter", 5)
-_cap(operator_training.OperatorTraining, "steps", 20)
 
 from validation import datasets
 _make = datasets.make

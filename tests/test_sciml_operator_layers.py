@@ -1,4 +1,4 @@
-"""MgNO/FNO building blocks: grid round trips, boundary padding, relative losses, the one-cycle schedule."""
+"""MgNO/FNO building blocks: grid round trips, boundary padding, relative losses."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from equations.errors import InvalidDataError, InvalidParameterError
 from sciml.operators.grid.fno import FNONet
 from sciml.operators.grid.layers import Conv3, MgConv, MgNOLayer, Prolong, level_shapes
 from sciml.operators.losses import relative_h1, relative_l2
-from sciml.operators.training import OperatorTraining
 
 CPU, F64 = torch.device("cpu"), torch.float64
 
@@ -100,20 +99,3 @@ def test_relative_h1_matches_the_analytic_value_without_wrap_around() -> None:
     assert float(relative_l2(torch.cat([2 * target, target]), torch.cat([target, target]))) == pytest.approx(0.5)
     with pytest.raises(InvalidDataError, match="one shape"):
         relative_l2(target, target[..., 1:])
-
-
-def test_one_cycle_schedule_matches_torch_one_cycle_lr() -> None:
-    steps, lr = 50, 2e-3
-    cfg = OperatorTraining(steps, lr, schedule="one_cycle")
-    p = torch.nn.Parameter(torch.zeros(1))
-    opt = torch.optim.SGD([p], lr=lr)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
-    ref = []
-    for _ in range(steps):
-        ref.append(opt.param_groups[0]["lr"])
-        opt.step()
-        sched.step()
-    ours = [cfg.lr_at(k) for k in range(steps)]
-    np.testing.assert_allclose(ours, ref, rtol=1e-12)
-    assert ours[0] == pytest.approx(lr / 25) and max(ours) == pytest.approx(lr) and ours[-1] == pytest.approx(lr / 25e4)
-    assert int(np.argmax(ours)) == 14  # the peak after 30 % of the steps

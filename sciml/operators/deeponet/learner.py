@@ -24,9 +24,7 @@ data's statistics, which are saved with the model.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -34,28 +32,15 @@ import torch
 
 from equations.core import OUTSIDE_RTOL
 from equations.errors import InvalidDataError, InvalidParameterError, check_integer
-from sciml.core.base import Learner, warn_extrapolation
-from sciml.core.callbacks import Callback, ProgressBar
-from sciml.core.checkpoint import (
-    MALFORMED_CONFIG,
-    bundle_header,
-    bundle_tensors,
-    jsonable_params,
-    save_bundle,
-    tensors_file_bytes,
-)
-from sciml.core.memory import NetworkSize, check_network, check_saved
+from sciml.core.base import warn_extrapolation
+from sciml.core.callbacks import Callback
+from sciml.core.memory import NetworkSize, check_network
 from sciml.core.params import (
     BOOLEAN,
     COUNT,
-    DEVICE,
-    DTYPE,
     NAME,
     NON_NEGATIVE,
-    PATH,
-    POSITIVE,
     POSITIVE_COUNT,
-    SEED,
     WIDTHS,
     Constraint,
     choice,
@@ -63,19 +48,18 @@ from sciml.core.params import (
     optional,
     sequence_of,
 )
-from sciml.core.runtime import dtype_name, resolve_device, resolve_dtype, torch_generator
-from sciml.core.training import History
+from sciml.core.runtime import resolve_device, resolve_dtype, torch_generator
 from sciml.operators.deeponet.data import OperatorData, as_operator_data
 from sciml.operators.deeponet.fast import DERIVATIVES, aligned_loss_and_grads
 from sciml.operators.deeponet.net import ACTIVATIONS, DeepONetNet
 from sciml.operators.deeponet.physics import PhysicsLoss
+from sciml.operators.learner import OperatorLearner
 from sciml.operators.shapes import input_batch, query_points
-from sciml.operators.training import SCHEDULES, OperatorTrainer, OperatorTraining
 
 LOSSES = ("auto", "relative_l2", "mse")
 
 
-class DeepONet(Learner):
+class DeepONet(OperatorLearner):
     """Deep operator network, scikit-learn style.
 
     Parameters
@@ -90,7 +74,8 @@ class DeepONet(Learner):
     pod_modes : int, optional
         POD-DeepONet with this many modes (aligned data only; ``trunk`` unused).
     steps, lr, schedule, final_lr, batch_size
-        Adam settings (:class:`~sciml.operators.training.OperatorTraining`);
+        Adam settings (:class:`~sciml.core.training.Adam`; ``final_lr`` left
+        out: ``lr / 100``, for ``one_cycle`` ``lr / 25 / 1e4``);
         ``batch_size=None`` is full-batch training.
     loss : {"auto", "relative_l2", "mse"}
         Data loss: the relative L2 error per sample and output averaged over the
@@ -112,15 +97,16 @@ class DeepONet(Learner):
     """
 
     name: ClassVar[str] = "deeponet"
-    kind: ClassVar[str] = "operator"
+    # with the training settings every operator learner shares (OperatorLearner._constraints)
     _constraints: ClassVar[dict[str, Constraint]] = {
         "branch": WIDTHS, "trunk": sequence_of(POSITIVE_COUNT, min_len=0), "activation": choice(*ACTIVATIONS),
-        "pod_modes": optional(POSITIVE_COUNT), "steps": COUNT, "lr": POSITIVE, "schedule": choice(*SCHEDULES),
-        "final_lr": optional(POSITIVE), "batch_size": optional(POSITIVE_COUNT), "loss": choice(*LOSSES),
-        "normalize": BOOLEAN, "physics": optional(NAME), "physics_weight": NON_NEGATIVE,
-        "n_collocation": integer(2), "seed": SEED, "device": DEVICE, "dtype": DTYPE, "progress": BOOLEAN,
-        "checkpoint_dir": PATH, "checkpoint_every": POSITIVE_COUNT, "resume": BOOLEAN, "compile": BOOLEAN,
+        "pod_modes": optional(POSITIVE_COUNT), "steps": COUNT, "batch_size": optional(POSITIVE_COUNT),
+        "loss": choice(*LOSSES), "normalize": BOOLEAN, "physics": optional(NAME), "physics_weight": NON_NEGATIVE,
+        "n_collocation": integer(2), "compile": BOOLEAN,
     }
+
+    net_: DeepONetNet
+    layout_: dict[str, Any]
 
     def __init__(self, branch: Sequence[int] = (40, 40), trunk: Sequence[int] = (40, 40), activation: str = "relu",
                  pod_modes: int | None = None, steps: int = 10000, lr: float = 1e-3, schedule: str = "constant",
@@ -154,16 +140,17 @@ class DeepONet(Learner):
         self.compile = compile
 
     # -- fitting --------------------------------------------------------------------
-    def fit(self, inputs: Any, outputs: np.ndarray | None = None, points: np.ndarray | None = None,
-            callbacks: Sequence[Callback] = ()) -> DeepONet:
-        """Train on arrays (see the module docstring for the layouts) or on a Dataset.
+    def fit(self, dataset: Any, outputs: np.ndarray | None = None,
+            points: np.ndarray | None = None, callbacks: Sequence[Callback] = ()) -> DeepONet:
+        """Train on a Dataset, or on input functions ``dataset`` with ``outputs`` at ``points``.
 
-        With ``physics`` and no ``outputs``, only the inputs (and optional
-        collocation ``points``) are needed. Returns ``self`` with ``net_``,
-        ``history_``, ``fit_time_``, ``n_parameters_`` set.
+        See the module docstring for the array layouts. With ``physics`` and no
+        ``outputs``, only the inputs (and optional collocation ``points``) are
+        needed. Returns ``self`` with ``net_``, ``history_``, ``fit_time_``,
+        ``n_parameters_`` set.
         """
         self._validate_params()
-        data = as_operator_data(inputs, outputs, points)
+        data = as_operator_data(dataset, outputs, points)
         if data.outputs is None and self.physics is None:
             raise InvalidParameterError("DeepONet.fit needs outputs (or physics= for physics-only training)")
         if self.pod_modes is not None and (not data.aligned or data.outputs is None):
@@ -173,18 +160,8 @@ class DeepONet(Learner):
         net = self._build(data, device, dtype)
         self._set_statistics(net, data, physics)
         loss_fn = self._loss_fn(net, data, physics, device, dtype)
-        config = OperatorTraining(steps=self.steps, lr=self.lr, schedule=self.schedule, final_lr=self.final_lr,
-                                  batch_size=self.batch_size, seed=self.seed)
-        cbs = list(callbacks) + ([ProgressBar(desc="deeponet")] if self.progress else [])
-        trainer = OperatorTrainer(config, cbs, self.checkpoint_dir, self.checkpoint_every, self.resume)
-        self.net_, self.layout_ = net, {**data.layout(), "point_bounds": _point_bounds(data, physics)}
-        t0 = time.perf_counter()
-        try:
-            trainer.fit(list(net.parameters()), loss_fn, data.n)
-        finally:
-            self.history_ = trainer.history
-            self.fit_time_ = time.perf_counter() - t0
-            self.n_parameters_ = sum(p.numel() for p in net.parameters())
+        self.layout_ = {**data.layout(), "point_bounds": _point_bounds(data, physics)}
+        self._train(net, loss_fn, data.n, self.steps, self.batch_size, callbacks)
         return self
 
     def _layers(self, data: OperatorData) -> tuple[list[int], list[int] | None, int]:
@@ -359,59 +336,30 @@ class DeepONet(Learner):
             return pred.reshape(shape)
         return pred[..., 0] if layout["squeeze"] else pred
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "net_"):
-            raise InvalidParameterError("this DeepONet is not fitted yet: call fit(...) first")
-
-    # -- persistence ------------------------------------------------------------------
-    def save(self, directory: str | Path) -> None:
-        """Weights and normalisation buffers to safetensors, config and history to JSON."""
-        self._check_fitted()
+    # -- persistence (the base's save/load call these) ---------------------------------------
+    def _state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        """The network with the layout; shared points go with the tensors, the layout says whether there are any."""
+        fitted, tensors = super()._state()
         layout = dict(self.layout_)
-        tensors = dict(self.net_.state_dict())
         if layout["points"] is not None:
             tensors["layout.points"] = torch.as_tensor(np.asarray(layout["points"]))
         layout["points"] = layout["points"] is not None
-        params = jsonable_params(self.get_params())
-        meta = {"learner": self.name, "params": params, "layout": layout, "fit_time_s": self.fit_time_,
-                "dtype": dtype_name(self.net_.bias.dtype), "history": self.history_.to_dict()}
-        save_bundle(directory, tensors, meta)
+        return {**fitted, "layout": layout}, tensors
 
-    @classmethod
-    def load(cls, directory: str | Path) -> DeepONet:
-        """Rebuild a saved DeepONet; raises InvalidDataError for files that do not match.
+    def _saved_size(self, fitted: dict[str, Any]) -> NetworkSize:
+        layout = dict(fitted["layout"])
+        data = OperatorData.from_layout({**layout, "points": None})
+        _checked_bounds(layout.get("point_bounds"), data.d)
+        return self._network_size(data)
 
-        The config is validated and the network it describes is counted
-        against the weights file's header and the available memory before
-        anything is built or read (:func:`sciml.core.memory.check_saved`).
-        """
-        meta, shapes = bundle_header(directory)
-        if meta.get("learner") != cls.name:
-            raise InvalidDataError(f"{directory} does not hold a saved {cls.name} model")
-        try:
-            learner = cls(**meta["params"])
-            learner._validate_params()
-            layout = dict(meta["layout"])
-            history = History.from_dict(meta["history"])
-            fit_time = float(meta["fit_time_s"])
-            data = OperatorData.from_layout({**layout, "points": None})
-            layout["point_bounds"] = _checked_bounds(layout.get("point_bounds"), data.d)
-            size = learner._network_size(data)
-        except MALFORMED_CONFIG as exc:
-            raise InvalidDataError(f"{directory}: malformed model ({type(exc).__name__}: {exc})") from None
-        check_saved(directory, size, learner.dtype, shapes, tensors_file_bytes(directory))
-        tensors = bundle_tensors(directory)
-        try:
-            layout["points"] = tensors.pop("layout.points").numpy() if layout["points"] else None
-            data = OperatorData.from_layout(layout)
-            net = learner._build(data, resolve_device(learner.device), resolve_dtype(learner.dtype), training=False)
-            net.load_state_dict(tensors, strict=True)
-        except MALFORMED_CONFIG as exc:
-            raise InvalidDataError(f"{directory}: malformed model ({type(exc).__name__}: {exc})") from None
-        learner.net_, learner.layout_, learner.history_ = net, layout, history
-        learner.fit_time_ = fit_time
-        learner.n_parameters_ = sum(p.numel() for p in net.parameters())
-        return learner
+    def _restore(self, fitted: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
+        layout, tensors = dict(fitted["layout"]), dict(tensors)
+        layout["points"] = tensors.pop("layout.points").numpy() if layout["points"] else None
+        data = OperatorData.from_layout(layout)
+        layout["point_bounds"] = _checked_bounds(layout.get("point_bounds"), data.d)
+        net = self._build(data, resolve_device(self.device), resolve_dtype(self.dtype), training=False)
+        self._restore_network(net, tensors)
+        self.layout_ = layout
 
 
 def _point_bounds(data: OperatorData, physics: PhysicsLoss | None) -> list[list[float]] | None:

@@ -6,8 +6,9 @@ Dataset with ``input`` and ``output`` of dims ``(sample, x, y)`` as made by
 mean and standard deviation; outputs are divided by their RMS only (no shift),
 so a zero Dirichlet value stays zero. The loss is the relative L2 or H1 error
 averaged over the batch; training is the shared
-:class:`~sciml.operators.training.OperatorTrainer` (AdamW, one-cycle schedule,
-checkpoint and resume, NaN guard, ``torchrun`` data parallelism). The
+:class:`~sciml.core.training.Trainer` (one AdamW stage, one-cycle schedule,
+minibatches, checkpoint and resume, NaN guard, ``torchrun`` data parallelism;
+:meth:`~sciml.operators.learner.OperatorLearner._train`). The
 networks are resolution-agnostic: ``predict`` accepts any grid the
 architecture can handle (zero-shot super-resolution).
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -24,37 +24,13 @@ import torch
 
 from equations.errors import InvalidDataError, InvalidParameterError, check_integer, is_finite_number
 from sciml.core import distributed
-from sciml.core.base import Learner
-from sciml.core.callbacks import Callback, ProgressBar
-from sciml.core.checkpoint import (
-    MALFORMED_CONFIG,
-    bundle_header,
-    bundle_tensors,
-    jsonable_params,
-    save_bundle,
-    tensors_file_bytes,
-)
-from sciml.core.memory import NetworkSize, check_network, check_saved
-from sciml.core.params import (
-    BOOLEAN,
-    COUNT,
-    DEVICE,
-    DTYPE,
-    NON_NEGATIVE,
-    PATH,
-    POSITIVE,
-    POSITIVE_COUNT,
-    SEED,
-    Constraint,
-    choice,
-    optional,
-    sequence_of,
-)
-from sciml.core.runtime import dtype_name, resolve_device, resolve_dtype
-from sciml.core.training import History
+from sciml.core.callbacks import Callback
+from sciml.core.memory import NetworkSize, check_network
+from sciml.core.params import COUNT, NON_NEGATIVE, POSITIVE, POSITIVE_COUNT, Constraint, choice, sequence_of
+from sciml.core.runtime import resolve_device, resolve_dtype
+from sciml.operators.learner import OperatorLearner
 from sciml.operators.losses import LOSSES, relative_h1, relative_l2, relative_loss
 from sciml.operators.shapes import grid_batch
-from sciml.operators.training import SCHEDULES, OperatorTrainer, OperatorTraining
 
 Fields = tuple[np.ndarray, np.ndarray | None]
 
@@ -82,8 +58,8 @@ def as_fields(inputs: Any, outputs: Any = None, need_outputs: bool = True) -> Fi
 class Evaluator(Callback):
     """Relative L2 and H1 errors on named sets every ``every`` steps and at the end.
 
-    ``records`` rows hold ``step``, ``epoch``, ``wall_s`` (training time, the
-    evaluations' own time left out) and ``<set>_l2``, ``<set>_h1``.
+    ``records`` rows hold ``step``, ``epoch``, ``wall_s`` (training time, also
+    before a resume, the evaluations' own time left out) and ``<set>_l2``, ``<set>_h1``.
     """
 
     def __init__(self, learner: GridOperatorLearner, sets: Mapping[str, Fields], every: int, steps_per_epoch: int):
@@ -93,8 +69,8 @@ class Evaluator(Callback):
 
     def _record(self, trainer: Any) -> None:
         t0 = time.perf_counter()
-        wall = trainer.history.parts["wall_s"][-1] if trainer.history.parts.get("wall_s") else 0.0
-        row = {"step": trainer.step, "epoch": trainer.step / self.per_epoch, "wall_s": wall - self._spent}
+        row = {"step": trainer.step, "epoch": trainer.step / self.per_epoch,
+               "wall_s": trainer.elapsed_s() - self._spent}
         for name, (u, s) in self.sets.items():
             for k, v in self.learner.evaluate(u, s).items():
                 row[f"{name}_{k.removeprefix('relative_')}"] = v
@@ -110,7 +86,7 @@ class Evaluator(Callback):
             self._record(trainer)
 
 
-class GridOperatorLearner(Learner):
+class GridOperatorLearner(OperatorLearner):
     """Base of the grid operator learners; subclasses build the network in ``_network``.
 
     Parameters
@@ -119,7 +95,8 @@ class GridOperatorLearner(Learner):
         Passes over the training set (``n // batch_size`` steps each).
     batch_size : int
     lr, schedule, final_lr, weight_decay
-        AdamW settings (:class:`~sciml.operators.training.OperatorTraining`).
+        AdamW settings (:class:`~sciml.core.training.Adam`; ``final_lr`` left
+        out: ``lr / 100``, for ``one_cycle`` ``lr / 25 / 1e4``).
     loss : {"h1", "l2"}
         Relative H1 or L2 error, averaged over the batch.
     extent : (float, float)
@@ -130,13 +107,11 @@ class GridOperatorLearner(Learner):
         tqdm bar; checkpoint folder, period in steps and resumption.
     """
 
-    kind: ClassVar[str] = "operator"
     channels_last: ClassVar[bool] = False  # NHWC layout: ~1.5x faster 3×3 convolutions on CPU
+    # with the training settings every operator learner shares (OperatorLearner._constraints)
     _constraints: ClassVar[dict[str, Constraint]] = {
-        "epochs": COUNT, "batch_size": POSITIVE_COUNT, "lr": POSITIVE, "schedule": choice(*SCHEDULES),
-        "final_lr": optional(POSITIVE), "weight_decay": NON_NEGATIVE, "loss": choice(*LOSSES),
-        "extent": sequence_of(POSITIVE, length=2), "seed": SEED, "device": DEVICE, "dtype": DTYPE,
-        "progress": BOOLEAN, "checkpoint_dir": PATH, "checkpoint_every": POSITIVE_COUNT, "resume": BOOLEAN,
+        "epochs": COUNT, "batch_size": POSITIVE_COUNT, "weight_decay": NON_NEGATIVE, "loss": choice(*LOSSES),
+        "extent": sequence_of(POSITIVE, length=2),
     }
 
     def __init__(self, epochs: int = 100, batch_size: int = 8, lr: float = 1e-3, schedule: str = "one_cycle",
@@ -176,15 +151,17 @@ class GridOperatorLearner(Learner):
         return net.to(memory_format=torch.channels_last) if self.channels_last else net  # type: ignore[call-overload]
 
     # -- fitting --------------------------------------------------------------------
-    def fit(self, inputs: Any, outputs: Any = None, callbacks: Sequence[Callback] = (),
+    def fit(self, dataset: Any, outputs: Any = None, callbacks: Sequence[Callback] = (),
             eval_sets: Mapping[str, Any] | None = None, eval_every: int | None = None) -> GridOperatorLearner:
-        """Train on fields (or a Dataset); ``eval_sets`` maps names to Datasets or ``(inputs, outputs)`` pairs
-        scored every ``eval_every`` steps (default: once an epoch) and at the end into ``evaluations_``.
+        """Train on a Dataset, or on input fields ``dataset`` and ``outputs``.
 
-        Returns ``self`` with ``net_``, ``history_``, ``evaluations_``, ``fit_time_``, ``n_parameters_``.
+        ``eval_sets`` maps names to Datasets or ``(inputs, outputs)`` pairs
+        scored every ``eval_every`` steps (default: once an epoch) and at the
+        end into ``evaluations_``. Returns ``self`` with ``net_``, ``history_``,
+        ``evaluations_``, ``fit_time_``, ``n_parameters_``.
         """
         self._validate_params()
-        u, s = as_fields(inputs, outputs)
+        u, s = as_fields(dataset, outputs)
         assert s is not None
         n = u.shape[0]
         bs = check_integer("batch_size", self.batch_size, 1)
@@ -198,7 +175,6 @@ class GridOperatorLearner(Learner):
                        "out_scale": float(np.sqrt(np.mean(s**2)))}
         self.grid_ = [int(u.shape[1]), int(u.shape[2])]
         net = self._build(1)
-        self.net_ = net
         device, dtype = resolve_device(self.device), resolve_dtype(self.dtype)
         x = self._encode(u, device, dtype)
         y = torch.as_tensor(s / self.stats_["out_scale"], device=device, dtype=dtype).unsqueeze(1)
@@ -215,18 +191,11 @@ class GridOperatorLearner(Learner):
         if sets and distributed.rank() == 0:
             evaluator = Evaluator(self, sets, eval_every if eval_every is not None else per_epoch, per_epoch)
             cbs.append(evaluator)
-        if self.progress and distributed.rank() == 0:
-            cbs.append(ProgressBar(every=max(1, per_epoch // 4), desc=self.name))
-        config = OperatorTraining(steps, self.lr, self.schedule, self.final_lr, bs, self.seed, self.weight_decay)
-        trainer = OperatorTrainer(config, cbs, self.checkpoint_dir, self.checkpoint_every, self.resume)
-        t0 = time.perf_counter()
         try:
-            trainer.fit(list(net.parameters()), loss_fn, n)
+            self._train(net, loss_fn, n, steps, bs, cbs, weight_decay=self.weight_decay,
+                        progress_every=max(1, per_epoch // 4))
         finally:
-            self.history_ = trainer.history
             self.evaluations_ = evaluator.records if evaluator else []
-            self.fit_time_ = time.perf_counter() - t0
-            self.n_parameters_ = sum(p.numel() for p in net.parameters())
         return self
 
     def _spacing(self, shape: Sequence[int]) -> tuple[float, float]:
@@ -239,10 +208,6 @@ class GridOperatorLearner(Learner):
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
 
     # -- prediction -------------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "net_"):
-            raise InvalidParameterError(f"this {type(self).__name__} is not fitted yet: call fit(...) first")
-
     def predict(self, inputs: Any, batch: int = 32) -> np.ndarray:  # type: ignore[override]
         """Outputs ``(n, nx, ny)`` for inputs ``(n, nx, ny)`` or ``(n, nx, ny, 1)`` (or a Dataset).
 
@@ -266,50 +231,20 @@ class GridOperatorLearner(Learner):
         return {"relative_l2": float(relative_l2(pred, ref)),
                 "relative_h1": float(relative_h1(pred, ref, self._spacing(u.shape[1:])))}
 
-    # -- persistence ------------------------------------------------------------------
-    def save(self, directory: str | Path) -> None:
-        """Weights to safetensors; hyperparameters, statistics, history to JSON (no pickle)."""
-        self._check_fitted()
-        params = jsonable_params(self.get_params())
-        p = next(self.net_.parameters())
-        meta = {"learner": self.name, "params": params, "stats": self.stats_, "grid": self.grid_,
-                "fit_time_s": self.fit_time_, "dtype": dtype_name(p.dtype), "history": self.history_.to_dict(),
-                "evaluations": self.evaluations_}
-        save_bundle(directory, dict(self.net_.state_dict()), meta)
+    # -- persistence (the base's save/load call these) ---------------------------------------
+    def _state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        fitted, tensors = super()._state()
+        return {**fitted, "stats": self.stats_, "grid": self.grid_, "evaluations": self.evaluations_}, tensors
 
-    @classmethod
-    def load(cls, directory: str | Path) -> GridOperatorLearner:
-        """Rebuild a saved model; :class:`InvalidDataError` for files that do not match.
+    def _saved_size(self, fitted: dict[str, Any]) -> NetworkSize:
+        return NetworkSize(self._parameter_count(1))
 
-        The config is validated and the network it describes is counted
-        against the weights file's header and the available memory before
-        anything is built or read (:func:`sciml.core.memory.check_saved`).
-        """
-        meta, shapes = bundle_header(directory)
-        if meta.get("learner") != cls.name:
-            raise InvalidDataError(f"{directory} does not hold a saved {cls.name} model")
-        try:
-            learner = cls(**meta["params"])
-            learner._validate_params()
-            size = NetworkSize(learner._parameter_count(1))
-        except MALFORMED_CONFIG as exc:
-            raise InvalidDataError(f"{directory}: malformed model ({type(exc).__name__}: {exc})") from None
-        check_saved(directory, size, learner.dtype, shapes, tensors_file_bytes(directory))
-        tensors = bundle_tensors(directory)
-        try:
-            learner.stats_, learner.grid_ = dict(meta["stats"]), list(meta["grid"])
-            for key in ("in_mean", "in_std", "out_scale"):  # the normalisation predict divides by
-                value = learner.stats_[key]
-                if not is_finite_number(value) or (key != "in_mean" and value <= 0):
-                    raise ValueError(f"stats {key} must be a finite number{'' if key == 'in_mean' else ' > 0'}, "
-                                     f"got {value!r}")
-            net = learner._build(1, training=False)
-            net.load_state_dict(tensors, strict=True)
-            learner.history_ = History.from_dict(meta["history"])
-            learner.net_, learner.evaluations_ = net, list(meta.get("evaluations", []))
-            learner.fit_time_ = float(meta["fit_time_s"])
-        except MALFORMED_CONFIG as exc:
-            raise InvalidDataError(f"{directory}: malformed model ({type(exc).__name__}: {exc})") from None
-        learner.n_parameters_ = sum(p.numel() for p in net.parameters())
-        return learner
-
+    def _restore(self, fitted: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
+        stats, grid, evaluations = dict(fitted["stats"]), list(fitted["grid"]), list(fitted.get("evaluations", []))
+        for key in ("in_mean", "in_std", "out_scale"):  # the normalisation predict divides by
+            value = stats[key]
+            if not is_finite_number(value) or (key != "in_mean" and value <= 0):
+                raise ValueError(f"stats {key} must be a finite number{'' if key == 'in_mean' else ' > 0'}, "
+                                 f"got {value!r}")
+        self._restore_network(self._build(1, training=False), tensors)
+        self.stats_, self.grid_, self.evaluations_ = stats, grid, evaluations
