@@ -251,7 +251,7 @@ def test_pinn_load_of_an_oversized_config_is_refused_before_building(tmp_path: P
 
 def test_load_of_a_bad_config_value_is_a_malformed_config(tmp_path: Path):
     folder = _saved_field(tmp_path)
-    _edit_params(folder, lr="fast")
+    _edit_params(folder, optimiser={"lr": "fast"})
     with pytest.raises(InvalidDataError, match=r"malformed model config .*lr must be"):
         PINN.load(folder)
 

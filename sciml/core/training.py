@@ -134,7 +134,8 @@ class Adam:
     lr : float
         Initial (for ``one_cycle``: peak) learning rate.
     final_lr : float, optional
-        Last learning rate of a decaying schedule. Left out, ``exponential``
+        Last learning rate of a decaying schedule (0 allowed for ``cosine``
+        and ``one_cycle``). Left out, ``exponential``
         keeps ``lr`` constant (the field learners' setting), ``cosine`` decays
         to ``lr / 100`` and ``one_cycle`` to ``lr / 25 / 1e4``.
     stall : StallRule
@@ -159,10 +160,11 @@ class Adam:
     def __post_init__(self) -> None:
         check_integer("Adam steps", self.steps, 0)
         check_choice("Adam schedule", self.schedule, SCHEDULES)
-        for key in ("lr", "final_lr"):
-            v = getattr(self, key)
-            if v is not None and (not is_finite_number(v) or v <= 0):
-                raise InvalidParameterError(f"Adam {key} must be a positive number, got {v!r}")
+        if not is_finite_number(self.lr) or self.lr <= 0:
+            raise InvalidParameterError(f"Adam lr must be a positive number, got {self.lr!r}")
+        v = self.final_lr  # annealing may end at 0; a geometric decay cannot
+        if v is not None and (not is_finite_number(v) or v < 0 or (v == 0 and self.schedule == "exponential")):
+            raise InvalidParameterError(f"Adam final_lr must be a positive number (cosine, one_cycle: >= 0), got {v!r}")
         if not is_finite_number(self.weight_decay) or self.weight_decay < 0:
             raise InvalidParameterError(f"Adam weight_decay must be a number >= 0, got {self.weight_decay!r}")
 

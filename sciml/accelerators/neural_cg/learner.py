@@ -50,9 +50,6 @@ from sciml.core.runtime import numpy_rng, restore_rng, rng_state_tensors
 from sciml.core.training import Adam, Stage, StallRule, Trainer
 from solvers import KrylovInfo, PoissonSystem, conjugate_directions
 
-# the cosine schedule's last learning rate relative to the first: 0 for practical purposes
-COSINE_FLOOR = 1e-12
-
 
 def dcdm_loss(A: torch.Tensor, b: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
     r"""Mean over the batch of ``||b - alpha A f||^2 / ||b||^2`` with ``alpha = f . b / f . A f``.
@@ -368,12 +365,8 @@ class NeuralCG(Accelerator):
 
 
 def _cosine(steps: int, lr: float, stall: StallRule) -> Adam:
-    """Adam with cosine annealing from ``lr`` to 0 (``CosineAnnealingLR(opt, steps)``, ``eta_min=0``).
-
-    The stage's ``final_lr`` must be positive: ``lr * COSINE_FLOOR`` adds
-    about ``1e-12 lr`` to each step's learning rate.
-    """
-    return Adam(steps, lr, final_lr=lr * COSINE_FLOOR, schedule="cosine", stall=stall)
+    """Adam with cosine annealing from ``lr`` to 0 (``CosineAnnealingLR(opt, steps)``, ``eta_min=0``)."""
+    return Adam(steps, lr, final_lr=0.0, schedule="cosine", stall=stall)
 
 
 def _count(net: torch.nn.Module) -> int:
