@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import solvers
 from equations import available, create
-from equations.core import _REGISTRY, MAX_GRID_POINTS, Domain, TimeInterval
+from equations.core import EQUATIONS, MAX_GRID_POINTS, Domain, TimeInterval
 from equations.errors import InvalidParameterError, ToolkitError, UnknownNameError
 from equations.geometry import Box
 
@@ -40,7 +40,7 @@ JUNK = st.one_of(
     st.lists(st.text(min_size=4, max_size=4), min_size=1, max_size=2), st.just(np.array([1.0, 2.0])),
 )
 VALUES = st.one_of(NUMBERS, JUNK)
-PARAMETERS = [(name, f.name) for name in available() for f in fields(_REGISTRY[name])]
+PARAMETERS = [(name, f.name) for name in available() for f in fields(EQUATIONS.get(name))]
 
 
 def _is_number(v: Any) -> bool:
@@ -85,7 +85,7 @@ def test_unknown_equation_names_raise_unknown_name_error(name: Any) -> None:
 @settings(max_examples=60, deadline=None, derandomize=True)
 @given(st.sampled_from(available()), st.text(min_size=1, max_size=8))
 def test_unknown_parameter_names_are_listed(name: str, key: str) -> None:
-    if key in {f.name for f in fields(_REGISTRY[name])}:
+    if key in {f.name for f in fields(EQUATIONS.get(name))}:
         return
     with pytest.raises(InvalidParameterError, match="unknown parameter"):
         create(name, **{key: 1.0})

@@ -110,7 +110,7 @@ def validate(model: Any, sizes: list[int], rhs_per_layout: int = 4) -> dict[int,
     import torch
 
     from equations.pressure_poisson import PressurePoisson
-    from sciml.accelerators.neural_cg.learner import _apply_net, dcdm_loss, torch_matrix
+    from sciml.accelerators.neural_cg.learner import apply_net, dcdm_loss, torch_matrix
     from solvers import pressure_system
 
     out = {}
@@ -123,7 +123,7 @@ def validate(model: Any, sizes: list[int], rhs_per_layout: int = 4) -> dict[int,
             p = next(net.parameters())
             bt = torch.as_tensor(b, dtype=p.dtype)
             with torch.no_grad():
-                f = _apply_net(net, s, bt, torch.as_tensor(s.unknown))
+                f = apply_net(net, s, bt, torch.as_tensor(s.unknown))
                 a = torch_matrix(s.spec.spacing**2 * s.matrix, p.device, p.dtype)
                 losses.append(float(dcdm_loss(a, bt.T, f.T)))
             _, info = model.solve(s, b[0], rtol=TOL, maxiter=NEURAL_MAXITER)

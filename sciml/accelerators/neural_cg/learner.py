@@ -146,7 +146,7 @@ class DCDMObjective:
         i = self.turn
         b_np = sample_rhs(self.vectors[i], self.batch_size, self.rng, self.low, self.weight)
         b = torch.as_tensor(b_np.T.copy(), device=self.device, dtype=self.dtype)  # (batch, N)
-        f = _apply_net(self.net, self.systems[i], b, self.masks[i])
+        f = apply_net(self.net, self.systems[i], b, self.masks[i])
         return dcdm_loss(self.matrices[i], b.T, f.T), {}
 
     def cast(self, dtype: torch.dtype) -> None:
@@ -380,13 +380,13 @@ def _direction(net: DCDMNet, system: PoissonSystem) -> Callable[[np.ndarray], np
     def apply(r: np.ndarray) -> np.ndarray:
         b = torch.as_tensor(np.asarray(r).reshape(1, -1), device=p.device, dtype=p.dtype)
         with torch.no_grad():
-            out = _apply_net(net, system, b, mask)
+            out = apply_net(net, system, b, mask)
         return out[0].to("cpu", torch.float64).numpy()
 
     return apply
 
 
-def _apply_net(net: DCDMNet, system: PoissonSystem, b: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def apply_net(net: DCDMNet, system: PoissonSystem, b: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """The network on a batch ``(B, N)`` of unknown-vectors: scatter to grids (unit RMS), gather back."""
     rms = b.pow(2).mean(1, keepdim=True).sqrt().clamp_min(1e-300)
     grid = torch.zeros((b.shape[0], *system.shape), device=b.device, dtype=b.dtype)
