@@ -111,3 +111,27 @@ def laplacian_matrix3d(mask: np.ndarray, hx: float, hy: float, hz: float) -> tup
     a = sp.kronsum(sp.kronsum(second(nz, hz), second(ny, hy)), second(nx, hx), format="csr")
     index = np.flatnonzero(m)
     return a[index][:, index].tocsr(), index
+
+
+def explicit_grid(solver: str, equation: str, cfl: float,
+                  axes: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+    """Checked ``(x, y, t, hx, hy)`` of an explicit time stepper on a uniform 2-D grid.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``cfl`` is not a number in ``(0, 1]``.
+    InvalidDataError
+        Fewer than 3 points along ``x`` or ``y``.
+    """
+    if isinstance(cfl, bool) or not isinstance(cfl, (int, float)) or not (0 < cfl <= 1):
+        raise InvalidParameterError(f"{solver}: cfl must be in (0, 1], got {cfl!r}")
+    x, y, t = axes["x"], axes["y"], axes["t"]
+    if x.size < 3 or y.size < 3:
+        raise InvalidDataError(f"{equation}: {solver} needs >= 3 points along x and y, got {x.size} x {y.size}")
+    return x, y, t, uniform_spacing(x), uniform_spacing(y)
+
+
+def uniform_spacing(v: np.ndarray) -> float:
+    """The spacing of a uniform grid vector (its end points over its intervals)."""
+    return float((v[-1] - v[0]) / (v.size - 1))

@@ -15,16 +15,13 @@ import math
 
 import numpy as np
 
-from equations.errors import InvalidDataError, InvalidParameterError
+from equations.errors import InvalidDataError
 from equations.klein_gordon import KleinGordon
+from solvers.fd import explicit_grid
 from solvers.registry import SolverOutput, register
 
 # explicit steps are cheap, but a runaway (tiny cfl, huge grid) should fail clearly
 MAX_STEPS = 1_000_000
-
-
-def _spacing(v: np.ndarray) -> float:
-    return float((v[-1] - v[0]) / (v.size - 1))
 
 
 @register(KleinGordon, "leapfrog", reads=("initial_value", "initial_velocity", "source"))
@@ -47,12 +44,7 @@ def solve_klein_gordon(equation: KleinGordon, axes: dict[str, np.ndarray], *, cf
     InvalidDataError
         Fewer than 3 points along ``x`` or ``y``, or more than ``MAX_STEPS`` time steps.
     """
-    if isinstance(cfl, bool) or not isinstance(cfl, (int, float)) or not (0 < cfl <= 1):
-        raise InvalidParameterError(f"leapfrog: cfl must be in (0, 1], got {cfl!r}")
-    x, y, t = axes["x"], axes["y"], axes["t"]
-    if x.size < 3 or y.size < 3:
-        raise InvalidDataError(f"klein_gordon: leapfrog needs >= 3 points along x and y, got {x.size} x {y.size}")
-    hx, hy = _spacing(x), _spacing(y)
+    x, y, t, hx, hy = explicit_grid("leapfrog", "klein_gordon", cfl, axes)
     dt_out = float(t[1] - t[0])
     dt_max = cfl / math.sqrt(1 / hx**2 + 1 / hy**2)
     per_output = max(1, math.ceil(dt_out / dt_max * (1 - 1e-12)))

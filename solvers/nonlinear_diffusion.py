@@ -23,18 +23,15 @@ import math
 
 import numpy as np
 
-from equations.errors import InvalidDataError, InvalidParameterError
+from equations.errors import InvalidDataError
 from equations.nonlinear_diffusion import NonlinearDiffusion
+from solvers.fd import explicit_grid
 from solvers.registry import SolverOutput, register
 
 # explicit steps are cheap, but a runaway (tiny cfl, huge grid) should fail clearly
 MAX_STEPS = 1_000_000
 # stability interval of classical RK4 on the negative real axis: [-2.785, 0]
 RK4_REAL_STABILITY = 2.78
-
-
-def _spacing(v: np.ndarray) -> float:
-    return float((v[-1] - v[0]) / (v.size - 1))
 
 
 @register(NonlinearDiffusion, "fd_rk4", reads=("initial_value",))
@@ -63,12 +60,7 @@ def solve_nonlinear_diffusion(
         Fewer than 3 points along ``x`` or ``y``, more than ``MAX_STEPS`` steps,
         or a non-finite solution.
     """
-    if isinstance(cfl, bool) or not isinstance(cfl, (int, float)) or not (0 < cfl <= 1):
-        raise InvalidParameterError(f"fd_rk4: cfl must be in (0, 1], got {cfl!r}")
-    x, y, t = axes["x"], axes["y"], axes["t"]
-    if x.size < 3 or y.size < 3:
-        raise InvalidDataError(f"nonlinear_diffusion: needs >= 3 points along x and y, got {x.size} x {y.size}")
-    hx, hy = _spacing(x), _spacing(y)
+    x, y, t, hx, hy = explicit_grid("fd_rk4", "nonlinear_diffusion", cfl, axes)
     X, Y = np.meshgrid(x, y, indexing="ij")
     u = np.asarray(equation.initial_value({"x": X, "y": Y, "t": np.full_like(X, t[0])}), dtype=np.float64)
     u = u + 0.0 * X

@@ -71,6 +71,16 @@ class FieldLearner(Learner):
         "progress": BOOLEAN, "seed": SEED, "device": DEVICE, "dtype": DTYPE,
     }
 
+    def _store_run_settings(self, optimiser: Any, checkpointing: Any, seed: int, device: str, dtype: str,
+                            progress: bool) -> None:
+        """Store, unchanged, the settings every field learner has."""
+        self.optimiser = optimiser
+        self.checkpointing = checkpointing
+        self.seed = seed
+        self.device = device
+        self.dtype = dtype
+        self.progress = progress
+
     # -- to implement --------------------------------------------------------------
     def _objective(self, equation: Equation, points: Mapping[str, np.ndarray] | None,
                    fitted: Mapping[str, Any] | None = None) -> Objective:

@@ -94,12 +94,7 @@ class LPINN(FieldLearner):
         self.sampling = sampling
         self.resample_every = resample_every
         self.weights = weights
-        self.optimiser = optimiser
-        self.checkpointing = checkpointing
-        self.seed = seed
-        self.device = device
-        self.dtype = dtype
-        self.progress = progress
+        self._store_run_settings(optimiser, checkpointing, seed, device, dtype, progress)
 
     def _network_size(self, equation: Equation) -> NetworkSize:
         # two branches on (label, t); a periodic label is fed as (cos, sin)

@@ -153,18 +153,13 @@ class PINN(FieldLearner):
         self.fourier_sigma = fourier_sigma
         self.constraints = constraints
         self.collocation = collocation
-        self.optimiser = optimiser
-        self.checkpointing = checkpointing
         self.weights = weights
         self.causal = causal
         self.causal_slabs = causal_slabs
         self.balancing = balancing
         self.balance_every = balance_every
         self.balance_c = balance_c
-        self.seed = seed
-        self.device = device
-        self.dtype = dtype
-        self.progress = progress
+        self._store_run_settings(optimiser, checkpointing, seed, device, dtype, progress)
 
     # -- fitting ------------------------------------------------------------------
     def _hard(self, equation: Equation) -> bool:

@@ -37,10 +37,10 @@ class OperatorLearner(Learner):
     :mod:`validation.datasets`) and ``predict(inputs)`` maps new input
     functions (``(n, *input_shape)`` or such a dataset) to outputs.
 
-    A subclass stores (at least) ``lr``, ``schedule``, ``final_lr``, ``seed``,
-    ``device``, ``dtype``, ``progress``, ``checkpoint_dir``,
-    ``checkpoint_every`` and ``resume``, sets ``net_`` (a
-    :class:`torch.nn.Module`) when it fits, and trains with :meth:`_train`.
+    A subclass stores ``lr``, ``schedule``, ``final_lr`` and its own
+    arguments, the run settings every operator learner has through
+    :meth:`_store_run_settings`, sets ``net_`` (a :class:`torch.nn.Module`)
+    when it fits, and trains with :meth:`_train`.
     """
 
     kind: ClassVar[str] = "operator"
@@ -60,6 +60,17 @@ class OperatorLearner(Learner):
     checkpoint_every: int
     resume: bool
     net_: torch.nn.Module
+
+    def _store_run_settings(self, seed: int, device: str, dtype: str, progress: bool, checkpoint_dir: str | None,
+                            checkpoint_every: int, resume: bool) -> None:
+        """Store, unchanged, the settings every operator learner has."""
+        self.seed = seed
+        self.device = device
+        self.dtype = dtype
+        self.progress = progress
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
+        self.resume = resume
 
     def fit(self: OL, dataset: Any, /, *args: Any, **kwargs: Any) -> OL:
         """Train on ``dataset``; returns ``self`` with ``history_``, ``fit_time_``, ``n_parameters_``."""

@@ -130,13 +130,7 @@ class DeepONet(OperatorLearner):
         self.physics = physics
         self.physics_weight = physics_weight
         self.n_collocation = n_collocation
-        self.seed = seed
-        self.device = device
-        self.dtype = dtype
-        self.progress = progress
-        self.checkpoint_dir = checkpoint_dir
-        self.checkpoint_every = checkpoint_every
-        self.resume = resume
+        self._store_run_settings(seed, device, dtype, progress, checkpoint_dir, checkpoint_every, resume)
         self.compile = compile
 
     # -- fitting --------------------------------------------------------------------

@@ -128,13 +128,7 @@ class GridOperatorLearner(OperatorLearner):
         self.loss = loss
         # a tuple as documented; anything else is kept as given, for _validate_params to name
         self.extent = tuple(extent) if isinstance(extent, (list, tuple, np.ndarray)) else extent
-        self.seed = seed
-        self.device = device
-        self.dtype = dtype
-        self.progress = progress
-        self.checkpoint_dir = checkpoint_dir
-        self.checkpoint_every = checkpoint_every
-        self.resume = resume
+        self._store_run_settings(seed, device, dtype, progress, checkpoint_dir, checkpoint_every, resume)
 
     def _network(self, c_in: int, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
         raise NotImplementedError
