@@ -286,6 +286,7 @@ class Trainer:
                 self.stage_index = index
                 stage = self.stages[index]
                 t0, step0 = time.perf_counter(), self.step
+                self._stage_t0 = t0
                 self._first_step_s = math.nan
                 on_stage = getattr(objective, "on_stage", None)  # optional hook (frozen loss weights...)
                 if on_stage is not None:
@@ -299,7 +300,8 @@ class Trainer:
                     stop = self._run_lbfgs(objective, stage)
                 elapsed = time.perf_counter() - t0
                 n = self.step - step0
-                # the first step carries one-off costs (torch.compile): report the rate without it too
+                # the first step carries the stage's one-off costs (setting up the optimiser, which imports
+                # torch._dynamo on first use; torch.compile): report the rate without it too
                 rest = elapsed - self._first_step_s
                 self.history.stages.append(
                     {"stage": type(stage).__name__, "steps": n, "seconds": elapsed,
@@ -333,7 +335,6 @@ class Trainer:
         weights: list[torch.Tensor] = list(params)
         good = [p.detach().clone() for p in params]
         watch = self._watch = _StallWatch(stage.stall, self._saved_watch if start else None)
-        t_start = time.perf_counter()
         for k in range(start, stage.steps):
             if decays:
                 for group in opt.param_groups:
@@ -351,8 +352,8 @@ class Trainer:
             if loss.requires_grad:  # else the objective has set the gradients itself
                 loss.backward()
             opt.step()
-            if k == start:
-                self._first_step_s = time.perf_counter() - t_start
+            if k == start:  # from the stage's start: its setup is a one-off cost too
+                self._first_step_s = time.perf_counter() - self._stage_t0
             self.step += 1
             self._record(value, parts)
             save = bool(self.checkpoint_dir and self.checkpoint_every and (k + 1) % self.checkpoint_every == 0)
