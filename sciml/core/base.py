@@ -29,6 +29,7 @@ The three kinds declare what ``problem`` is: field learners
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import inspect
 import warnings
 from collections.abc import Mapping
@@ -94,16 +95,7 @@ class Learner:
         A subclass whose ``__init__`` passes ``**options`` on to its parent's
         contributes its own arguments and then the parent's.
         """
-        names: list[str] = []
-        for cls in type(self).__mro__:
-            init = cls.__dict__.get("__init__")
-            if init is None:
-                continue
-            params = list(inspect.signature(init).parameters.values())
-            names += [p.name for p in params if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-            if not any(p.kind is p.VAR_KEYWORD for p in params):
-                break
-        return {k: getattr(self, k) for k in dict.fromkeys(names)}
+        return {k: getattr(self, k) for k in self._arguments()}
 
     @classmethod
     def parameter_constraints(cls) -> dict[str, Constraint]:
@@ -137,6 +129,27 @@ class Learner:
         validate(owner, settings, constraints)
 
     @classmethod
+    def _arguments(cls) -> list[str]:
+        """The constructor's argument names, following ``**options`` on to the parents' constructors."""
+        names: list[str] = []
+        for klass in cls.__mro__:
+            init = klass.__dict__.get("__init__")
+            if init is None:
+                continue
+            params = list(inspect.signature(init).parameters.values())
+            names += [p.name for p in params if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+            if not any(p.kind is p.VAR_KEYWORD for p in params):
+                break
+        return list(dict.fromkeys(names))
+
+    @classmethod
+    def _takes_any_keyword(cls) -> bool:
+        """Whether the constructor chain ends in ``**kwargs`` (then any name may be an argument)."""
+        inits = [k.__dict__["__init__"] for k in cls.__mro__ if "__init__" in k.__dict__ and k is not object]
+        last = inits[-1] if inits else None
+        return last is not None and any(p.kind is p.VAR_KEYWORD for p in inspect.signature(last).parameters.values())
+
+    @classmethod
     def from_settings(cls: type[L], **settings: Any) -> L:
         """Build from settings by name: ``PINN.from_settings(hidden=[8], adam_steps=10)``.
 
@@ -156,6 +169,13 @@ class Learner:
         """
         owner: dict[str, str] = {f.name: key for key, default in cls.configs.items()
                                  for f in dataclasses.fields(default)}
+        known = set(owner) | set(cls._arguments())
+        unknown = sorted(str(name) for name in settings if name not in known)
+        if unknown and not cls._takes_any_keyword():
+            close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise InvalidParameterError(f"{cls.name or cls.__name__}: unknown setting {', '.join(unknown)}{hint}; "
+                                        f"settings: {', '.join(sorted(known))}")
         out = {name: value for name, value in settings.items() if name not in owner}
         for name, value in settings.items():
             key = owner.get(name)
