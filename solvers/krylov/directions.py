@@ -30,6 +30,7 @@ from solvers.krylov.pcg import (
     as_operator,
     check_rhs,
     check_tolerance,
+    curvature,
     finish,
     initial_guess,
 )
@@ -118,14 +119,7 @@ def conjugate_directions(
                 c = dot(q, dj) / dqj
                 d -= c * dj
                 q -= c * qj
-        dq = dot(d, q)
-        if not math.isfinite(dq):
-            raise InvalidDataError("A.matvec returned NaN or Inf")
-        if dq <= 0.0:
-            raise InvalidDataError(
-                f"matrix is not symmetric positive definite (or the direction is in its null space): "
-                f"d.Ad = {dq:.3e} <= 0 at iteration {iterations + 1}"
-            )
+        dq = curvature(d, q, "d.Ad", iterations + 1, " (or the direction is in its null space)")
         rr = update_xr(dot(d, r) / dq, d, q, x, r)
         if k:
             previous.append((d, q, dq))

@@ -63,6 +63,24 @@ def apply_operator(name: str, op: LinearOperator, v: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(out.reshape(-1), dtype=np.float64)
 
 
+def curvature(d: np.ndarray, q: np.ndarray, name: str, iteration: int, why: str = "") -> float:
+    """``d . q`` for ``q = A d``, refused unless finite and positive (``A`` must be SPD).
+
+    Raises
+    ------
+    InvalidDataError
+        ``A.matvec`` gave NaN/Inf, or ``d . A d <= 0`` (``why`` adds a possible
+        cause to the message).
+    """
+    dq = dot(d, q)
+    if not math.isfinite(dq):
+        raise InvalidDataError("A.matvec returned NaN or Inf")
+    if dq <= 0.0:
+        raise InvalidDataError(f"matrix is not symmetric positive definite{why}: {name} = {dq:.3e} <= 0 "
+                               f"at iteration {iteration}")
+    return dq
+
+
 def check_tolerance(name: str, v: object) -> float:
     """A tolerance as float, or InvalidParameterError unless it is a finite number ``>= 0``."""
     if (
@@ -196,13 +214,7 @@ def cg(
             if flexible:
                 r_old[:] = r
             q = apply_operator("A", a_op, p)
-            pq = dot(p, q)
-            if not math.isfinite(pq):
-                raise InvalidDataError("A.matvec returned NaN or Inf")
-            if pq <= 0.0:
-                raise InvalidDataError(
-                    f"matrix is not symmetric positive definite: p.Ap = {pq:.3e} <= 0 at iteration {iterations + 1}"
-                )
+            pq = curvature(p, q, "p.Ap", iterations + 1)
             rr = update_xr(rz / pq, p, q, x, r)
             iterations += 1
             history.append(math.sqrt(rr))
