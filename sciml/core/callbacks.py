@@ -8,7 +8,7 @@ from tqdm.auto import tqdm
 
 
 class Trainer(Protocol):
-    """What the hooks may read: :class:`sciml.core.training.Trainer` and the operator trainer both have it."""
+    """What the hooks may read of the :class:`sciml.core.training.Trainer` that calls them."""
 
     step: int
     total_steps: int
@@ -19,20 +19,30 @@ class Trainer(Protocol):
 
 
 class Callback:
-    """Base class; override the hooks you need."""
+    """Base class of the training hooks; override the ones you need.
 
-    def on_train_begin(self, trainer: Trainer) -> None: ...
+    Every learner kind trains with the same :class:`~sciml.core.training.Trainer`,
+    so a callback works for field learners, operator learners and
+    accelerators alike (``learner.fit(problem, callbacks=[...])``).
+    """
 
-    def on_stage_begin(self, trainer: Trainer, stage_index: int) -> None: ...
+    def on_train_begin(self, trainer: Trainer) -> None:
+        """Training starts (or resumes from a checkpoint: ``trainer.step`` > 0)."""
 
-    def on_step(self, trainer: Trainer, loss: float) -> None: ...
+    def on_stage_begin(self, trainer: Trainer, stage_index: int) -> None:
+        """Stage ``trainer.stages[stage_index]`` (Adam, L-BFGS) starts."""
+
+    def on_step(self, trainer: Trainer, loss: float) -> None:
+        """A step (an Adam step, an L-BFGS iteration) ended with ``loss``."""
 
     def on_event(self, trainer: Trainer, what: str) -> None:
         """Something worth telling the user happened (``"points redrawn"``...)."""
 
-    def on_stage_end(self, trainer: Trainer, stage_index: int) -> None: ...
+    def on_stage_end(self, trainer: Trainer, stage_index: int) -> None:
+        """Stage ``stage_index`` ended (budget, stall or convergence; see ``history.stages``)."""
 
-    def on_train_end(self, trainer: Trainer) -> None: ...
+    def on_train_end(self, trainer: Trainer) -> None:
+        """Training ended (also after a :class:`~equations.errors.TrainingDivergedError`)."""
 
 
 class ProgressBar(Callback):

@@ -274,6 +274,14 @@ class Trainer:
 
     # -- public -----------------------------------------------------------------
     def fit(self, objective: Objective) -> History:
+        """Run every stage on ``objective`` (from the checkpoint when resuming); returns the history.
+
+        Raises
+        ------
+        TrainingDivergedError
+            A loss or the weights became NaN/Inf; the last good weights are
+            restored and the last checkpoint is left untouched.
+        """
         self.objective = objective
         start_in_stage, adam_state = 0, None
         if self.resume and self.checkpoint_dir and (self.checkpoint_dir / "meta.json").exists():
