@@ -156,11 +156,69 @@ class InitialVelocityCondition:
     value: Callable[[Coords], Array]
 
 
+Where = Callable[[Coords], Array]  # boundary coords -> boolean mask of the points a condition holds at
+
+
+@dataclass(frozen=True)
+class OnPlane:
+    """The boundary points with ``coords[axis] == value`` (within ``atol``): one face of a box.
+
+    Use it as the ``where`` of a boundary condition, e.g.
+    ``NeumannCondition(g, where=OnPlane("x", 1.0))`` for the right face of the unit square.
+    """
+
+    axis: str
+    value: float
+    atol: float = 1e-9
+
+    def __call__(self, coords: Coords) -> Array:
+        return abs(coords[self.axis] - self.value) <= self.atol
+
+
 @dataclass(frozen=True)
 class DirichletCondition:
-    """``u = value(coords)`` on the spatial boundary (all times)."""
+    """``u = value(coords)`` on the spatial boundary (all times).
+
+    ``where`` (a mask of boundary coords, e.g. :class:`OnPlane`) restricts it to
+    part of the boundary; None: the whole boundary. Where a Dirichlet and
+    another boundary condition both hold (a corner), the Dirichlet value wins.
+    """
 
     value: Callable[[Coords], Array]
+    where: Where | None = None
+
+
+@dataclass(frozen=True)
+class NeumannCondition:
+    """``du/dn = value(coords)`` on the spatial boundary, ``n`` the outward unit normal.
+
+    ``where`` restricts it to part of the boundary (None: all of it).
+    """
+
+    value: Callable[[Coords], Array]
+    where: Where | None = None
+
+
+@dataclass(frozen=True)
+class RobinCondition:
+    """``alpha u + beta du/dn = value(coords)`` on the spatial boundary (``n`` outward).
+
+    ``alpha`` and ``beta`` are numbers, ``beta != 0`` (``beta = 0`` is a
+    Dirichlet condition: state it as one). ``where`` restricts it to part of the
+    boundary (None: all of it).
+    """
+
+    value: Callable[[Coords], Array]
+    alpha: float = 1.0
+    beta: float = 1.0
+    where: Where | None = None
+
+    def __post_init__(self) -> None:
+        if not (is_finite_number(self.alpha) and is_finite_number(self.beta)) or self.beta == 0:
+            raise InvalidParameterError(
+                f"RobinCondition needs finite alpha and a finite non-zero beta, got alpha={self.alpha!r}, "
+                f"beta={self.beta!r} (beta = 0 is a DirichletCondition)"
+            )
 
 
 @dataclass(frozen=True)
@@ -170,7 +228,8 @@ class PeriodicCondition:
     axis: str
 
 
-Condition = InitialCondition | InitialVelocityCondition | DirichletCondition | PeriodicCondition
+BoundaryCondition = DirichletCondition | NeumannCondition | RobinCondition
+Condition = InitialCondition | InitialVelocityCondition | BoundaryCondition | PeriodicCondition
 
 
 class Jet:
@@ -290,6 +349,7 @@ def check_finite(owner: str, **values: float) -> None:
 
 __all__ = [
     "Array",
+    "BoundaryCondition",
     "Box",
     "Condition",
     "Coords",
@@ -299,7 +359,10 @@ __all__ = [
     "InitialCondition",
     "InitialVelocityCondition",
     "Jet",
+    "NeumannCondition",
+    "OnPlane",
     "PeriodicCondition",
+    "RobinCondition",
     "TimeInterval",
     "Variable",
     "canonical_key",

@@ -56,8 +56,9 @@ def dirichlet_values(equation: Equation, coords: dict[str, np.ndarray], solver: 
         The data are not finite.
     """
     conditions = tuple(equation.conditions())
-    if len(conditions) != 1 or not isinstance(conditions[0], DirichletCondition):
-        kinds = ", ".join(type(c).__name__ for c in conditions) or "none"
+    if len(conditions) != 1 or not isinstance(conditions[0], DirichletCondition) or conditions[0].where is not None:
+        kinds = ", ".join(type(c).__name__ + (" on part of it" if getattr(c, "where", None) else "")
+                          for c in conditions) or "none"
         raise SpecMismatchError(
             f"solver {solver!r} implements one Dirichlet condition on the whole boundary; "
             f"{type(equation).__name__} states: {kinds}"

@@ -57,7 +57,10 @@ def condition_deviation(
     boundary = boundary_nodes(equation, values)
     for condition in conditions:
         if isinstance(condition, DirichletCondition):
-            where = boundary
+            where = boundary.copy()
+            if condition.where is not None:
+                where[where] = np.broadcast_to(np.asarray(
+                    condition.where({n: m[boundary] for n, m in zip(names, mesh)}), dtype=bool), (int(where.sum()),))
             key = "dirichlet"
         elif isinstance(condition, InitialCondition) and "t" in names:
             where = np.zeros(values.shape, dtype=bool)
