@@ -66,6 +66,20 @@ class Geometry:
         """Map ``s`` in ``[0, 1)^(dim-1)`` (``[0,1)`` per row in 1D/2D) to boundary points."""
         raise NotImplementedError
 
+    def normals(self, points: np.ndarray) -> np.ndarray:
+        """Outward unit normals ``(n, dim)`` at boundary points ``(n, dim)``.
+
+        Each point gets the normal of the nearest piece of the boundary (a
+        face of a box, an edge of a polygon), so points a little off the
+        boundary are fine; subclasses say how corners are treated.
+
+        Raises
+        ------
+        NotImplementedError
+            The geometry has no normals.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no boundary normals")
+
     def grid_mask(self, axes: dict[str, np.ndarray]) -> np.ndarray:
         """Inside-mask of a tensor grid given by its 1D coordinate vectors."""
         mesh = np.meshgrid(*(axes[n] for n in self.names), indexing="ij")
@@ -92,6 +106,26 @@ class Box(Geometry):
                 np.array([[lo[0], lo[1]], [hi[0], lo[1]], [hi[0], hi[1]], [lo[0], hi[1]]]), s
             )
         raise NotImplementedError("boundary sampling is implemented for 1D and 2D boxes")
+
+    def normals(self, points: np.ndarray) -> np.ndarray:
+        """Outward unit normals ``(n, dim)``: the axis direction of the face nearest each point.
+
+        The faces are the lower and upper end of every axis (periodic ones
+        included, as in :meth:`boundary_from_unit`); ``-e_k`` on the lower and
+        ``+e_k`` on the upper face of axis ``k``. The nearest face is the one at
+        the smallest distance ``|x_k - lower_k|`` or ``|upper_k - x_k|``; at a
+        corner, where several faces are equally near, the first in the order
+        lower of axis 0, upper of axis 0, lower of axis 1, ... is taken (so the
+        corner ``(lower_x, lower_y)`` of a rectangle gets ``(-1, 0)``).
+        """
+        pts = _as_points(points, self.dim)
+        lo, hi = np.asarray(self.lower), np.asarray(self.upper)
+        # (n, 2 dim) distances in the order lower_0, upper_0, lower_1, upper_1, ...
+        gaps = np.stack([np.abs(pts - lo), np.abs(hi - pts)], axis=2).reshape(len(pts), 2 * self.dim)
+        face = np.argmin(gaps, axis=1)
+        out = np.zeros_like(pts)
+        out[np.arange(len(pts)), face // 2] = np.where(face % 2 == 0, -1.0, 1.0)
+        return out
 
     def distance_factor(self, coords: dict) -> object:
         """A smooth factor vanishing on the non-periodic faces (for hard constraints)."""
@@ -136,6 +170,27 @@ class Polygon(Geometry):
     def boundary_from_unit(self, s: np.ndarray) -> np.ndarray:
         return _polygon_boundary(np.asarray(self.vertices), np.asarray(s, dtype=float).reshape(-1))
 
+    def normals(self, points: np.ndarray) -> np.ndarray:
+        """Outward unit normals ``(n, 2)``: the normal of the edge nearest each point.
+
+        Outward for either vertex orientation (the sign of the polygon's
+        signed area decides). Edge ``i`` runs from vertex ``i`` to vertex
+        ``i + 1`` (the last one back to vertex 0); at a vertex, where two edges
+        are equally near, the lower edge index is taken: vertex ``i >= 1``
+        gets the normal of edge ``i - 1`` (the edge ending there), vertex 0
+        that of edge 0.
+        """
+        pts = _as_points(points, 2)
+        v = np.asarray(self.vertices, dtype=float)
+        a, ab = v, np.roll(v, -1, axis=0) - v
+        s = np.clip(((pts[:, None, :] - a[None]) * ab[None]).sum(-1) / (ab * ab).sum(-1), 0.0, 1.0)
+        gap = np.linalg.norm(pts[:, None, :] - (a[None] + s[..., None] * ab[None]), axis=-1)
+        edge = np.argmin(gap, axis=1)
+        area = 0.5 * float(np.sum(a[:, 0] * np.roll(a[:, 1], -1) - np.roll(a[:, 0], -1) * a[:, 1]))
+        # (dy, -dx) points to the right of the edge: outward for a counter-clockwise polygon
+        right = np.column_stack([ab[:, 1], -ab[:, 0]]) / np.linalg.norm(ab, axis=1)[:, None]
+        return (right if area > 0 else -right)[edge] + 0.0  # + 0.0: no negative zeros
+
     def distance(self, points: np.ndarray) -> np.ndarray:
         """Distance to the polygon: 0 inside, else to the nearest edge (the L-shape's cut-out corner counts)."""
         points = np.asarray(points, dtype=float)
@@ -149,6 +204,16 @@ class Polygon(Geometry):
             s = np.clip(((p - a) * ab).sum(-1) / (ab * ab).sum(-1), 0.0, 1.0)
             out[away] = np.linalg.norm(p - (a + s[..., None] * ab), axis=-1).min(axis=1)
         return out
+
+
+def _as_points(points: np.ndarray, dim: int) -> np.ndarray:
+    """``points`` as a float ``(n, dim)`` array, or :class:`InvalidParameterError`."""
+    pts = np.asarray(points, dtype=float)
+    if pts.ndim == 1 and dim == 1:
+        pts = pts[:, None]
+    if pts.ndim != 2 or pts.shape[1] != dim:
+        raise InvalidParameterError(f"boundary points must have shape (n, {dim}), got {pts.shape}")
+    return pts
 
 
 def _polygon_boundary(vertices: np.ndarray, s: np.ndarray) -> np.ndarray:
