@@ -54,6 +54,14 @@ class PINN(FieldLearner):
     constraints : {"auto", "soft", "hard"}
         How conditions are imposed: penalty terms (soft), the equation's ansatz
         ``u = g + d * N`` (hard), or hard when the equation has an ansatz (auto).
+        Every boundary condition of ``conditions()`` is a penalty term of its
+        own on its own points (``boundary`` for the first, ``boundary_1``,
+        ``boundary_2``... for the next ones; ``n_boundary`` points each, on
+        the part of the boundary its ``where`` selects): ``(u - g)^2`` for a
+        Dirichlet, ``(du/dn - g)^2`` for a Neumann and
+        ``(alpha u + beta du/dn - g)^2`` for a Robin condition, ``n`` the
+        outward unit normal. An ansatz imposes values only, so with hard
+        constraints the Neumann and Robin terms stay (soft, on the ansatz).
     collocation : Collocation or mapping, optional
         Points per set, how they are drawn and redrawn, adaptive placement
         (:class:`~sciml.field.config.Collocation`; default: 2540 residual, 80
@@ -66,7 +74,8 @@ class PINN(FieldLearner):
     checkpointing : Checkpointing or mapping, optional
         Checkpoint and resume (:class:`~sciml.field.config.Checkpointing`; default: off).
     weights : mapping, optional
-        Loss weights per part (``residual``, ``initial``, ``boundary``, ``periodic``).
+        Loss weights per part (``residual``, ``initial``, ``initial_velocity``,
+        ``boundary``, ``boundary_1``..., ``periodic``; default 1).
     causal : float, optional
         Causal training for evolution equations (Wang, Sankaran & Perdikaris
         2022): the residual points are split into ``causal_slabs`` equal time

@@ -1,4 +1,12 @@
-"""The PINN loss: PDE residual plus soft (or hard, by ansatz) initial/boundary conditions."""
+"""The PINN loss: PDE residual plus soft (or hard, by ansatz) initial/boundary conditions.
+
+Every boundary condition of the spec is a loss part of its own, on its own
+point set (:func:`~sciml.field.sampling.boundary_sets` names them: ``boundary``,
+``boundary_1``, ...): ``mean (u - g)^2`` for a Dirichlet condition,
+``mean (du/dn - g)^2`` for a Neumann and ``mean (alpha u + beta du/dn - g)^2``
+for a Robin condition, with ``du/dn = grad u . n`` from the network's first
+derivatives and the geometry's outward normals (:meth:`~equations.geometry.Geometry.normals`).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +18,15 @@ import numpy as np
 import torch
 
 from equations import Equation
-from equations.core import DirichletCondition, InitialCondition, InitialVelocityCondition, Jet
-from equations.errors import InvalidDataError
+from equations.core import (
+    DirichletCondition,
+    InitialCondition,
+    InitialVelocityCondition,
+    Jet,
+    NeumannCondition,
+    RobinCondition,
+)
+from equations.errors import InvalidDataError, SpecMismatchError
 from sciml.core.embeddings import PeriodicEmbedding
 from sciml.core.networks import MLP
 from sciml.core.runtime import restore_rng, rng_state_tensors
@@ -19,7 +34,7 @@ from sciml.field.adaptive import PointSampler, Strategy, check_settings, make_st
 from sciml.field.config import Collocation
 from sciml.field.derivatives import DerivativePlan, autodiff_jet, compose_ansatz, network_jet
 from sciml.field.loss_balancing import CausalSlabs, LossBalancer
-from sciml.field.sampling import PointCounts, collocation_points
+from sciml.field.sampling import PointCounts, boundary_sets, collocation_points, describe
 
 
 def check_points(name: str, points: np.ndarray, dim: int) -> np.ndarray:
@@ -40,9 +55,13 @@ class PINNObjective:
     equation : Equation
     net : MLP
     hard : bool
-        Use the equation's ansatz ``u = g + d * net`` (conditions met exactly).
+        Use the equation's ansatz ``u = g + d * net`` for the conditions it
+        meets exactly: initial, Dirichlet and periodic ones. Neumann and Robin
+        conditions (an ansatz imposes values, not normal derivatives) stay
+        soft loss parts, evaluated on ``u = g + d * net``.
     weights : mapping
-        Loss weights per part (``residual``, ``initial``, ``boundary``, ``periodic``).
+        Loss weights per part (``residual``, ``initial``, ``initial_velocity``,
+        ``boundary``, ``boundary_1``..., ``periodic``; default 1).
     collocation : Collocation
         How many points per set, how they are drawn, and how they are redrawn
         every ``resample_every`` steps, Adam and L-BFGS iterations alike
@@ -79,6 +98,17 @@ class PINNObjective:
 
     Parts that only report (``causal_min_weight``, ``lambda_*``) are never
     added to the total.
+
+    Every boundary condition of ``equation.conditions()`` has its own point
+    set and loss part, named by :func:`~sciml.field.sampling.boundary_sets`:
+    ``boundary`` for the first one (the single whole-boundary Dirichlet
+    condition of most specs: the part it always was), ``boundary_1``,
+    ``boundary_2``... for the next ones, in ``conditions()`` order; which
+    condition each name holds is :attr:`boundary_conditions`. A Dirichlet
+    part is ``mean (u - g)^2``; a Neumann part ``mean (du/dn - g)^2`` and a
+    Robin part ``mean (alpha u + beta du/dn - g)^2``, with
+    ``du/dn = sum_k u_k n_k`` over the spatial axes, ``n`` the outward unit
+    normal of the geometry at each point (computed once per point set).
     """
 
     def __init__(
@@ -121,6 +151,9 @@ class PINNObjective:
         self._compiled = _compile(self._eager_loss) if compile else None
         self.names = equation.domain.names
         self.plan = DerivativePlan(self.names, equation.derivatives)
+        self.boundary_conditions = boundary_sets(equation)
+        # du/dn needs the first derivatives in the spatial coordinates
+        self._grad_plan = DerivativePlan(self.names, equation.domain.space.names)
         self._t_plan = DerivativePlan(self.names, ("t",)) if "t" in self.names else self.plan
         dim = len(self.names)
         raw = collocation_points(equation, self.counts, self.sampling, rng)
@@ -160,16 +193,16 @@ class PINNObjective:
                 self.targets["initial_velocity"] = _as_vector(
                     cond.value(self._coords(self.x["initial"])), self.x["initial"]
                 )
-            if isinstance(cond, DirichletCondition) and "boundary" in self.x:
-                self.targets["boundary"] = _as_vector(
-                    cond.value(self._coords(self.x["boundary"])), self.x["boundary"]
-                )
-        # every soft-condition point goes through the network in one batch
+        for key, cond in self.boundary_conditions.items():
+            if key in self.x:
+                self.targets[key] = _as_vector(cond.value(self._coords(self.x[key])), self.x[key])
+        dirichlet = [k for k, c in self.boundary_conditions.items() if isinstance(c, DirichletCondition)]
+        # every soft-condition value goes through the network in one batch
         self.slices: dict[str, slice] = {}
         chunks, start = [], 0
         # a periodic embedding makes the network periodic exactly: no penalty needed
         periodic_keys = () if isinstance(self.net.embedding, PeriodicEmbedding) else ("periodic_lo", "periodic_hi")
-        for key in ("initial", "boundary", *periodic_keys):
+        for key in ("initial", *dirichlet, *periodic_keys):
             if key in self.x and (key in self.targets or key.startswith("periodic")):
                 n = self.x[key].shape[0]
                 self.slices[key] = slice(start, start + n)
@@ -177,7 +210,36 @@ class PINNObjective:
                 start += n
         self.x_conditions = torch.cat(chunks) if chunks else None
         self.ansatz_jets = self._ansatz_jets(self.x["residual"]) if self.hard else None
+        self._prepare_flux()
         self._prepare_weights()
+
+    def _prepare_flux(self) -> None:
+        """Points, outward normals and (hard) ansatz jets of the Neumann and Robin sets, in one batch.
+
+        ``flux_slices`` locates each set in ``x_flux``; ``flux_normals`` holds
+        the normals ``(n, space dim)`` of all of them.
+        """
+        self.flux_slices: dict[str, slice] = {}
+        chunks, normals, start = [], [], 0
+        space = self.eq.domain.space
+        for key, cond in self.boundary_conditions.items():
+            if isinstance(cond, (NeumannCondition, RobinCondition)) and key in self.x:
+                n = self.x[key].shape[0]
+                self.flux_slices[key] = slice(start, start + n)
+                chunks.append(self.x[key])
+                try:
+                    normals.append(space.normals(self.points[key][:, : space.dim]))
+                except NotImplementedError as exc:
+                    raise SpecMismatchError(
+                        f"{self.eq.name}: boundary set {key!r} ({describe(cond)}) needs the outward normals of "
+                        f"the boundary, and the geometry {type(space).__name__} has none"
+                    ) from exc
+                start += n
+        self.x_flux = torch.cat(chunks) if chunks else None
+        self.flux_normals = self._tensor(np.concatenate(normals)) if normals else None
+        self.flux_ansatz_jets = (
+            self._ansatz_jets(self.x_flux, self._grad_plan) if self.hard and self.x_flux is not None else None
+        )
 
     def _prepare_weights(self) -> None:
         """Causal slabs of the current residual points; balancing weights in the current dtype."""
@@ -190,12 +252,15 @@ class PINNObjective:
         """The parts that make up the total (in the order :meth:`loss` reports them)."""
         names = ["residual"]
         if not self.hard and self.x_conditions is not None:
-            names += [k for k in ("initial", "boundary") if k in self.slices]
+            names += ["initial"] if "initial" in self.slices else []
+        names += [k for k in self.boundary_conditions if k in self.flux_slices or (not self.hard and k in self.slices)]
+        if not self.hard and self.x_conditions is not None:
             names += ["periodic"] if "periodic_lo" in self.slices else []
         return names
 
-    def _ansatz_jets(self, x: torch.Tensor) -> tuple[Jet, Jet]:
-        """Jets of the ansatz parts ``g`` and ``d`` at ``x``, as dense tensors in the objective's dtype.
+    def _ansatz_jets(self, x: torch.Tensor, plan: DerivativePlan | None = None) -> tuple[Jet, Jet]:
+        """Jets of the ansatz parts ``g`` and ``d`` at ``x`` (the derivatives of ``plan``, default the
+        residual's), as dense tensors in the objective's dtype.
 
         ``torch.func`` forward mode returns two kinds of tensor that must not be
         kept as loss constants: an identically zero derivative (``g_xx`` of a
@@ -210,8 +275,9 @@ class PINNObjective:
         def part(k: int):
             return lambda p: self._ansatz(dict(zip(self.names, p)))[k]
 
+        plan = plan or self.plan
         with torch.no_grad():
-            g, d = autodiff_jet(part(0), x, self.plan), autodiff_jet(part(1), x, self.plan)
+            g, d = autodiff_jet(part(0), x, plan), autodiff_jet(part(1), x, plan)
             return _dense_jet(g, x), _dense_jet(d, x)
 
     # -- Objective protocol -----------------------------------------------------------
@@ -219,13 +285,26 @@ class PINNObjective:
         # the layers' flat vector, and an embedding's own parameters (PIG) when it has trainable ones
         return [p for p in self.net.parameters() if p.requires_grad]
 
-    def u_jet(self, x: torch.Tensor, ansatz_jets: tuple[Jet, Jet] | None = None) -> Jet:
-        """Solution jet at ``x``; with hard constraints the ansatz jets are computed unless given."""
-        n = network_jet(self.net, x, self.plan)
+    def u_jet(self, x: torch.Tensor, ansatz_jets: tuple[Jet, Jet] | None = None,
+              plan: DerivativePlan | None = None) -> Jet:
+        """Solution jet at ``x`` (the derivatives of ``plan``, default the residual's).
+
+        With hard constraints the ansatz jets (for the same plan) are computed unless given.
+        """
+        plan = plan or self.plan
+        n = network_jet(self.net, x, plan)
         if not self.hard:
             return n
-        g, d = ansatz_jets if ansatz_jets is not None else self._ansatz_jets(x)
-        return compose_ansatz(g, d, n, self.plan)
+        g, d = ansatz_jets if ansatz_jets is not None else self._ansatz_jets(x, plan)
+        return compose_ansatz(g, d, n, plan)
+
+    def normal_derivative(self, jet: Jet, normals: torch.Tensor) -> torch.Tensor:
+        """``du/dn = sum_k u_k n_k`` over the spatial axes, from a jet with their first derivatives."""
+        space = self.eq.domain.space.names
+        out = jet[space[0]] * normals[:, 0]
+        for k in range(1, len(space)):
+            out = out + jet[space[k]] * normals[:, k]
+        return out
 
     def value(self, x: torch.Tensor) -> torch.Tensor:
         """The learned solution at points ``x`` (ansatz applied when hard)."""
@@ -271,15 +350,30 @@ class PINNObjective:
         else:
             residual, report["causal_min_weight"] = self.causal.loss(r * r)
             parts = {"residual": residual}
-        if not self.hard and self.x_conditions is not None:
-            v = self.value(self.x_conditions)
-            for key in ("initial", "boundary"):
-                if key in self.slices:
-                    e = v[self.slices[key]] - self.targets[key]
-                    parts[key] = (e * e).mean()
-            if "periodic_lo" in self.slices:
-                e = v[self.slices["periodic_lo"]] - v[self.slices["periodic_hi"]]
-                parts["periodic"] = (e * e).mean()
+        flux = None
+        if self.x_flux is not None:  # Neumann and Robin sets (soft also with hard constraints)
+            jet = self.u_jet(self.x_flux, self.flux_ansatz_jets, self._grad_plan)
+            assert self.flux_normals is not None
+            flux = (jet.value, self.normal_derivative(jet, self.flux_normals))
+        v = self.value(self.x_conditions) if not self.hard and self.x_conditions is not None else None
+        if v is not None and "initial" in self.slices:
+            e = v[self.slices["initial"]] - self.targets["initial"]
+            parts["initial"] = (e * e).mean()
+        for key, cond in self.boundary_conditions.items():  # one part per boundary condition, in order
+            if flux is not None and key in self.flux_slices:
+                where = self.flux_slices[key]
+                value, du_dn = flux[0][where], flux[1][where]
+                if isinstance(cond, RobinCondition):
+                    e = cond.alpha * value + cond.beta * du_dn - self.targets[key]
+                else:
+                    e = du_dn - self.targets[key]
+                parts[key] = (e * e).mean()
+            elif v is not None and key in self.slices:
+                e = v[self.slices[key]] - self.targets[key]
+                parts[key] = (e * e).mean()
+        if v is not None and "periodic_lo" in self.slices:
+            e = v[self.slices["periodic_lo"]] - v[self.slices["periodic_hi"]]
+            parts["periodic"] = (e * e).mean()
         if not self.hard and "initial_velocity" in self.targets:  # an ansatz meets it exactly
             e = network_jet(self.net, self.x["initial"], self._t_plan)["t"] - self.targets["initial_velocity"]
             parts["initial_velocity"] = (e * e).mean()
