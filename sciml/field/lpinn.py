@@ -37,7 +37,12 @@ class LPINN(FieldLearner):
     Works on equations with a ``lagrangian()`` form (``convection``,
     ``burgers``). On a periodic interval the branches see ``(cos, sin)`` of the
     label, so periodicity is exact; the initial condition is exact by
-    construction.
+    construction. On a bounded interval the wall particles keep their initial
+    state, and that is the only boundary data it can impose: ``fit`` refuses
+    Neumann and Robin conditions, Dirichlet conditions on part of the
+    boundary or with other values, and boundary conditions on a periodic
+    interval with :class:`~equations.errors.SpecMismatchError`
+    (:func:`~sciml.field.lpinn_objective.check_boundary_conditions`).
 
     Parameters
     ----------

@@ -19,6 +19,13 @@ Burgers benchmark). The residuals are
 with the second derivative in the *physical* coordinate by the chain rule,
 ``U_x = U_x0 / X_x0`` and ``U_xx = (U_x0x0 X_x0 - U_x0 X_x0x0) / X_x0^3``
 (a derivative in ``x0`` alone is right only for constant speed).
+
+Boundary conditions: the ansatz imposes no boundary data besides keeping the
+wall particles at their initial state, so a spec whose boundary conditions
+ask for anything else (a Neumann or Robin condition, a Dirichlet condition on
+part of the boundary or with values other than the initial ones at the walls,
+any boundary condition on a periodic interval) is refused with
+:class:`~equations.errors.SpecMismatchError` (:func:`check_boundary_conditions`).
 """
 
 from __future__ import annotations
@@ -32,18 +39,28 @@ import numpy as np
 import torch
 
 from equations import Equation
-from equations.core import Array, InitialCondition, Jet
+from equations.core import Array, DirichletCondition, InitialCondition, Jet
 from equations.errors import InvalidParameterError, SpecMismatchError
 from equations.lagrangian import LagrangianForm
 from equations.overrides import defining_class, stale_members
 from sciml.core.networks import MLP
 from sciml.core.runtime import restore_rng, rng_state_tensors
 from sciml.field.derivatives import DerivativePlan, autodiff_jet, compose_ansatz, network_jet
-from sciml.field.sampling import PointCounts, collocation_points
+from sciml.field.sampling import PointCounts, boundary_sets, collocation_points, describe
 
 
 def lagrangian_form(equation: Equation) -> tuple[LagrangianForm, Callable[[dict], Array]]:
-    """The equation's Lagrangian form and initial value, or a clear error if it has none."""
+    """The equation's Lagrangian form and initial value, or a clear error if it has none.
+
+    Raises
+    ------
+    InvalidParameterError
+        The equation has no Lagrangian form (or is not 1D in space with time and an initial value).
+    SpecMismatchError
+        A subclass changed what an inherited ``lagrangian()`` restates, or the
+        equation states boundary conditions the LPINN cannot honour
+        (:func:`check_boundary_conditions`).
+    """
     method = getattr(equation, "lagrangian", None)
     form = method() if method is not None else None
     initial = [c.value for c in equation.conditions() if isinstance(c, InitialCondition)]
@@ -59,7 +76,58 @@ def lagrangian_form(equation: Equation) -> tuple[LagrangianForm, Callable[[dict]
             f"{type(equation).__name__} redefines {', '.join(stale)} but inherits the lagrangian() form of "
             f"{defining_class(type(equation), 'lagrangian').__name__}; define lagrangian() for it"  # type: ignore[union-attr]
         )
+    check_boundary_conditions(equation, initial[0])
     return form, initial[0]
+
+
+def check_boundary_conditions(equation: Equation, initial_value: Callable[[dict], Array]) -> None:
+    """Refuse the boundary conditions the LPINN would ignore (:class:`SpecMismatchError`).
+
+    The LPINN's ansatz keeps each wall particle of a bounded interval at its
+    initial state for all times and has no boundary term, so the one boundary
+    condition it honours is a Dirichlet condition on the whole boundary of a
+    bounded interval whose values equal the initial value at the walls at all
+    times (``u = 0`` for Burgers). Checked at the two walls at 9 times
+    (relative tolerance 1e-9). Neumann and Robin conditions, Dirichlet
+    conditions on part of the boundary or with other values, and any
+    boundary condition on a periodic interval are refused: the message names
+    the learner and the condition.
+    """
+    periodic = equation.domain.periodic("x")
+    for key, cond in boundary_sets(equation).items():
+        if isinstance(cond, DirichletCondition) and cond.where is None and not periodic:
+            if _matches_initial_at_walls(equation, cond, initial_value):
+                continue
+            reason = ("its values differ from the initial value at the walls, where the LPINN keeps the state "
+                      "at its initial value for all times")
+        elif periodic:
+            reason = "the interval is periodic, and the LPINN's solution is periodic there with no boundary data"
+        elif isinstance(cond, DirichletCondition):
+            reason = "the LPINN has no boundary term to impose data on part of the boundary"
+        else:
+            reason = "the LPINN has no boundary term, so it would ignore a condition on the normal derivative"
+        raise SpecMismatchError(
+            f"learner 'lpinn' cannot honour the boundary condition {key!r} ({describe(cond)}) of "
+            f"{type(equation).__name__}: {reason}; use the 'pinn' or 'pig' learner, which impose every boundary "
+            "condition as a loss term"
+        )
+
+
+def _matches_initial_at_walls(
+    equation: Equation, cond: DirichletCondition, initial_value: Callable[[dict], Array]
+) -> bool:
+    """Whether the Dirichlet data equal the initial value at both walls at 9 times of the interval."""
+    (lo, hi), (t0, t1) = equation.domain.bounds
+    t = torch.linspace(t0, t1, 9, dtype=torch.float64).repeat(2)
+    x = torch.tensor([lo] * 9 + [hi] * 9, dtype=torch.float64)
+
+    def values(f: Callable[[dict], Array], times: torch.Tensor) -> np.ndarray:
+        v = torch.as_tensor(f({"x": x, "t": times}), dtype=torch.float64)
+        return np.broadcast_to(v.detach().cpu().numpy(), (len(x),))
+
+    data, start = values(cond.value, t), values(initial_value, torch.full_like(t, t0))
+    scale = max(1.0, float(np.max(np.abs(start))))
+    return bool(np.all(np.abs(data - start) <= 1e-9 * scale))
 
 
 # the LPINN reads the initial value from the conditions at run time; everything else the form restates
