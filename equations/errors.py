@@ -45,12 +45,23 @@ class TrainingDivergedError(ToolkitError, RuntimeError):
     """Training produced a non-finite loss; the last good weights were kept."""
 
 
+class ConvergenceError(ToolkitError, RuntimeError):
+    """A classical solver did not converge (Newton stalled, an integrator could not finish).
+
+    The message says which iteration failed, how far it got and what was tried.
+    """
+
+
 class ResourceError(ToolkitError, MemoryError):
     """A request would not fit in the available memory; refused before anything is allocated.
 
     The message gives the estimate and the memory available
     (:func:`equations.resources.require_memory`).
     """
+
+
+class ConditionsWarning(UserWarning):
+    """A spec's conditions disagree where they meet (initial vs boundary data at the start...)."""
 
 
 class ExtrapolationWarning(UserWarning):

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from equations.core import GRID_BYTES_PER_POINT, Equation
+from equations.core import Equation
 from equations.errors import InvalidDataError, InvalidParameterError, SpecMismatchError
 from solvers.output import to_dataarray
 from solvers.registry import SolverFn, bytes_per_point, candidates, check_options, lookup, refusal
@@ -59,6 +59,8 @@ def solve(
             f"solve expects an equations.Equation instance, got {type(equation).__name__}"
         )
     chosen = [lookup(equation, method)] if method is not None else candidates(equation)
+    if options and len(chosen) > 1:  # options meant for one solver: only the candidates that take them
+        chosen = [c for c in chosen if _accepts(c, options)] or chosen[:1]
     for name, fn in chosen:
         check_options(name, fn, options)
     names = equation.domain.names
@@ -68,11 +70,10 @@ def solve(
         shape = tuple(resolution)
     else:
         raise InvalidParameterError(f"resolution must be an int or a sequence of ints, got {resolution!r}")
-    # a grid that cannot fit is refused here, before any solver allocates (the hungriest candidate's estimate)
-    memory = max((bytes_per_point(fn) for _, fn in chosen), default=GRID_BYTES_PER_POINT)
-    axes = equation.domain.grid(shape, bytes_per_point=memory)
     refused: list[str] = []
     for name, fn in chosen:
+        # a grid that cannot fit is refused here, before the solver allocates (its own estimate)
+        axes = equation.domain.grid(shape, bytes_per_point=bytes_per_point(fn))
         try:
             return _run(equation, axes, name, fn, options)
         except SpecMismatchError as exc:
@@ -81,6 +82,14 @@ def solve(
             refused.append(str(exc))  # the default: try the next solver that may implement the spec
     # every candidate refused the spec at run time; say why, with the registration-time reasons too
     raise refusal(equation, tuple(refused))
+
+
+def _accepts(candidate: tuple[str, SolverFn], options: dict[str, Any]) -> bool:
+    try:
+        check_options(*candidate, options)
+    except InvalidParameterError:
+        return False
+    return True
 
 
 def _run(equation: Equation, axes: dict[str, np.ndarray], name: str, fn: SolverFn,

@@ -65,6 +65,9 @@ _SOLVERS: dict[type[Equation], dict[str, SolverFn]] = {}
 # (equation type, solver name) -> the spec members the solver evaluates (takes as data)
 _READS: dict[tuple[type[Equation], str], frozenset[str]] = {}
 
+# solvers for any spec (the generic reference), tried after every specialised one
+_FALLBACKS: dict[str, SolverFn] = {}
+
 # a numerical solver never reads the closed form, so a subclass may restate it freely
 NOT_READ_BY_SOLVERS = frozenset({"exact"})
 
@@ -104,6 +107,31 @@ def register(
     return decorate
 
 
+def register_fallback(name: str) -> Callable[[SolverFn], SolverFn]:
+    """Decorator registering ``fn`` as solver ``name`` for every spec, after the specialised ones.
+
+    A fallback reads the whole spec (residual, conditions, domain), so it
+    implements any subclass as given, or refuses it at run time with
+    :class:`~equations.errors.SpecMismatchError`. :func:`candidates` lists it
+    after the registered solvers that implement the spec.
+    """
+
+    def decorate(fn: SolverFn) -> SolverFn:
+        if name in _FALLBACKS and _FALLBACKS[name] is not fn:
+            raise InvalidParameterError(f"fallback solver {name!r} is already registered")
+        _FALLBACKS[name] = fn
+        SOLVERS.register(f"Equation.{name}", Solver(Equation, name, fn, frozenset({"*"})), replace=True)
+        return fn
+
+    return decorate
+
+
+def fallbacks() -> dict[str, SolverFn]:
+    """The solvers every spec gets (name -> function), in registration order."""
+    SOLVERS.discover()
+    return dict(_FALLBACKS)
+
+
 def _registered_class(equation_type: type) -> type[Equation] | None:
     SOLVERS.discover()  # the solver modules register on import
     for cls in equation_type.__mro__:  # the most specific registration wins
@@ -139,6 +167,8 @@ def mismatch(equation: Equation, method: str) -> str | None:
     value...) states a different problem, unless the solver reads that member.
     """
     equation_type = type(equation)
+    if method in fallbacks() and method not in (_table(equation_type) or {}):
+        return None  # a fallback reads the whole spec
     if method == "exact" and "exact" not in (_table(equation_type) or {}):
         owner = defining_class(equation_type, "exact")
         if owner is None or not _has_exact(equation):
@@ -179,10 +209,12 @@ def lookup(equation: Equation, method: str | None = None) -> tuple[str, SolverFn
         if reason:
             raise SpecMismatchError(f"{reason}; its closed form may not solve it. {_ADVICE}")
         return "exact", closed_form
-    if table is None:
-        raise _no_solver(equation)
     if method is None:
         return candidates(equation)[0]
+    if method in fallbacks() and method not in (table or {}):
+        return method, fallbacks()[method]
+    if table is None:
+        raise _no_solver(equation)
     if method not in table:
         raise UnknownNameError(
             f"no solver {method!r} for {type(equation).__name__}; available: {', '.join(available(equation))}"
@@ -211,12 +243,11 @@ def candidates(equation: Equation) -> list[tuple[str, SolverFn]]:
     SpecMismatchError
         Every registered solver would ignore a member the spec redefines.
     """
-    table = _table(type(equation))
-    if table is None:
-        raise _no_solver(equation)
+    table = _table(type(equation)) or {}
     found = [(name, table[name]) for name in table if mismatch(equation, name) is None]
+    found += [(name, fn) for name, fn in fallbacks().items() if name not in table]
     if not found:
-        raise refusal(equation)
+        raise refusal(equation) if table else _no_solver(equation)
     return found
 
 
@@ -247,14 +278,14 @@ def available(equation: Equation | type[Equation] | None = None) -> tuple[str, .
     """Names of registered solvers: all of them (sorted), or those for ``equation`` (default first)."""
     if equation is None:
         SOLVERS.discover()
-        return tuple(sorted({n for table in _SOLVERS.values() for n in table}))
+        return tuple(sorted({n for table in _SOLVERS.values() for n in table} | set(_FALLBACKS)))
     cls = equation if isinstance(equation, type) else type(equation)
     if not issubclass(cls, Equation):
         raise InvalidParameterError(f"expected an Equation or an Equation subclass, got {equation!r}")
     names = tuple(_table(cls) or ())
     if _has_exact(equation) and "exact" not in names:
         names += ("exact",)
-    return names
+    return names + tuple(n for n in fallbacks() if n not in names)
 
 
 # solver -> bytes of working memory per grid point, for those needing more than GRID_BYTES_PER_POINT

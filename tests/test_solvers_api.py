@@ -16,6 +16,7 @@ from equations import (
     Poisson2D,
     UnknownNameError,
 )
+from equations.errors import SpecMismatchError
 from equations.geometry import Box
 from solvers import SolverOutput, available, register, solve
 
@@ -31,8 +32,9 @@ def test_available_lists_registered_solvers():
     names = available()
     assert {"cole_hopf", "spectral", "fourier", "multigrid"} <= set(names)
     assert available(Burgers)[0] == "cole_hopf"
-    assert available(Poisson2D()) == ("multigrid", "exact")  # the closed form of any spec that has one
-    assert available(_Unsolved) == ()
+    # the closed form of any spec that has one, then the generic reference every spec gets
+    assert available(Poisson2D()) == ("multigrid", "exact", "fd")
+    assert available(_Unsolved) == ("fd",)
 
 
 def test_exact_method_evaluates_the_closed_form():
@@ -72,7 +74,8 @@ def test_dataarray_values_and_metadata():
 
 
 def test_unknown_equation_method_and_option():
-    with pytest.raises(UnknownNameError, match=r"_Unsolved.*Burgers"):
+    # a spec without a specialised solver gets the generic reference, which refuses a spec that states no data
+    with pytest.raises(SpecMismatchError, match=r"_Unsolved states no boundary condition"):
         solve(_Unsolved(), 8)
     with pytest.raises(UnknownNameError, match="cole_hopf, spectral"):
         solve(Burgers(), (8, 3), method="fem")
