@@ -280,9 +280,10 @@ class Discretisation:
             cols_b.append(prev.ravel())
             vals_b.append(np.ones(prev.size))
             for side in (0, -1):
-                ghost = np.take(new, 0 if side == 0 else new_shape[a] - 1, axis=a)
-                node = np.take(prev, 0 if side == 0 else shape[a] - 1, axis=a)
-                nxt = np.take(prev, 1 if side == 0 else shape[a] - 2, axis=a)
+                # faces keep their axis (length 1), so a 1D face is an array too
+                ghost = np.take(new, [0 if side == 0 else new_shape[a] - 1], axis=a)
+                node = np.take(prev, [0 if side == 0 else shape[a] - 1], axis=a)
+                nxt = np.take(prev, [1 if side == 0 else shape[a] - 2], axis=a)
                 c_node, c_next, flux = self._face_rule(a, side, order[name], node.shape, t0)
                 rows_b += [ghost.ravel(), ghost.ravel()]
                 cols_b += [node.ravel(), nxt.ravel()]
@@ -294,8 +295,7 @@ class Discretisation:
             P = E @ P
             for ghost, side, mask, value, weight in blocks:  # data columns: one per flux node of this face
                 face_mask = mask[_face(a, side, len(self.shape))]
-                pads = [(1, 1) if (b < a and not self.periodic[b]) else (0, 0)
-                        for b in range(len(self.shape)) if b != a]
+                pads = [(1, 1) if (b < a and not self.periodic[b]) else (0, 0) for b in range(len(self.shape))]
                 rows = ghost[np.pad(face_mask, pads, constant_values=False)]
                 G = sp.csr_matrix((np.ones(len(rows)), (rows, np.arange(len(rows)))),
                                   shape=(P.shape[0], len(rows)))
@@ -315,8 +315,7 @@ class Discretisation:
         c_node = np.full(face_shape, 2.0)  # linear extrapolation by default
         c_next = np.full(face_shape, -1.0)
         # the face of the unpadded grid inside the partly padded face array
-        core = tuple(slice(1, -1) if (b < a and not self.periodic[b]) else slice(None)
-                     for b in range(len(self.shape)) if b != a)
+        core = tuple(slice(1, -1) if (b < a and not self.periodic[b]) else slice(None) for b in range(len(self.shape)))
         node_face = _face(a, side, len(self.shape))
         flux_nodes = np.zeros(self.shape, bool)
         flux_nodes[node_face] = self.unknown[node_face]  # face nodes without Dirichlet data
@@ -446,7 +445,9 @@ def _spacing(name: str, x: np.ndarray) -> float:
 
 
 def _face(a: int, side: int, ndim: int) -> tuple:
-    return tuple(side if b == a else slice(None) for b in range(ndim))
+    """The index of the first (``side = 0``) or last (``-1``) layer along axis ``a``, keeping the axis."""
+    layer = slice(0, 1) if side == 0 else slice(-1, None)
+    return tuple(layer if b == a else slice(None) for b in range(ndim))
 
 
 def _sorted_conditions(equation: Equation) -> dict[str, list]:

@@ -2,7 +2,8 @@
 
 Each Newton step solves ``J dU = -R`` with the assembled sparse Jacobian: a
 sparse LU (SuperLU) up to :data:`DIRECT_LIMIT` unknowns, GMRES with an
-incomplete LU beyond; the factors are reused while Newton contracts fast. A backtracking line search keeps ``|R|`` decreasing.
+incomplete LU beyond; the factors are reused while Newton contracts fast.
+A backtracking line search keeps ``|R|`` decreasing.
 When Newton from the initial guess fails, the Newton homotopy
 ``H(U, s) = R(U) - (1 - s) R(U_0)`` is followed from ``s = 0`` (solved by
 ``U_0``) to ``s = 1`` (the problem) in adaptive steps.
