@@ -23,7 +23,6 @@ and :meth:`ansatz` imposes them exactly.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,9 +39,10 @@ from equations.core import (
     check_positive,
     is_finite_number,
 )
-from equations.errors import InvalidParameterError
+from equations.errors import InvalidParameterError, check_choice
 from equations.geometry import Box
 from equations.namespace import namespace
+from equations.sampled import grid_values, interpolate_cubic
 
 
 def _interval(lo: float, hi: float) -> Domain:
@@ -226,19 +226,10 @@ def interpolate_sensors(values: tuple[float, ...], x: Array, lo: float = 0.0, hi
 
 def _sensor_values(owner: str, forcing: object) -> tuple[float, ...] | None:
     """Validate a forcing given as sensor values: None or >= 2 finite numbers (stored as a tuple)."""
-    if forcing is None:
-        return None
-    try:
-        if isinstance(forcing, (str, bytes, Mapping)):  # iterable, but never a list of numbers
-            raise TypeError
-        values = tuple(float(v) for v in forcing)  # type: ignore[attr-defined]
-    except (TypeError, ValueError, OverflowError):
-        raise InvalidParameterError(
-            f"{owner}: forcing must be None or a sequence of sensor values, got {forcing!r}"
-        ) from None
-    if len(values) < 2 or not all(math.isfinite(v) for v in values):
-        raise InvalidParameterError(f"{owner}: forcing needs >= 2 finite sensor values, got {forcing!r}")
-    return values
+    return grid_values(owner, "forcing", forcing)
+
+
+INTERPOLATIONS = ("linear", "cubic")
 
 
 def _unit_interval() -> Domain:
@@ -251,16 +242,22 @@ class Antiderivative(Equation):
 
     The input ``u`` is ``cos(2 pi x)`` by default, with the exact solution
     ``s = sin(2 pi x) / (2 pi)``; or, for operator-learning data, the
-    piecewise-linear interpolant of ``forcing``, its values at uniform sensors
-    on ``[0, 1]`` (both ends included), where no closed form is offered.
+    interpolant of ``forcing``, its values at uniform sensors on ``[0, 1]``
+    (both ends included), where no closed form is offered: piecewise linear
+    (``interpolation="linear"``, the default) or the not-a-knot cubic spline
+    (``"cubic"``, :func:`equations.sampled.interpolate_cubic`), which is how
+    the antiderivative dataset states a smooth random input sampled finely.
 
     Parameters
     ----------
     forcing : tuple of float, optional
-        Sensor values of ``u`` (at least 2, finite). A list is stored as a tuple.
+        Sensor values of ``u`` (at least 2, finite). A list or 1D array is stored as a tuple.
+    interpolation : {"linear", "cubic"}
+        How the sensor values define ``u`` between the sensors.
     """
 
     forcing: tuple[float, ...] | None = None
+    interpolation: str = "linear"
 
     name = "antiderivative"
     title = "Antiderivative ds/dx = u(x), s(0) = 0 on [0, 1]"
@@ -270,6 +267,7 @@ class Antiderivative(Equation):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "forcing", _sensor_values("antiderivative", self.forcing))
+        check_choice("antiderivative: interpolation", self.interpolation, INTERPOLATIONS)
 
     @property
     def has_exact(self) -> bool:  # type: ignore[override]
@@ -283,6 +281,8 @@ class Antiderivative(Equation):
     def source(self, coords: Coords) -> Array:
         """The input function ``u(x)``."""
         x = coords["x"]
+        if self.forcing is not None and self.interpolation == "cubic":
+            return interpolate_cubic(self.forcing, x)
         if self.forcing is not None:
             return interpolate_sensors(self.forcing, x)
         return namespace(x).cos(2 * math.pi * x)

@@ -10,6 +10,9 @@ both ``h`` and ``dt``). Each step solves its nonlinear system by Newton's
 method with the tridiagonal Jacobian (Thomas algorithm). Every sample is
 solved on its own in a numba loop, so a sample's result never depends on the
 other samples of the batch (a dataset must not change with its chunking).
+
+:func:`solve_diffusion_reaction` is the solver registered for the spec
+:class:`equations.diffusion_reaction.DiffusionReaction` (``solvers.solve``).
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from equations.errors import InvalidDataError, InvalidParameterError, check_integer
+from equations.diffusion_reaction import DiffusionReaction
+from equations.errors import InvalidDataError, InvalidParameterError, SpecMismatchError, check_integer
+from solvers.registry import SolverOutput, register
 
 
 @njit(cache=True)
@@ -162,3 +167,48 @@ def diffusion_reaction(
             "(the solution blows up; lower the source or reaction)"
         )
     return out
+
+
+@register(DiffusionReaction, "crank_nicolson", reads=("source", "domain"))
+def solve_diffusion_reaction(
+    equation: DiffusionReaction,
+    axes: dict[str, np.ndarray],
+    *,
+    refine: int = 1,
+    tol: float = 1e-13,
+    max_newton: int = 30,
+) -> SolverOutput:
+    """Registered solver: :func:`diffusion_reaction` (Crank--Nicolson + Newton) for the spec's source.
+
+    The source is evaluated at every node and time level of a grid ``refine``
+    times finer than the requested one in both ``x`` and ``t``, and the
+    solution is read on every ``refine``-th node and time level. The spec's
+    interval and time window are honoured; its boundary and initial values are
+    zero (a subclass that changes them is refused).
+
+    Parameters
+    ----------
+    refine : int
+        Subdivisions of each requested cell and time step, >= 1.
+    tol, max_newton
+        As in :func:`diffusion_reaction`.
+
+    Returns the values (dims ``x``, ``t``) and the statistics ``refine``, ``steps`` and ``dt``.
+    """
+    refine = check_integer("crank_nicolson: refine", refine, 1)
+    domain = equation.domain
+    if domain.space.names != ("x",) or domain.space.periodic[0] or domain.time is None:
+        raise SpecMismatchError(
+            f"crank_nicolson solves a 1D problem on an interval with time; {type(equation).__name__} has "
+            f"the domain {domain!r}"
+        )
+    x, t = axes["x"], axes["t"]
+    (lo, hi), (t0, t1) = domain.bounds
+    fine_x = np.linspace(lo, hi, (x.size - 1) * refine + 1)
+    steps = (t.size - 1) * refine
+    mesh_t, mesh_x = np.meshgrid(np.linspace(t0, t1, steps + 1), fine_x, indexing="ij")
+    f = np.broadcast_to(np.asarray(equation.source({"x": mesh_x, "t": mesh_t}), dtype=np.float64), mesh_x.shape)
+    s = diffusion_reaction(f[None], steps,
+                           diffusion=equation.diffusion, reaction=equation.reaction, length=hi - lo,
+                           t_final=t1 - t0, save_every=refine, tol=tol, max_newton=max_newton)
+    return SolverOutput(s[0, ::refine, :], {"refine": refine, "steps": steps, "dt": (t1 - t0) / steps})

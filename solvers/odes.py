@@ -20,6 +20,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import special
 from scipy.integrate import cumulative_simpson, cumulative_trapezoid, solve_ivp
+from scipy.interpolate import CubicHermiteSpline
 
 from equations.errors import InvalidDataError, InvalidParameterError
 from equations.odes import Antiderivative, Hypergeometric, Legendre, Pendulum
@@ -81,9 +82,13 @@ def solve_antiderivative(equation: Antiderivative, axes: dict[str, np.ndarray], 
     """Registered solver: cumulative quadrature of the input function.
 
     A closed-form input is integrated by cumulative Simpson on the output grid
-    refined ``refine`` times; an input given by sensor values (piecewise linear)
-    by cumulative trapezoid on the union of the output points and the sensors,
-    which is exact up to round-off.
+    refined ``refine`` times; an input given by sensor values with linear
+    interpolation by cumulative trapezoid on the union of the output points
+    and the sensors, which is exact up to round-off. Sensor values with cubic
+    interpolation (the smooth input of the antiderivative dataset, sampled
+    finely) are integrated by cumulative Simpson on the sensors (fourth
+    order), and ``s`` is read at the output points from the cubic Hermite
+    interpolant of ``s`` and ``s' = u`` at the sensors (fourth order too).
 
     Parameters
     ----------
@@ -100,6 +105,11 @@ def solve_antiderivative(equation: Antiderivative, axes: dict[str, np.ndarray], 
         s = antiderivatives(equation.source({"x": fine}), fine, method="simpson")[::refine]
         return SolverOutput(s, {"quadrature": "cumulative_simpson", "points": int(fine.size)})
     sensors = np.linspace(0.0, 1.0, len(equation.forcing))
+    if equation.interpolation == "cubic":
+        u = np.asarray(equation.forcing, dtype=np.float64)
+        s = antiderivatives(u, sensors, method="simpson")
+        return SolverOutput(CubicHermiteSpline(sensors, s, u)(x),
+                            {"quadrature": "cumulative_simpson+hermite", "points": int(sensors.size)})
     grid = np.union1d(x, sensors)
     s = antiderivatives(equation.source({"x": grid}), grid, method="trapezoid")
     return SolverOutput(s[np.searchsorted(grid, x)], {"quadrature": "cumulative_trapezoid", "points": int(grid.size)})
