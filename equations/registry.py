@@ -39,7 +39,7 @@ from equations.errors import InvalidParameterError, UnknownNameError
 
 T = TypeVar("T")
 
-# entry-point groups are "sciml_toolkit.<kind>s"
+# entry-point groups are "sciml_toolkit.<kind>s" (or "sciml_toolkit.<plural>")
 ENTRY_POINT_PREFIX = "sciml_toolkit."
 
 
@@ -54,21 +54,24 @@ class Registry(Generic[T]):
     ----------
     kind : str
         What the entries are (``"equation"``, ``"learner"``...), used in messages
-        and in the entry-point group ``sciml_toolkit.<kind>s``.
+        and in the entry-point group ``sciml_toolkit.<kind>s`` (``<plural>`` if given).
     packages : sequence of str
         Packages whose modules are imported on the first lookup, so that every
         module that registers something is found without an import list.
     check : callable, optional
         ``check(name, entry, params)`` run by :meth:`create` before the call, to
         refuse bad parameters with a message that names them.
+    plural : str, optional
+        The plural of ``kind`` where adding an "s" is wrong (``"families"``).
     """
 
     def __init__(self, kind: str, packages: Sequence[str] = (),
-                 check: Callable[[str, T, dict[str, Any]], None] | None = None):
+                 check: Callable[[str, T, dict[str, Any]], None] | None = None, plural: str | None = None):
         self.kind = kind
+        self.plural = plural or f"{kind}s"
         self.packages = tuple(packages)
         self.check = check
-        self.group = f"{ENTRY_POINT_PREFIX}{kind.replace(' ', '_')}s"
+        self.group = f"{ENTRY_POINT_PREFIX}{self.plural.replace(' ', '_')}"
         self._entries: dict[str, T] = {}
         self._discovered = False
 
@@ -105,7 +108,7 @@ class Registry(Generic[T]):
         if key not in self._entries:
             self.discover()
         if key not in self._entries:
-            raise UnknownNameError(f"unknown {self.kind} {name!r}; registered {self.kind}s: {', '.join(self.names())}")
+            raise UnknownNameError(f"unknown {self.kind} {name!r}; registered {self.plural}: {', '.join(self.names())}")
         return self._entries[key]  # type: ignore[index]
 
     def create(self, name: str, /, **params: Any) -> Any:
