@@ -1,12 +1,16 @@
-"""Antiderivative dataset: ``s(x) = integral_0^x u``, ``u`` a GRF with the RBF kernel (DeepONet).
+"""Antiderivative dataset: members of the ``antiderivative`` family, ``s(x) = integral_0^x u`` (DeepONet).
 
-``u`` is sampled jointly on a fine uniform grid (the sensors refined
-``refine`` times), stored at the sensors, and integrated by cumulative Simpson
-quadrature on the fine grid: the output is the antiderivative of the smooth
+The family (:class:`equations.operator_families.AntiderivativeFamily`) draws
+``u``, a GRF with the RBF kernel, jointly on a fine uniform grid (the sensors
+refined ``refine`` times); each member is
+``equations.Antiderivative(forcing=u_fine, interpolation="cubic")``, solved by
+``solvers.solve`` (the spec's registered ``quadrature``): cumulative Simpson
+quadrature on the fine grid, so the output is the antiderivative of the smooth
 random function itself, not of an interpolant of the sensor values. Output
 points off the fine grid get the cubic Hermite interpolant of ``s`` and
 ``s' = u`` (fourth order, like the quadrature); joining them to the grid
-instead would leave near-duplicate nodes that ruin Simpson's accuracy.
+instead would leave near-duplicate nodes that ruin Simpson's accuracy. ``u``
+is stored at the sensors.
 
 User-supplied inputs (:func:`validation.datasets.from_inputs`) are values at
 the sensors; the input function is their not-a-knot cubic spline (exact for
@@ -19,18 +23,21 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from scipy.interpolate import CubicHermiteSpline, CubicSpline
+from scipy.interpolate import CubicSpline
 
-from equations.random_fields import rbf_grf_1d
-from solvers.odes import antiderivatives
-from validation.datasets.registry import DATASETS, Coords, DatasetSpec, Field, coord, unit_grid
+from validation.datasets import families
+from validation.datasets.registry import DATASETS, Coords, Field, coord, unit_grid
 
 DEFAULTS = {"sensors": 100, "length_scale": 0.2, "variance": 1.0, "refine": 10}
 
 
+def _fine_points(resolution: int, params: Mapping[str, Any]) -> int:
+    return (params["sensors"] - 1) * params["refine"] + 1
+
+
 def fine_grid(resolution: int, params: Mapping[str, Any]) -> np.ndarray:
     """Uniform quadrature grid: the sensors refined ``refine`` times."""
-    return unit_grid((params["sensors"] - 1) * params["refine"] + 1)
+    return unit_grid(_fine_points(resolution, params))
 
 
 def _coords(resolution: int, params: Mapping[str, Any]) -> Coords:
@@ -38,16 +45,16 @@ def _coords(resolution: int, params: Mapping[str, Any]) -> Coords:
             "x": coord(unit_grid(resolution), "x")}
 
 
-def _draw(rng: np.random.Generator, resolution: int, params: Mapping[str, Any]) -> np.ndarray:
-    return rbf_grf_1d(fine_grid(resolution, params), 1, params["length_scale"], rng, params["variance"])[0]
+def _at_sensors(u_fine: np.ndarray, resolution: int, params: Mapping[str, Any]) -> np.ndarray:
+    return u_fine[:: params["refine"]]
+
+
+RECIPE = families.Recipe(family="antiderivative", points=_fine_points, store_input=_at_sensors)
 
 
 def integrate(u_fine: np.ndarray, resolution: int, params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """``(u at the sensors, s at the output points)`` for inputs sampled on :func:`fine_grid`."""
-    grid = fine_grid(resolution, params)
-    s = antiderivatives(u_fine, grid, method="simpson")
-    at_sensors = u_fine[:, :: params["refine"]]
-    return at_sensors, CubicHermiteSpline(grid, s, u_fine, axis=-1)(unit_grid(resolution))
+    """``(u at the sensors, s at the output points)`` for inputs sampled on :func:`fine_grid` (members solved)."""
+    return families.solve(RECIPE, u_fine, resolution, params)
 
 
 def lift(inputs: np.ndarray, resolution: int, params: Mapping[str, Any]) -> np.ndarray:
@@ -55,8 +62,9 @@ def lift(inputs: np.ndarray, resolution: int, params: Mapping[str, Any]) -> np.n
     return CubicSpline(unit_grid(params["sensors"]), inputs, axis=-1)(fine_grid(resolution, params))
 
 
-SPEC = DatasetSpec(
-    name="antiderivative",
+SPEC = families.family_dataset(
+    "antiderivative",
+    RECIPE,
     title="Antiderivative ds/dx = u(x), s(0) = 0 on [0, 1], u ~ GRF (RBF kernel)",
     solver="solvers.odes.antiderivatives (cumulative Simpson on the refined grid)",
     input=Field(("sensor",), "input function u at the sensors"),
@@ -64,10 +72,9 @@ SPEC = DatasetSpec(
     default_resolution=100,
     defaults=DEFAULTS,
     coords=_coords,
-    draw=_draw,
-    solve=integrate,
     positive=("length_scale", "variance"),
     int_minimum={"sensors": 2},
+    min_resolution=2,
     lift=lift,
     lift_method="not-a-knot cubic spline through the sensor values, integrated on the refined grid",
 )

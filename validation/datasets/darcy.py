@@ -1,9 +1,12 @@
-"""Darcy dataset: ``-div(a grad u) = f`` on ``[0, 1]^2``, ``u = 0`` on the boundary (FNO).
+"""Darcy dataset: the ``darcy`` family, ``-div(a grad u) = f``, ``u = 0`` on the boundary of ``[0, 1]^2`` (FNO).
 
+The family (:class:`equations.operator_families.DarcyFamily`) draws
 ``a = a_plus`` where ``mu >= 0`` and ``a_minus`` elsewhere, ``mu ~ N(0, (-Delta + 9 I)^-2)``
-with Neumann boundary conditions; the solve is the toolkit's multigrid
-(flux form, harmonic face averages) on a grid ``refine`` times finer, stored
-on every ``refine``-th node. User-supplied coefficients
+with Neumann boundary conditions, at the nodes of a grid ``refine`` times
+finer than the stored one; each member is ``equations.Darcy(permeability=a, f=f)``,
+solved by ``solvers.solve`` (the spec's registered ``multigrid``: flux form,
+harmonic face averages, Galerkin multigrid to ``tol``) on that finer grid and
+stored on every ``refine``-th node. User-supplied coefficients
 (:func:`validation.datasets.from_inputs`) are given on the stored grid; each
 finer node takes the value of its nearest stored node.
 """
@@ -15,9 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from equations.random_fields import spectral_grf
-from solvers.darcy import darcy_multigrid
-from validation.datasets.registry import DATASETS, Coords, DatasetSpec, Field, coord, unit_grid
+from validation.datasets.families import Recipe, family_dataset
+from validation.datasets.registry import DATASETS, Coords, Field, coord, unit_grid
 
 DEFAULTS = {"alpha": 2.0, "tau": 3.0, "a_plus": 12.0, "a_minus": 3.0, "f": 1.0, "refine": 1, "tol": 1e-10}
 
@@ -30,22 +32,10 @@ def _coords(resolution: int, params: Mapping[str, Any]) -> Coords:
     return {"x": coord(unit_grid(resolution), "x"), "y": coord(unit_grid(resolution), "y")}
 
 
-def _draw(rng: np.random.Generator, resolution: int, params: Mapping[str, Any]) -> np.ndarray:
-    m = _fine(resolution, params)
-    # the sign of mu alone matters, so sigma is left at 1
-    mu = spectral_grf((m, m), 1, rng, alpha=params["alpha"], tau=params["tau"], boundary="neumann")[0]
-    return np.where(mu >= 0.0, params["a_plus"], params["a_minus"])
-
-
-def _solve(a: np.ndarray, resolution: int, params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+def _stored(values: np.ndarray, resolution: int, params: Mapping[str, Any]) -> np.ndarray:
+    """Every ``refine``-th node of the solver grid."""
     r = params["refine"]
-    m = _fine(resolution, params)
-    h = 1.0 / (m - 1)
-    out = np.empty((len(a), resolution, resolution))
-    for i, coefficient in enumerate(a):
-        u, _ = darcy_multigrid(coefficient, np.full((m, m), params["f"]), h, h, tol=params["tol"])
-        out[i] = u[::r, ::r]
-    return np.ascontiguousarray(a[:, ::r, ::r]), out
+    return np.ascontiguousarray(values[::r, ::r])
 
 
 def _lift(a: np.ndarray, resolution: int, params: Mapping[str, Any]) -> np.ndarray:
@@ -55,8 +45,18 @@ def _lift(a: np.ndarray, resolution: int, params: Mapping[str, Any]) -> np.ndarr
     return a[:, nearest][:, :, nearest]
 
 
-SPEC = DatasetSpec(
-    name="darcy",
+RECIPE = Recipe(
+    family="darcy",
+    points=_fine,
+    grid=_fine,
+    options=lambda params: {"tol": params["tol"]},
+    store_input=_stored,
+    store_output=_stored,
+)
+
+SPEC = family_dataset(
+    "darcy",
+    RECIPE,
     title="2D Darcy flow -div(a grad u) = f, u = 0 on the boundary of [0, 1]^2, a two-valued from a GRF",
     solver="solvers.darcy.darcy_multigrid (flux-form FD, Galerkin multigrid V-cycles)",
     input=Field(("x", "y"), "permeability a"),
@@ -64,8 +64,6 @@ SPEC = DatasetSpec(
     default_resolution=85,
     defaults=DEFAULTS,
     coords=_coords,
-    draw=_draw,
-    solve=_solve,
     positive=("alpha", "tau", "a_plus", "a_minus", "tol"),
     min_resolution=3,
     lift=_lift,

@@ -2,14 +2,17 @@
 
 :data:`DATASETS` is a :class:`equations.registry.Registry` like every other:
 a module of this package (or of a third-party package, through the entry
-point group ``sciml_toolkit.datasets``) adds a family by calling
+point group ``sciml_toolkit.datasets``) adds a dataset by calling
 ``DATASETS.register(spec.name, spec)``; ``DATASETS.names()`` lists them and
 ``DATASETS.get(name)`` returns one, importing the modules on first use.
 
 A :class:`DatasetSpec` names the dimensions and coordinates of the ``input``
 and ``output`` variables, the generator parameters and their defaults, and
 two functions: ``draw`` (one sample's random input, from that sample's own
-generator) and ``solve`` (the classical solver, on a stack of draws).
+generator) and ``solve`` (the classical solver, on a stack of draws). The
+shipped datasets are made from equation families
+(:func:`validation.datasets.families.family_dataset`), whose ``draw`` and
+``solve`` sample a member of the family and solve it with ``solvers.solve``.
 """
 
 from __future__ import annotations
@@ -66,6 +69,10 @@ class DatasetSpec:
         the draws are the inputs themselves.
     lift_method : str
         How ``lift`` reads the user's inputs (recorded in the manifest).
+    family : str, optional
+        The equation family the samples are members of (a name in
+        :data:`equations.families.FAMILIES`), when ``draw`` and ``solve`` are
+        those of :func:`validation.datasets.families.family_dataset`.
     """
 
     name: str
@@ -83,6 +90,7 @@ class DatasetSpec:
     min_resolution: int = 2
     lift: Callable[[np.ndarray, int, Mapping[str, Any]], np.ndarray] | None = None
     lift_method: str = "used as given (the solver reads the input values themselves)"
+    family: str | None = None
 
 
 # every dataset family by name; each module of `validation.datasets` registers its own by defining it
