@@ -38,7 +38,10 @@ class Darcy(Equation):
     (:func:`equations.sampled.nearest_node`). The jumps then lie halfway
     between nodes, where the solver's harmonic face average is the exact
     effective coefficient of the flux across a face. The PDE holds in flux
-    form; :meth:`residual` states it inside each constant piece (``grad a = 0``).
+    form; :meth:`residual` states it inside each constant piece (``grad a = 0``),
+    so a solver that discretises the residual (the generic ``"fd"``) does not
+    see the jumps: the flux-form ``multigrid``, registered first, is the
+    reference of such a member.
 
     Parameters
     ----------

@@ -147,6 +147,21 @@ def test_specs_hold_the_sampled_inputs() -> None:
     np.testing.assert_array_equal(u.values[:, 0], values)
 
 
+def test_the_new_specs_state_the_problems_their_solvers_solve() -> None:
+    """The generic reference discretises the residual itself: it agrees with the registered solvers."""
+    from equations.diffusion_reaction import DiffusionReaction
+
+    if "fd" not in solvers.available(DiffusionReaction()):
+        pytest.skip("needs the generic finite-difference fallback solver")
+    members = [DiffusionReaction(), FAMILIES.create("diffusion_reaction").sample(0, 21).equation,
+               FAMILIES.create("burgers", nu=0.05).sample(1, 64).equation]
+    for eq, resolution, tolerance in zip(members, [(33, 33), (33, 33), (64, 11)], [1e-12, 5e-4, 2e-3]):
+        fd = solvers.solve(eq, resolution, method="fd", refine=False).values
+        reference = solvers.solve(eq, resolution)
+        assert reference.attrs["solver"] != "fd"
+        assert np.max(np.abs(fd - reference.values)) < tolerance * np.max(np.abs(reference.values)), eq
+
+
 def test_the_sampled_inputs_evaluate_on_torch_like_on_numpy() -> None:
     """The members' inputs are functions for the learners too: torch tensors, same values, differentiable."""
     torch = pytest.importorskip("torch")
