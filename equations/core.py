@@ -318,6 +318,11 @@ class Equation:
         """``(g, d)`` so that ``u = g + d * N`` meets every condition exactly, or None."""
         return None
 
+    @property
+    def label(self) -> str:
+        """The registry name, or the class name of a spec that does not register one (a user's own)."""
+        return self.name or type(self).__name__
+
     def parameters(self) -> dict[str, Any]:
         """The spec's parameters (written as attributes of exported files)."""
         return {f.name: getattr(self, f.name) for f in fields(self)}

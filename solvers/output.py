@@ -48,7 +48,7 @@ def to_dataarray(
     attrs: dict[str, Stat] = {
         "long_name": field.long_name or field.name,
         "units": field.units,
-        "equation": equation.name,
+        "equation": equation.label,
         "solver": solver,
         "solve_time_s": float(solve_time_s),
     }

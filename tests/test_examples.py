@@ -22,6 +22,7 @@ OUTPUTS = {  # files each example must write (under results/examples/ of its wor
     "deeponet_antiderivative.py": ["deeponet/meta.json", "deeponet/tensors.safetensors"],
     "mgno_darcy.py": ["fno_darcy/meta.json", "fno_darcy/tensors.safetensors"],
     "neural_preconditioner.py": ["linsys.nc", "linsys.png"],
+    "own_pde.py": ["own_pde.nc", "own_pde.vtu", "own_pde.png"],
 }
 
 
@@ -46,6 +47,9 @@ def test_example_runs(name: str, tmp_path: Path) -> None:
     if name == "solve_burgers_pinn.py":
         ds = xr.load_dataset(out / "burgers.nc", engine="h5netcdf")
         assert np.isfinite(float(ds["metrics"].sel(learner="pinn", metric="relative_l2")))
+    elif name == "own_pde.py":  # a spec no module knows: the generic reference, with its error estimate
+        ds = xr.load_dataset(out / "own_pde.nc", engine="h5netcdf")
+        assert ds["reference"].attrs["solver"] == "fd" and ds["reference"].attrs["error_estimate"] < 1e-3
     elif name == "generate_dataset.py":
         from validation import datasets
 

@@ -105,7 +105,7 @@ def test_convergence_factor_is_small_and_grid_independent(single_thread, coarse,
 
 
 def test_registered_solver_through_solve():
-    assert available(Darcy()) == ("multigrid",)
+    assert available(Darcy()) == ("multigrid", "fd")  # fd: the generic fallback every spec gets
     u = solve(Darcy(contrast=10.0, f=1.0), 65)
     assert u.attrs["converged"] == 1 and u.attrs["relative_residual"] <= 1e-10
     assert u.attrs["convergence_factor"] < 0.13  # Galerkin coarse operators by default (0.11)

@@ -15,7 +15,7 @@ def test_registry_and_defaults():
     assert create("reaction_diffusion", rho=2.0).rho == 2.0
     assert create("allen_cahn") == AllenCahn(d=1e-4, a=5.0)
     for cls in (Heat, ReactionDiffusion, AllenCahn):
-        assert available(cls) == (("etdrk4", "exact") if cls is Heat else ("etdrk4",))
+        assert available(cls) == (("etdrk4", "exact", "fd") if cls is Heat else ("etdrk4", "fd"))
         assert cls.default_resolution == (256, 101)
 
 

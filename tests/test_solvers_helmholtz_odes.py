@@ -58,7 +58,7 @@ def test_helmholtz_spec_residual_boundary_and_ansatz():
     assert np.abs(eq.exact(c)).max() < 1e-12
     g, d = eq.ansatz(c)
     assert np.abs(g).max() == 0 and np.abs(d).max() < 1e-12
-    assert available(eq) == ("fd_direct", "exact")
+    assert available(eq) == ("fd_direct", "exact", "fd")
 
 
 ODES = [Legendre(), Legendre(l=0), Legendre(l=6), Hypergeometric(), Hypergeometric(a=-3, b=0.5, c=1.5)]
@@ -160,7 +160,7 @@ def test_deeponet_ode_exact_solution_satisfies_residual_and_ansatz(eq):
 def test_antiderivative_quadrature_matches_closed_form():
     eq = Antiderivative()
     u = solve(eq, 101)
-    assert u.dims == ("x",) and u.attrs["solver"] == "quadrature" and available(eq) == ("quadrature", "exact")
+    assert u.dims == ("x",) and u.attrs["solver"] == "quadrature" and available(eq) == ("quadrature", "exact", "fd")
     assert u.attrs["quadrature"] == "cumulative_simpson" and u.attrs["points"] == 801
     assert np.abs(u.values - eq.exact({"x": u.x.values})).max() < 1e-10
 
@@ -216,7 +216,7 @@ def test_pendulum_dop853_matches_manufactured_solution():
         u = solve(eq, 101)
         assert u.dims == ("x",) and u.attrs["solver"] == "dop853" and u.attrs["method"] == "DOP853"
         assert np.abs(u.values - eq.exact({"x": u.x.values})).max() < 1e-10
-    assert available(Pendulum()) == ("dop853", "exact")
+    assert available(Pendulum()) == ("dop853", "exact", "fd")
 
 
 def test_pendulum_sensor_forcing_converges_with_the_sensors():

@@ -58,7 +58,7 @@ def test_klein_gordon_leapfrog_samples_steps_and_keeps_data():
     t = np.broadcast_to(u.t.values, u.shape)
     exact = eq.exact({"x": x[..., None], "y": y[..., None], "t": t})
     np.testing.assert_allclose(u.values[frame], exact[frame], atol=1e-14)  # Dirichlet data
-    assert available(eq) == ("leapfrog", "exact")
+    assert available(eq) == ("leapfrog", "exact", "fd")
 
 
 def test_klein_gordon_conditions_and_no_ansatz():
@@ -79,7 +79,7 @@ def test_klein_gordon_conditions_and_no_ansatz():
 def test_flow_mixing_closed_form_solver_and_origin():
     eq = FlowMixing()
     u = solve(eq, (9, 9, 5))
-    assert u.dims == ("x", "y", "t") and u.attrs["solver"] == "exact" and available(eq) == ("exact",)
+    assert u.dims == ("x", "y", "t") and u.attrs["solver"] == "exact" and available(eq) == ("exact", "fd")
     assert grid_error(eq, u) == 0.0 and np.all(np.isfinite(u.values))
     np.testing.assert_allclose(u.values[:, :, 0], -np.tanh(u.y.values / 2)[None, :] + 0 * u.x.values[:, None])
     # omega is smooth through the origin (limit 1 / v_max) and agrees between numpy and torch

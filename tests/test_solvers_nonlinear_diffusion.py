@@ -57,7 +57,7 @@ def test_residual_is_the_conservative_form():
 def test_fd_rk4_is_second_order_by_self_convergence():
     eq = NonlinearDiffusion()
     outs = [solve(eq, (n, n, 11)) for n in (17, 33, 65)]
-    assert outs[0].dims == ("x", "y", "t") and outs[0].attrs["solver"] == "fd_rk4" and available(eq) == ("fd_rk4",)
+    assert outs[0].dims == ("x", "y", "t") and outs[0].attrs["solver"] == "fd_rk4" and available(eq) == ("fd_rk4", "fd")
     # the step scales with h^2 (stability limit of RK4): time errors O(dt^4) are negligible
     steps = [u.attrs["steps"] for u in outs]
     assert steps[1] >= 3 * steps[0] and steps[2] >= 3 * steps[1]

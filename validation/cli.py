@@ -4,6 +4,7 @@
     sciml compare burgers --learner pinn --out results/            # quick budget: about a minute
     sciml compare burgers --budget full                             # the benchmarked recipe: ~10 minutes
     sciml compare burgers --param nu=0.005 --set adam_steps=2000 --resolution 256 100
+    sciml compare examples/own_pde.py:HeatWithSource --param kappa=0.05  # your own spec, no solver written
     sciml data darcy --n 1000 --resolution 85 --seed 0 --out data/generated/darcy_85.nc --workers 4
     sciml linsys --n 256 --obstacles circles --method cg --method ic0 --method neural --out results/
     sciml report --from-results benchmarks/results --format html --out report.html
@@ -27,6 +28,7 @@ import numpy as np
 import equations
 import solvers
 from equations.errors import InvalidParameterError, ToolkitError
+from equations.loading import load_spec
 from sciml import LEARNERS, create_learner
 from sciml.core.base import BUDGETS, KINDS
 from validation import datasets, report
@@ -54,7 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="registered equations, learners and solvers")
     cmp = sub.add_parser("compare", help="fit learners on an equation and compare with the classical reference")
-    cmp.add_argument("equation", help="equation name (see `sciml list`)")
+    cmp.add_argument("equation", help="equation name (see `sciml list`), or your own spec as module:Class "
+                     "or path/to/file.py[:Class]")
     cmp.add_argument("--learner", action="append", default=None, help="learner name (repeatable; default pinn)")
     cmp.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="equation parameter")
     cmp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -172,7 +175,7 @@ def _table(ds: Any) -> str:
 
 
 def _compare(args: argparse.Namespace) -> None:
-    eq = equations.create(args.equation, **_key_values(args.param, "--param"))
+    eq = load_spec(args.equation, **_key_values(args.param, "--param"))
     settings = _key_values(args.set, "--set")
     if args.seed is not None:
         settings["seed"] = args.seed
@@ -187,15 +190,20 @@ def _compare(args: argparse.Namespace) -> None:
     resolution = tuple(args.resolution) if args.resolution else eq.default_resolution
     ds = compare(eq, learners, resolution=resolution)
     out = Path(args.out)
-    nc = to_netcdf(ds, out / f"{eq.name}.nc")
-    png = save_figure(comparison_figure(ds), out / f"{eq.name}.png")
+    nc = to_netcdf(ds, out / f"{eq.label}.nc")
+    png = save_figure(comparison_figure(ds), out / f"{eq.label}.png")
     written = [nc, png]
     if ds["reference"].ndim == 2:  # ParaView files for 2D grids
-        written.append(to_vtu(ds, out / f"{eq.name}.vtu"))
+        written.append(to_vtu(ds, out / f"{eq.label}.vtu"))
     print(_table(ds))
     for name in learners:
         print(f"{name} ({args.budget} budget) {ds.attrs.get(f'{name}_training', '')}")
-    print(f"reference: {ds.attrs['reference_solver']}; wrote {', '.join(map(str, written))}")
+    ref = ds["reference"].attrs
+    trust = ""
+    if np.isfinite(ref.get("error_estimate", np.nan)):  # the generic reference says how far to trust it
+        trust = (f" (estimated error {ref['error_estimate']:.2e} max, {ref['error_estimate_rel_l2']:.2e} relative "
+                 f"L2; {ref['estimate_order']})")
+    print(f"reference: {ds.attrs['reference_solver']}{trust}; wrote {', '.join(map(str, written))}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -127,8 +127,8 @@ def compare(
                                         "description": "; ".join(f"{k}: {v}" for k, v in METRIC_ATTRS.items())})
     ds.attrs.update(
         Conventions="CF-1.10",
-        title=f"{equation.title or equation.name}: learners vs classical reference",
-        equation=equation.name,
+        title=f"{equation.title or equation.label}: learners vs classical reference",
+        equation=equation.label,
         reference_solver=str(reference.attrs.get("solver", "given")),
         **{f"equation_{k}": _attr(v) for k, v in equation.parameters().items()},
         **training,

@@ -127,7 +127,7 @@ class FieldLearner(Learner):
         if opt.lbfgs_iter:
             precision = opt.lbfgs_dtype or self.dtype
             history = 2 * LBFGS(opt.lbfgs_iter).history_size * size.saved * itemsize(precision)
-        check_network(f"training the {self.name} network for {equation.name}", size, self.dtype, training=True,
+        check_network(f"training the {self.name} network for {equation.label}", size, self.dtype, training=True,
                       points=self._points_per_step(), extra_bytes=history)
 
     def _use_compile(self) -> bool:
@@ -160,7 +160,7 @@ class FieldLearner(Learner):
         self._check_size(equation)
         stages = self._stages()
         objective = self._objective(equation, points)
-        cbs = list(callbacks) + ([ProgressBar(desc=f"{self.name} {equation.name}")] if self.progress else [])
+        cbs = list(callbacks) + ([ProgressBar(desc=f"{self.name} {equation.label}")] if self.progress else [])
         ckpt: Checkpointing = self.config("checkpointing")
         trainer = Trainer(stages, cbs, checkpoint_dir=ckpt.checkpoint_dir, checkpoint_every=ckpt.checkpoint_every,
                           resume=ckpt.resume)

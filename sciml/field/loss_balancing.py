@@ -54,7 +54,7 @@ class CausalSlabs:
         time = equation.domain.time
         if time is None:
             raise InvalidParameterError(
-                f"causal training needs an evolution equation; {equation.name!r} has no time axis"
+                f"causal training needs an evolution equation; {equation.label!r} has no time axis"
             )
         self.eps = _check_positive("causal (eps)", eps)
         self.slabs = check_integer("causal_slabs", slabs, 1)

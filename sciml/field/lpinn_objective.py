@@ -66,7 +66,7 @@ def lagrangian_form(equation: Equation) -> tuple[LagrangianForm, Callable[[dict]
     initial = [c.value for c in equation.conditions() if isinstance(c, InitialCondition)]
     if form is None or equation.domain.names != ("x", "t") or not initial:
         raise InvalidParameterError(
-            f"equation {equation.name!r} has no Lagrangian (characteristic) form; the LPINN solves 1D "
+            f"equation {equation.label!r} has no Lagrangian (characteristic) form; the LPINN solves 1D "
             "transport equations u_t + c u_x = D u_xx + s(u) with an initial value (e.g. 'convection', "
             "'burgers')"
         )

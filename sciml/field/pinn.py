@@ -189,7 +189,7 @@ class PINN(FieldLearner):
             has_ansatz = False
         if self.constraints == "hard" and not has_ansatz:
             raise InvalidParameterError(
-                f"equation {equation.name!r} has no hard-constraint ansatz; use constraints='soft'"
+                f"equation {equation.label!r} has no hard-constraint ansatz; use constraints='soft'"
             )
         return self.constraints == "hard" or (self.constraints == "auto" and has_ansatz)
 
@@ -217,7 +217,7 @@ class PINN(FieldLearner):
         if self.embedding == "periodic":
             periodic = [domain.periodic(n) for n in domain.names]
             if not any(periodic):
-                raise InvalidParameterError(f"embedding='periodic': equation {equation.name!r} has no periodic axis")
+                raise InvalidParameterError(f"embedding='periodic': equation {equation.label!r} has no periodic axis")
             embedding = PeriodicEmbedding(periodic)
         elif self.embedding == "fourier":
             embedding = FourierFeatures(len(domain.names), self.fourier_features, self.fourier_sigma,

@@ -161,7 +161,7 @@ class PINNObjective:
             unknown = sorted(set(points) - set(raw))
             if unknown:
                 raise InvalidDataError(
-                    f"unknown point set(s) {unknown} for {equation.name}; expected some of {sorted(raw)}"
+                    f"unknown point set(s) {unknown} for {equation.label}; expected some of {sorted(raw)}"
                 )
             raw.update(points)
         self.points = {k: check_points(k, v, dim) for k, v in raw.items()}
@@ -231,7 +231,7 @@ class PINNObjective:
                     normals.append(space.normals(self.points[key][:, : space.dim]))
                 except NotImplementedError as exc:
                     raise SpecMismatchError(
-                        f"{self.eq.name}: boundary set {key!r} ({describe(cond)}) needs the outward normals of "
+                        f"{self.eq.label}: boundary set {key!r} ({describe(cond)}) needs the outward normals of "
                         f"the boundary, and the geometry {type(space).__name__} has none"
                     ) from exc
                 start += n

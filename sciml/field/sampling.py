@@ -128,7 +128,7 @@ def collocation_points(
         # an initial velocity is imposed at the same points as the initial value
         if isinstance(cond, (InitialCondition, InitialVelocityCondition)) and counts.initial and "initial" not in pts:
             if time is None:
-                raise InvalidParameterError(f"{eq.name}: an initial condition needs a time interval")
+                raise InvalidParameterError(f"{eq.label}: an initial condition needs a time interval")
             x = _interior(eq, counts.initial, method, rng, None)
             pts["initial"] = np.column_stack([x, np.full(len(x), time.start)])
         elif isinstance(cond, (DirichletCondition, NeumannCondition, RobinCondition)) and counts.boundary:
@@ -172,7 +172,7 @@ def _where_mask(eq: Equation, key: str, cond: object, where: Where, b: np.ndarra
         mask = np.broadcast_to(np.asarray(where(coords), dtype=np.bool_), (len(b),))
     except (TypeError, ValueError) as exc:
         raise InvalidParameterError(
-            f"{eq.name}: the 'where' of boundary set {key!r} ({describe(cond)}) must return one boolean per "
+            f"{eq.label}: the 'where' of boundary set {key!r} ({describe(cond)}) must return one boolean per "
             f"boundary point: {exc}"
         ) from exc
     return mask
@@ -214,7 +214,7 @@ def _boundary(
         rate = max(have, 1) / drawn
         size = min(int(np.ceil(1.25 * (n - have) / rate)) + 16, BOUNDARY_DRAW_FACTOR * n)
     raise InvalidParameterError(
-        f"{eq.name}: boundary set {key!r} ({describe(cond)}) selects (almost) no boundary points: {have} of "
+        f"{eq.label}: boundary set {key!r} ({describe(cond)}) selects (almost) no boundary points: {have} of "
         f"{drawn} drawn, {n} wanted" + (" (a Dirichlet condition holds on the rest)" if others else "")
         + "; check its 'where' (e.g. OnPlane's axis and value) against the domain"
     )
