@@ -25,6 +25,7 @@ from equations.core import (
     register_names,
 )
 from equations.darcy import Darcy
+from equations.diffusion_reaction import DiffusionReaction
 from equations.errors import (
     InvalidDataError,
     InvalidParameterError,
@@ -33,12 +34,14 @@ from equations.errors import (
     UnknownNameError,
 )
 from equations.evolution import AllenCahn, Heat, Reaction, ReactionDiffusion
+from equations.families import FAMILIES, Family
 from equations.flow_mixing import FlowMixing
 from equations.geometry import Box, Geometry, Polygon
 from equations.helmholtz import Helmholtz
 from equations.klein_gordon import KleinGordon
 from equations.nonlinear_diffusion import NonlinearDiffusion
 from equations.odes import Antiderivative, Hypergeometric, Legendre, Pendulum
+from equations.periodic_burgers import PeriodicBurgers
 from equations.poisson import LShapePoisson, PeakPoisson, Poisson2D, Poisson3D
 from equations.pressure_poisson import PressurePoisson
 from equations.registry import PluginWarning, Registry
@@ -48,15 +51,18 @@ available = register_names
 
 __all__ = [
     "EQUATIONS",
+    "FAMILIES",
     "AllenCahn",
     "Antiderivative",
     "Box",
     "Burgers",
     "Convection",
     "Darcy",
+    "DiffusionReaction",
     "DirichletCondition",
     "Domain",
     "Equation",
+    "Family",
     "FlowMixing",
     "Geometry",
     "Heat",
@@ -75,6 +81,7 @@ __all__ = [
     "OnPlane",
     "PeakPoisson",
     "Pendulum",
+    "PeriodicBurgers",
     "PeriodicCondition",
     "PluginWarning",
     "Poisson2D",

@@ -5,8 +5,8 @@ exponential integrator; the pointwise reaction ``R`` is evaluated on the
 grid (no dealiasing, so with ``D = 0`` every grid point follows its own ODE
 integrated by classical RK4, to which ETDRK4 reduces). The solution is computed
 on a grid of ``modes`` points and sampled at the requested ``x``: by striding
-when the requested count divides ``modes``, otherwise by evaluating the
-trigonometric interpolant.
+when the requested points are every k-th node of that grid, otherwise by
+evaluating the trigonometric interpolant.
 """
 
 from __future__ import annotations
@@ -144,8 +144,9 @@ def _solve(
     reaction = None if isinstance(equation, Heat) else equation.reaction
     u0 = np.asarray(equation.initial_value({"x": grid}), dtype=np.float64)
     states = np.stack(_evolve(u0, equation.diffusion, reaction, t, length=length, max_dt=max_dt), axis=1)
-    if n % x.size == 0:
-        values = fft.irfft(states, n, axis=0)[:: n // x.size]
+    stride = n // x.size if n % x.size == 0 else 0
+    if stride and np.allclose(x, grid[::stride], rtol=0, atol=1e-12 * length):  # the nodes of the mode grid
+        values = fft.irfft(states, n, axis=0)[::stride]
         sampling = "stride"
     else:
         values = fourier_interpolate(states, n, x, lo, length)

@@ -114,6 +114,21 @@ def test_dropping_the_neumann_condition_is_refused_not_guessed():
         solvers.solve(Missing(), 9, method="fd")
 
 
+def test_large_dirichlet_problems_use_multigrid_preconditioned_newton_steps():
+    @dataclass(frozen=True)
+    class AllDirichlet(MixedNonlinear):
+        def conditions(self):
+            return (DirichletCondition(_mixed_exact),)
+
+    u = solvers.solve(AllDirichlet(), (257, 257), method="fd", refine=False)  # 65k unknowns: past the LU's range
+    assert u.attrs["linear_solver"] == "gmres+multigrid" and u.attrs["newton_iterations"] >= 3
+    assert float(np.abs(u.values - _mixed_exact(_mesh(u))).max()) < 2e-6  # order 2 at h = 1/256
+    poisson = create("poisson")
+    fd, mg = solvers.solve(poisson, (257, 257), method="fd", refine=False), solvers.solve(poisson, (257, 257))
+    assert fd.attrs["linear_solver"] == "gmres+multigrid"
+    assert float(np.abs(fd.values - mg.values).max()) < 1e-9  # the same 5-point scheme
+
+
 # -- polygon with non-zero boundary data ----------------------------------------------------------
 @dataclass(frozen=True)
 class PolygonPoisson(Equation):

@@ -28,6 +28,7 @@ import numpy as np
 import equations
 import solvers
 from equations.errors import InvalidParameterError, ToolkitError
+from equations.families import FAMILIES
 from equations.loading import load_spec
 from sciml import LEARNERS, create_learner
 from sciml.core.base import BUDGETS, KINDS
@@ -141,6 +142,7 @@ def _list() -> None:
         kinds.setdefault(cls.kind or "other", []).append(name)
     print("learners: ", "; ".join(f"{kind}: {', '.join(names)}" for kind, names in kinds.items() if names))
     print("solvers:  ", ", ".join(solvers.available()))
+    print("families: ", ", ".join(FAMILIES.names()))
     print("datasets: ", ", ".join(datasets.DATASETS.names()))
 
 

@@ -59,9 +59,12 @@ class GridResidual:
         ``Pe = |dR/du_x| h / (2 |dR/du_xx|) > 1``, where central differences
         oscillate), it is differenced upwind, second order (first order next to
         a boundary): central up to ``Pe = 1``, upwind from ``Pe = 2``, blended
-        linearly between so the discrete residual stays continuous. The flow direction is the sign of ``dR/du_x`` times
-        ``orientation``: the sign of ``dR/du_t`` for evolution problems; for
-        steady ones (None) that of ``-dR/du_xx`` (positive diffusion).
+        linearly between so the discrete residual stays continuous. The flow
+        direction is the sign of ``dR/du_x`` times ``orientation``: the sign of
+        ``dR/du_t`` for evolution problems; for steady ones (None) that of
+        ``-dR/du_xx`` (positive diffusion). The blend is recomputed at every
+        call (frozen between Jacobians, it lagged a moving front and let it
+        oscillate: Burgers at 129 points went from 0.13 to 1.1 max error).
         """
         out = {VALUE: U, **self.disc.jets(U, d)}
         if extra:
@@ -69,20 +72,28 @@ class GridResidual:
         self.choice = {}
         if not (self.upwind and upwind):
             return out
+        for k, (back, forth) in self._upwind_weights(out, t, orientation).items():
+            (Ab, Cb), (Af, Cf) = self.disc.upwind[k]
+            out[k] = out[k] + back * (Ab @ U + Cb @ d - out[k]) + forth * (Af @ U + Cf @ d - out[k])
+            self.choice[k] = (back, forth)
+        return out
+
+    def _upwind_weights(self, out: dict[str, np.ndarray], t: float | None, orientation: np.ndarray | None
+                        ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per first-derivative key, the weights of the backward and forward differences at each node."""
         keys = tuple(self.disc.upwind)
         p = self.partials(out, t, keys + tuple(k + k for k in keys if k + k in out))
+        weights = {}
         for k in keys:
-            a, nu = p[k], p.get(k + k, np.zeros_like(U))
+            a, nu = p[k], p.get(k + k, np.zeros_like(out[VALUE]))
             orient = orientation if orientation is not None else np.where(nu != 0, -np.sign(nu), 1.0)
             peclet = np.abs(a) * self.disc.spacing[self.disc.names.index(k)] / np.maximum(2.0 * np.abs(nu), 1e-300)
             weight = np.clip(peclet - 1.0, 0.0, 1.0)  # central below Pe = 1, upwind above 2, blended between
             back, forth = np.where(a * orient > 0, weight, 0.0), np.where(a * orient < 0, weight, 0.0)
             if back.any() or forth.any():
-                (Ab, Cb), (Af, Cf) = self.disc.upwind[k]
-                out[k] = out[k] + back * (Ab @ U + Cb @ d - out[k]) + forth * (Af @ U + Cf @ d - out[k])
-                self.choice[k] = (back, forth)
+                weights[k] = (back, forth)
                 self.upwinded = max(self.upwinded, int(np.count_nonzero(back + forth)))
-        return out
+        return weights
 
     def __call__(self, entries: dict[str, np.ndarray], t: float | None = None) -> np.ndarray:
         """The residual for given jet entries (see :meth:`entries`)."""

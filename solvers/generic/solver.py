@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 
 import numpy as np
 
 from equations.core import Equation
-from equations.errors import InvalidParameterError
+from equations.errors import ConditionsWarning, InvalidParameterError
 from solvers.generic.discretisation import Discretisation
 from solvers.generic.evolution import integrate
+from solvers.generic.preconditioning import multigrid_preconditioner
 from solvers.generic.refinement import estimate
 from solvers.generic.residual import VALUE, GridResidual
 from solvers.generic.steady import solve_steady
@@ -108,8 +110,10 @@ def finite_differences(
     if refine:
         periodic = {n: bool(p) for n, p in zip(space.names, space.periodic)}
         first_order = int(stats["upwinded_nodes"]) > 0
-        stats.update(estimate(lambda grid: solve_on(grid, record=False), values, space_axes, periodic,
-                              max_order=1.0 if first_order else 4.0))
+        with warnings.catch_warnings():  # the fine solve has warned about the data already
+            warnings.simplefilter("ignore", ConditionsWarning)
+            stats.update(estimate(lambda grid: solve_on(grid, record=False), values, space_axes, periodic,
+                                  max_order=1.0 if first_order else 4.0))
     stats["scheme"] = "central differences, order 2" + ("; BDF in time" if times is not None else "; Newton")
     return SolverOutput(values, stats)
 
@@ -128,6 +132,7 @@ def _steady(disc: Discretisation, residual: GridResidual, rtol: float, max_itera
         return J
 
     U, report = solve_steady(evaluate, linearise, np.zeros(disc.n_unknowns), rtol=rtol,
-                             max_iterations=max_iterations, name=type(disc.equation).__name__)
+                             max_iterations=max_iterations, name=type(disc.equation).__name__,
+                             iterative=multigrid_preconditioner(disc))
     return disc.full(U, d), {"newton_iterations": report.iterations, "newton_residual": report.residual,
                              "continuation_steps": report.continuation_steps, "linear_solver": report.linear_solver}

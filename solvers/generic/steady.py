@@ -2,7 +2,9 @@
 
 Each Newton step solves ``J dU = -R`` with the assembled sparse Jacobian: a
 sparse LU (SuperLU) up to :data:`DIRECT_LIMIT` unknowns, GMRES with an
-incomplete LU beyond; the factors are reused while Newton contracts fast.
+incomplete LU beyond, or GMRES preconditioned by the toolkit's multigrid
+where the caller offers it (:mod:`solvers.generic.preconditioning`); the
+solver is reused while Newton contracts fast.
 A backtracking line search keeps ``|R|`` decreasing.
 When Newton from the initial guess fails, the Newton homotopy
 ``H(U, s) = R(U) - (1 - s) R(U_0)`` is followed from ``s = 0`` (solved by
@@ -42,8 +44,29 @@ Evaluate = Callable[[np.ndarray], np.ndarray]
 Linearise = Callable[[np.ndarray], sp.csr_matrix]
 
 
-def factorise(J: sp.csr_matrix) -> tuple[Callable[[np.ndarray], np.ndarray], str]:
-    """A solver of ``J x = b``: sparse LU when small enough, else ILU-preconditioned GMRES."""
+Iterative = Callable[[sp.csr_matrix], "Callable[[np.ndarray], np.ndarray | None] | None"]
+
+
+def factorise(J: sp.csr_matrix, iterative: Iterative | None = None) -> tuple[Callable[[np.ndarray], np.ndarray], str]:
+    """A solver of ``J x = b``.
+
+    ``iterative`` (a factory of preconditioned Krylov solves, e.g. multigrid
+    GMRES) is tried first; where it does not apply or does not converge, a
+    sparse LU when small enough, else ILU-preconditioned GMRES.
+    """
+    krylov = iterative(J) if iterative is not None else None
+    if krylov is not None:
+        fallback: list[Callable[[np.ndarray], np.ndarray]] = []
+
+        def solve(rhs: np.ndarray) -> np.ndarray:
+            if not fallback:
+                x = krylov(rhs)
+                if x is not None:
+                    return x
+                fallback.append(factorise(J)[0])  # not converging: factorise once, keep using it
+            return fallback[0](rhs)
+
+        return solve, "gmres+multigrid"
     if J.shape[0] <= DIRECT_LIMIT:
         try:
             return spl.splu(J.tocsc(), permc_spec="MMD_AT_PLUS_A").solve, "splu"
@@ -62,7 +85,7 @@ def factorise(J: sp.csr_matrix) -> tuple[Callable[[np.ndarray], np.ndarray], str
 
 
 def newton(evaluate: Evaluate, linearise: Linearise, U0: np.ndarray, *, tol: float, max_iterations: int,
-           report: NewtonReport, shift: np.ndarray | None = None) -> np.ndarray:
+           report: NewtonReport, shift: np.ndarray | None = None, iterative: Iterative | None = None) -> np.ndarray:
     """Damped Newton for ``evaluate(U) - shift = 0`` from ``U0``; raises :class:`NewtonFailure`.
 
     A factorised Jacobian is kept for the next step while Newton contracts
@@ -82,7 +105,7 @@ def newton(evaluate: Evaluate, linearise: Linearise, U0: np.ndarray, *, tol: flo
             report.residual = norm
             return U
         if solve is None:
-            solve, report.linear_solver = factorise(linearise(U))
+            solve, report.linear_solver = factorise(linearise(U), iterative)
             fresh = True
         dU = solve(-F)
         report.iterations += 1
@@ -116,7 +139,8 @@ def newton(evaluate: Evaluate, linearise: Linearise, U0: np.ndarray, *, tol: flo
 
 
 def solve_steady(evaluate: Evaluate, linearise: Linearise, U0: np.ndarray, *, rtol: float = 1e-10,
-                 max_iterations: int = 50, min_step: float = 1e-3, name: str = "") -> tuple[np.ndarray, NewtonReport]:
+                 max_iterations: int = 50, min_step: float = 1e-3, name: str = "",
+                 iterative: Iterative | None = None) -> tuple[np.ndarray, NewtonReport]:
     """Newton from ``U0``; on failure, Newton homotopy from ``U0`` to the problem.
 
     The tolerance on ``max |R|`` is ``rtol`` times ``max |R(U0)|`` (at least
@@ -127,7 +151,8 @@ def solve_steady(evaluate: Evaluate, linearise: Linearise, U0: np.ndarray, *, rt
     F0 = evaluate(U0)
     tol = rtol * max(_norm(F0), 1.0)
     try:
-        return newton(evaluate, linearise, U0, tol=tol, max_iterations=max_iterations, report=report), report
+        return newton(evaluate, linearise, U0, tol=tol, max_iterations=max_iterations, report=report,
+                      iterative=iterative), report
     except NewtonFailure as first:
         reason = str(first)
     U, s, ds = U0.copy(), 0.0, 0.1
@@ -135,7 +160,7 @@ def solve_steady(evaluate: Evaluate, linearise: Linearise, U0: np.ndarray, *, rt
         target = min(1.0, s + ds)
         try:
             U = newton(evaluate, linearise, U, tol=tol, max_iterations=max_iterations, report=report,
-                       shift=(1.0 - target) * F0)
+                       shift=(1.0 - target) * F0, iterative=iterative)
             s = target
             report.continuation_steps += 1
             ds = min(2 * ds, 0.5)
