@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import fft
 
+from equations.core import Equation
 from equations.errors import InvalidDataError, InvalidParameterError, SpecMismatchError
 from equations.evolution import AllenCahn, Heat, ReactionDiffusion
 from solvers.registry import SolverOutput, Stat, register
@@ -122,6 +123,27 @@ def fourier_interpolate(coefficients: np.ndarray, n: int, x: np.ndarray, x0: flo
     return (basis @ coefficients).real
 
 
+def periodic_interval(equation: Equation, max_dt: float) -> tuple[float, float]:
+    """The period ``(lo, hi)`` of a 1D spec periodic in ``x`` (with time), for the ETDRK4 solvers.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``max_dt`` is not a positive finite number.
+    SpecMismatchError
+        The domain is not a periodic interval in ``x`` with a time interval.
+    """
+    if isinstance(max_dt, bool) or not (isinstance(max_dt, (int, float)) and math.isfinite(max_dt) and max_dt > 0):
+        raise InvalidParameterError(f"etdrk4: max_dt must be a positive finite number, got {max_dt!r}")
+    domain = equation.domain
+    if domain.space.names != ("x",) or not domain.space.periodic[0] or domain.time is None:
+        raise SpecMismatchError(
+            f"etdrk4 solves a 1D problem periodic in x; {type(equation).__name__} has the domain {domain!r}"
+        )
+    (lo, hi), _ = domain.bounds
+    return lo, hi
+
+
 def _solve(
     equation: Heat | ReactionDiffusion | AllenCahn,
     axes: dict[str, np.ndarray],
@@ -130,15 +152,8 @@ def _solve(
 ) -> SolverOutput:
     if isinstance(modes, bool) or not isinstance(modes, (int, np.integer)) or modes < 4 or modes % 2:
         raise InvalidParameterError(f"etdrk4: modes must be an even integer >= 4, got {modes!r}")
-    if not (isinstance(max_dt, (int, float)) and math.isfinite(max_dt) and max_dt > 0):
-        raise InvalidParameterError(f"etdrk4: max_dt must be a positive finite number, got {max_dt!r}")
-    domain = equation.domain
-    if domain.space.names != ("x",) or not domain.space.periodic[0] or domain.time is None:
-        raise SpecMismatchError(
-            f"etdrk4 solves a 1D problem periodic in x; {type(equation).__name__} has the domain {domain!r}"
-        )
+    lo, hi = periodic_interval(equation, max_dt)
     x, t = axes["x"], axes["t"]
-    (lo, hi), _ = domain.bounds
     n, length = int(modes), hi - lo
     grid = lo + length * np.arange(n) / n
     reaction = None if isinstance(equation, Heat) else equation.reaction

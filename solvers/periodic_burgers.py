@@ -13,8 +13,9 @@ import math
 
 import numpy as np
 
-from equations.errors import InvalidDataError, InvalidParameterError, SpecMismatchError
+from equations.errors import InvalidDataError, InvalidParameterError
 from equations.periodic_burgers import PeriodicBurgers
+from solvers.evolution import periodic_interval
 from solvers.registry import SolverOutput, register
 from solvers.spectral import burgers_periodic
 
@@ -55,16 +56,8 @@ def solve_periodic_burgers(
 
     Returns the values (dims ``x``, ``t``) and the statistics ``modes`` and ``max_dt``.
     """
-    if not (isinstance(max_dt, (int, float)) and not isinstance(max_dt, bool) and math.isfinite(max_dt)
-            and max_dt > 0):
-        raise InvalidParameterError(f"etdrk4: max_dt must be a positive finite number, got {max_dt!r}")
-    domain = equation.domain
-    if domain.space.names != ("x",) or not domain.space.periodic[0] or domain.time is None:
-        raise SpecMismatchError(
-            f"etdrk4 solves a 1D problem periodic in x; {type(equation).__name__} has the domain {domain!r}"
-        )
+    lo, hi = periodic_interval(equation, max_dt)
     x, t = axes["x"], axes["t"]
-    (lo, hi), _ = domain.bounds
     n = _modes(modes, equation, x.size)
     grid = lo + (hi - lo) * np.arange(n) / n
     u0 = np.asarray(equation.initial_value({"x": grid}), dtype=np.float64)

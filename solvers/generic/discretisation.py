@@ -117,15 +117,14 @@ class Discretisation:
         self.periodic = tuple(bool(p) for p in space.periodic)
         self.keys, self.time_key = split_keys(eq)
         self._conditions = _sorted_conditions(eq)
-        self.box = type(space) is Box or isinstance(space, Box)
+        self.box = isinstance(space, Box)
         if not self.box and (self._conditions["neumann"] or self._conditions["robin"]):
             raise SpecMismatchError(
                 f"the generic reference ({SOLVER!r}) imposes Neumann and Robin data on the faces of a box; "
                 f"{type(eq).__name__}'s domain is a {type(space).__name__} (state Dirichlet data there)"
             )
         order = self._orders()
-        mesh = np.meshgrid(*(self.axes[n] for n in self.names), indexing="ij")
-        self.mesh = mesh
+        self.mesh = np.meshgrid(*(self.axes[n] for n in self.names), indexing="ij")
         self.active = np.ones(self.shape, bool) if self.box else space.grid_mask(self.axes)
         if not self.active.any():
             raise InvalidDataError(f"no grid node of {self.shape} lies inside {type(eq).__name__}'s domain")
@@ -134,8 +133,6 @@ class Discretisation:
         self.unknown = self.active & ~self.dirichlet
         if not self.unknown.any():
             raise InvalidDataError(f"the grid {self.shape} has no unknown node inside the domain: refine it")
-        self.index = np.full(self.shape, -1, dtype=np.int64)
-        self.index[self.unknown] = np.arange(int(self.unknown.sum()))
         self._flux: list[tuple[np.ndarray, Callable, float]] = []  # (node mask, data function, weight) per block
         P = self._padding_map(order)
         rows = self._unknown_rows()
