@@ -144,9 +144,10 @@ class Domain:
 
 @dataclass(frozen=True)
 class InitialCondition:
-    """``u(x, t0) = value(coords)``."""
+    """``u(x, t0) = value(coords)``; ``field`` names the unknown of a system (None: the spec's one field)."""
 
     value: Callable[[Coords], Array]
+    field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,7 @@ class InitialVelocityCondition:
     """``u_t(x, t0) = value(coords)``: the second initial condition of equations second order in time."""
 
     value: Callable[[Coords], Array]
+    field: str | None = None
 
 
 Where = Callable[[Coords], Array]  # boundary coords -> boolean mask of the points a condition holds at
@@ -186,6 +188,7 @@ class DirichletCondition:
 
     value: Callable[[Coords], Array]
     where: Where | None = None
+    field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,7 @@ class NeumannCondition:
 
     value: Callable[[Coords], Array]
     where: Where | None = None
+    field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -212,6 +216,7 @@ class RobinCondition:
     alpha: float = 1.0
     beta: float = 1.0
     where: Where | None = None
+    field: str | None = None
 
     def __post_init__(self) -> None:
         if not (is_finite_number(self.alpha) and is_finite_number(self.beta)) or self.beta == 0:
@@ -256,6 +261,16 @@ class Jet:
         return tuple(self._derivatives)
 
 
+class Jets(dict):
+    """The jets of a system's fields by name: ``u["v"]`` is the :class:`Jet` of field ``v``.
+
+    A missing field raises ``KeyError`` naming the fields there are.
+    """
+
+    def __missing__(self, name: str) -> Jet:
+        raise KeyError(f"field {name!r} is not one of the spec's fields ({', '.join(self) or 'none'})")
+
+
 def canonical_key(key: str) -> str:
     """Order the letters of a derivative key (``"tx"`` -> ``"xt"``)."""
     if not key or any(c not in COORDINATE_ORDER for c in key):
@@ -284,11 +299,20 @@ class Equation:
     ``derivatives`` (the keys the residual reads), and implement
     :attr:`domain`, :meth:`residual` and :meth:`conditions`; optionally
     :meth:`exact` and :meth:`ansatz` (a hard-constraint form).
+
+    A **system** gives ``fields`` (several :class:`Variable`) instead of
+    ``field``: its residual receives a :class:`Jets` (``u["v"]["x"]`` is
+    ``v_x``) and returns one residual per equation (a tuple as long as
+    ``fields``), every condition names its ``field``, and ``exact`` returns
+    one array per field. :func:`equations.systems.check_system` verifies
+    that a spec keeps these promises.
     """
 
     name: ClassVar[str] = ""
     title: ClassVar[str] = ""
     field: ClassVar[Variable] = Variable("u")
+    # a system's unknowns (e.g. (Variable("u"), Variable("v"), Variable("p"))); empty: the one `field`
+    fields: ClassVar[tuple[Variable, ...]] = ()
     derivatives: ClassVar[tuple[str, ...]] = ()
     has_exact: ClassVar[bool] = False
     default_resolution: ClassVar[tuple[int, ...]] = ()
@@ -317,6 +341,11 @@ class Equation:
     def ansatz(self, coords: Coords) -> tuple[Array, Array] | None:
         """``(g, d)`` so that ``u = g + d * N`` meets every condition exactly, or None."""
         return None
+
+    @property
+    def unknowns(self) -> tuple[Variable, ...]:
+        """The unknown fields: ``fields`` for a system, else ``(field,)``."""
+        return tuple(self.fields) or (self.field,)
 
     @property
     def label(self) -> str:
@@ -364,6 +393,7 @@ __all__ = [
     "InitialCondition",
     "InitialVelocityCondition",
     "Jet",
+    "Jets",
     "NeumannCondition",
     "OnPlane",
     "PeriodicCondition",

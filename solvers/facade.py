@@ -11,6 +11,7 @@ import xarray as xr
 
 from equations.core import Equation
 from equations.errors import InvalidDataError, InvalidParameterError, SpecMismatchError
+from equations.systems import require_scalar
 from solvers.output import to_dataarray
 from solvers.registry import SolverFn, bytes_per_point, candidates, check_options, lookup, refusal
 from solvers.verification import check_conditions
@@ -58,6 +59,7 @@ def solve(
         raise InvalidParameterError(
             f"solve expects an equations.Equation instance, got {type(equation).__name__}"
         )
+    require_scalar(equation, "solvers.solve")  # a reference per field of a system: not yet
     chosen = [lookup(equation, method)] if method is not None else candidates(equation)
     if options and len(chosen) > 1:  # options meant for one solver: only the candidates that take them
         chosen = [c for c in chosen if _accepts(c, options)] or chosen[:1]

@@ -11,6 +11,7 @@ import xarray as xr
 import solvers
 from equations import Equation
 from equations.errors import InvalidDataError, InvalidParameterError
+from equations.systems import require_scalar
 from sciml.core.base import Learner
 from solvers.registry import mismatch
 from validation.grid import grid_points
@@ -70,6 +71,7 @@ def compare(
         :meth:`~sciml.core.base.Learner.fitted_structure` as ``<name>_<variable>``
         (:func:`structure_variables`), and CF attributes.
     """
+    require_scalar(equation, "compare")
     named = _named(learners)
     if reference is None:
         if resolution is None:

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from equations import Equation, create
+from equations.systems import require_scalar
 from sciml.core.activations import ACTIVATIONS
 from sciml.core.base import Learner, copy_tensors, warn_extrapolation
 from sciml.core.callbacks import Callback, ProgressBar
@@ -157,6 +158,7 @@ class FieldLearner(Learner):
             was allocated.
         """
         self._validate_params()
+        require_scalar(equation, f"the {self.name} learner")
         self._check_size(equation)
         stages = self._stages()
         objective = self._objective(equation, points)

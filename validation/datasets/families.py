@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from equations.core import Equation
-from equations.errors import InvalidParameterError
+from equations.errors import InvalidParameterError, SpecMismatchError
 from equations.families import FAMILIES, Family
 from validation.datasets.registry import Coords, DatasetSpec, Field, coord
 
@@ -208,6 +208,10 @@ def family_dataset(
     """
     recipe = recipe if recipe is not None else Recipe(family)
     cls = FAMILIES.get(family)
+    if cls.equation.fields:
+        raise SpecMismatchError(f"family_dataset stores one output field; the members of {family!r} "
+                                f"({cls.equation.__name__}) have the fields "
+                                f"{', '.join(v.name for v in cls.equation.fields)}")
     spec_field = cls.equation.field
     if defaults is None:
         defaults = {f.name: f.default for f in fields(cls)}
