@@ -23,7 +23,7 @@ from solvers.burgers import cole_hopf
 from solvers.convection import convection_diffusion_periodic
 from solvers.darcy import DarcyInfo, darcy_matrix, darcy_multigrid, darcy_system
 from solvers.darcy3d import darcy3d_matrix, darcy3d_multigrid, darcy3d_system
-from solvers.facade import solve
+from solvers.facade import solve, solve_fields
 from solvers.fd import interior_of, laplacian_matrix, laplacian_matrix3d
 from solvers.krylov import (
     KrylovInfo,
@@ -80,5 +80,6 @@ __all__ = [
     "pressure_system",
     "register",
     "solve",
+    "solve_fields",
     "v_cycle",
 ]

@@ -1,4 +1,9 @@
-"""``solve(equation, resolution)``: dispatch on the equation type, time it, wrap the result."""
+"""``solve(equation, resolution)``: dispatch on the equation type, time it, wrap the result.
+
+``solve`` returns one ``DataArray`` (a spec with one field); ``solve_fields``
+returns a ``Dataset`` with one variable per field, for systems (and for any
+spec).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ import xarray as xr
 
 from equations.core import Equation
 from equations.errors import InvalidDataError, InvalidParameterError, SpecMismatchError
-from equations.systems import require_scalar
+from equations.systems import check_system, is_system, require_scalar
 from solvers.output import to_dataarray
 from solvers.registry import SolverFn, bytes_per_point, candidates, check_options, lookup, refusal
 from solvers.verification import check_conditions
@@ -56,10 +61,32 @@ def solve(
         Bad resolution or options.
     """
     if not isinstance(equation, Equation):
+        raise InvalidParameterError(f"solve expects an equations.Equation instance, got {type(equation).__name__}")
+    require_scalar(equation, "solvers.solve (solvers.solve_fields returns one variable per field)")
+    return _solve(equation, resolution, method, options)[0]
+
+
+def solve_fields(
+    equation: Equation, resolution: int | Sequence[int], *, method: str | None = None, **options: Any
+) -> xr.Dataset:
+    """Reference solution of any spec, a system included, as a Dataset with one variable per field.
+
+    Parameters and errors as :func:`solve`; a system is checked first
+    (:func:`equations.systems.check_system`). Each variable carries its
+    field's name, ``long_name`` and ``units`` and the solver's attributes.
+    """
+    if not isinstance(equation, Equation):
         raise InvalidParameterError(
-            f"solve expects an equations.Equation instance, got {type(equation).__name__}"
+            f"solve_fields expects an equations.Equation instance, got {type(equation).__name__}"
         )
-    require_scalar(equation, "solvers.solve")  # a reference per field of a system: not yet
+    check_system(equation)
+    arrays = _solve(equation, resolution, method, options)
+    return xr.Dataset({a.name: a for a in arrays}, attrs={"equation": equation.label,
+                                                          "solver": str(arrays[0].attrs["solver"])})
+
+
+def _solve(equation: Equation, resolution: int | Sequence[int], method: str | None,
+           options: dict[str, Any]) -> list[xr.DataArray]:
     chosen = [lookup(equation, method)] if method is not None else candidates(equation)
     if options and len(chosen) > 1:  # options meant for one solver: only the candidates that take them
         chosen = [c for c in chosen if _accepts(c, options)] or chosen[:1]
@@ -95,13 +122,18 @@ def _accepts(candidate: tuple[str, SolverFn], options: dict[str, Any]) -> bool:
 
 
 def _run(equation: Equation, axes: dict[str, np.ndarray], name: str, fn: SolverFn,
-         options: dict[str, Any]) -> xr.DataArray:
+         options: dict[str, Any]) -> list[xr.DataArray]:
     start = time.perf_counter()
     out = fn(equation, axes, **options)
     elapsed = time.perf_counter() - start
-    expected = tuple(len(axes[n]) for n in equation.domain.names)
+    fields = equation.unknowns
+    expected = tuple(len(axes[n]) for n in equation.domain.names) + ((len(fields),) if is_system(equation) else ())
     if out.values.shape != expected:  # a solver bug, not a user error, but report it clearly
         raise InvalidDataError(f"solver {name!r} returned shape {out.values.shape}, expected {expected}")
-    result = to_dataarray(equation, axes, out.values, name, elapsed, out.stats)
-    check_conditions(equation, axes, result.values, name)
-    return result
+    results = []
+    for j, variable in enumerate(fields):
+        values = out.values[..., j] if is_system(equation) else out.values
+        result = to_dataarray(equation, axes, values, name, elapsed, out.stats, variable=variable)
+        check_conditions(equation, axes, result.values, name, field=variable.name if is_system(equation) else None)
+        results.append(result)
+    return results

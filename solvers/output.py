@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import xarray as xr
 
-from equations.core import Equation
+from equations.core import Equation, Variable
 from equations.geometry import Box
 from solvers.registry import Stat
 
@@ -37,14 +37,15 @@ def to_dataarray(
     solver: str,
     solve_time_s: float,
     stats: Mapping[str, Stat],
+    variable: Variable | None = None,
 ) -> xr.DataArray:
-    """Build the result of :func:`solvers.solve` (NaN outside a masked domain)."""
+    """Build the result of :func:`solvers.solve` (NaN outside a masked domain); ``variable``: a system's field."""
     names = equation.domain.names
     values = np.array(values, dtype=np.float64)  # a copy: NaN-masking must not touch solver buffers
     outside = outside_mask(equation, axes)
     if outside is not None:
         values[np.broadcast_to(outside, values.shape)] = np.nan
-    field = equation.field
+    field = variable if variable is not None else equation.field
     attrs: dict[str, Stat] = {
         "long_name": field.long_name or field.name,
         "units": field.units,

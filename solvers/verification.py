@@ -15,6 +15,7 @@ import numpy as np
 
 from equations.core import DirichletCondition, Equation, InitialCondition
 from equations.errors import SpecMismatchError
+from equations.systems import conditions_of
 
 # the data are imposed exactly by every solver here, or sampled from a converged spectral
 # interpolant; a larger deviation means that the solver solved another problem
@@ -44,14 +45,17 @@ def boundary_nodes(equation: Equation, values: np.ndarray) -> np.ndarray:
 
 
 def condition_deviation(
-    equation: Equation, axes: dict[str, np.ndarray], values: np.ndarray
+    equation: Equation, axes: dict[str, np.ndarray], values: np.ndarray, field: str | None = None
 ) -> dict[str, tuple[float, float]]:
-    """``(max |u - data|, max |data|)`` on the boundary (``"dirichlet"``) and at ``t0`` (``"initial"``)."""
+    """``(max |u - data|, max |data|)`` on the boundary (``"dirichlet"``) and at ``t0`` (``"initial"``).
+
+    ``field`` names the field of a system whose ``values`` these are (its conditions only).
+    """
     names = equation.domain.names
     mesh = np.meshgrid(*(axes[n] for n in names), indexing="ij")
     out: dict[str, tuple[float, float]] = {}
     try:
-        conditions = equation.conditions()
+        conditions = conditions_of(equation, field) if field is not None else equation.conditions()
     except NotImplementedError:  # a spec that states no conditions: nothing to check against
         return out
     boundary = boundary_nodes(equation, values)
@@ -82,7 +86,8 @@ def condition_deviation(
     return out
 
 
-def check_conditions(equation: Equation, axes: dict[str, np.ndarray], values: np.ndarray, solver: str) -> None:
+def check_conditions(equation: Equation, axes: dict[str, np.ndarray], values: np.ndarray, solver: str,
+                     field: str | None = None) -> None:
     """Raise :class:`SpecMismatchError` when ``values`` miss the spec's boundary or initial data.
 
     The tolerance is :data:`RELATIVE_TOLERANCE` times the larger of ``max |u|``
@@ -90,10 +95,11 @@ def check_conditions(equation: Equation, axes: dict[str, np.ndarray], values: np
     """
     finite = values[np.isfinite(values)]
     scale = float(np.max(np.abs(finite), initial=0.0))
-    for key, (deviation, size) in condition_deviation(equation, axes, values).items():
+    for key, (deviation, size) in condition_deviation(equation, axes, values, field).items():
         if deviation > RELATIVE_TOLERANCE * max(scale, size) + 1e-12:
             what = "boundary (Dirichlet)" if key == "dirichlet" else "initial"
+            of = f" (field {field!r})" if field is not None else ""
             raise SpecMismatchError(
-                f"solver {solver!r} returned a solution that misses {type(equation).__name__}'s {what} data "
+                f"solver {solver!r} returned a solution that misses {type(equation).__name__}'s {what} data{of} "
                 f"by up to {deviation:.3g} (max |u| = {scale:.3g}): it does not implement this spec"
             )

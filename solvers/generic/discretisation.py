@@ -44,6 +44,7 @@ from equations.core import (
 )
 from equations.errors import InvalidDataError, SpecMismatchError
 from equations.geometry import Box
+from equations.systems import conditions_of
 
 SOLVER = "fd"
 # central-difference stencils of derivative order k (offsets -r..r, divided by h^k)
@@ -94,10 +95,14 @@ class Discretisation:
     axes : dict
         1D node vectors of the spatial axes (uniform; periodic axes without
         their upper end).
+    variable : str, optional
+        The field of a system this discretises (its own conditions); None for
+        a spec with one field.
     """
 
     equation: Equation
     axes: dict[str, np.ndarray]
+    variable: str | None = None  # the field of a system whose conditions apply (None: the spec's one field)
     names: tuple[str, ...] = field(init=False)
     shape: tuple[int, ...] = field(init=False)
     spacing: tuple[float, ...] = field(init=False)
@@ -116,7 +121,7 @@ class Discretisation:
         self.spacing = tuple(_spacing(n, self.axes[n]) for n in self.names)
         self.periodic = tuple(bool(p) for p in space.periodic)
         self.keys, self.time_key = split_keys(eq)
-        self._conditions = _sorted_conditions(eq)
+        self._conditions = _sorted_conditions(eq, self.variable)
         self.box = isinstance(space, Box)
         if not self.box and (self._conditions["neumann"] or self._conditions["robin"]):
             raise SpecMismatchError(
@@ -447,10 +452,10 @@ def _face(a: int, side: int, ndim: int) -> tuple:
     return tuple(layer if b == a else slice(None) for b in range(ndim))
 
 
-def _sorted_conditions(equation: Equation) -> dict[str, list]:
-    """The spec's conditions by kind; refuses kinds and combinations the method cannot honour."""
+def _sorted_conditions(equation: Equation, variable: str | None = None) -> dict[str, list]:
+    """The conditions on field ``variable`` (None: the spec's one field) by kind; refuses what cannot be honoured."""
     try:
-        conditions = tuple(equation.conditions())
+        conditions = conditions_of(equation, variable or equation.unknowns[0].name)
     except NotImplementedError:
         conditions = ()
     out: dict[str, list] = {k: [] for k in ("dirichlet", "neumann", "robin", "initial", "velocity", "periodic")}
@@ -472,7 +477,8 @@ def _sorted_conditions(equation: Equation) -> dict[str, list]:
         raise SpecMismatchError(f"{name} states an initial condition but has no time interval")
     if not (out["dirichlet"] or out["neumann"] or out["robin"]) and not all(domain.space.periodic):
         raise SpecMismatchError(
-            f"{name} states no boundary condition (its `conditions()` returns "
+            f"{name} states no boundary condition{f' on field {variable!r}' if variable else ''} (its `conditions()` "
+            f"returns "
             f"{', '.join(type(c).__name__ for c in conditions) or 'nothing'}); the generic reference "
             f"({SOLVER!r}) needs data on the non-periodic boundary (Dirichlet, Neumann or Robin, "
             f"restricted with `where` where it holds on part of it)"

@@ -54,8 +54,7 @@ def on_grid(values: np.ndarray, axes: dict[str, np.ndarray], target: dict[str, n
             break
         index.append(pos)
     else:
-        return values[np.ix_(*index)] if values.ndim == len(names) else values[np.ix_(*index, np.arange(
-            values.shape[-1]))]
+        return values[np.ix_(*index)]  # the open mesh indexes the spatial axes; trailing ones stay whole
     points, data = [], values
     for k, n in enumerate(names):
         x = axes[n]

@@ -15,11 +15,12 @@ import numpy as np
 
 from equations.core import Equation
 from equations.errors import ConditionsWarning, InvalidParameterError
+from equations.systems import field_names, is_system
 from solvers.generic.discretisation import Discretisation
 from solvers.generic.evolution import integrate
 from solvers.generic.preconditioning import multigrid_preconditioner
 from solvers.generic.refinement import estimate
-from solvers.generic.residual import VALUE, GridResidual
+from solvers.generic.residual import GridResidual
 from solvers.generic.steady import solve_steady
 from solvers.registry import SolverOutput, Stat, needs_memory, register_fallback
 
@@ -77,7 +78,8 @@ def finite_differences(
     Returns
     -------
     SolverOutput
-        Values on the grid (NaN outside a masked domain) and statistics.
+        Values on the grid (NaN outside a masked domain) and statistics; a
+        system's values carry a trailing field axis (``equation.unknowns`` order).
     """
     rtol, time_rtol, time_atol = (_positive(k, v) for k, v in
                                   (("rtol", rtol), ("time_rtol", time_rtol), ("time_atol", time_atol)))
@@ -89,17 +91,18 @@ def finite_differences(
     times = np.asarray(axes["t"], dtype=float) if equation.domain.time is not None else None
     stats: dict[str, Stat] = {}
 
+    system = is_system(equation)
+
     def solve_on(grid: dict[str, np.ndarray], record: bool) -> np.ndarray:
-        disc = Discretisation(equation, grid)
-        residual = GridResidual(disc, upwind=upwind)
+        discs = [Discretisation(equation, grid, variable=f if system else None) for f in field_names(equation)]
+        residual = GridResidual(discs, upwind=upwind)
         if times is None:
-            values, info = _steady(disc, residual, rtol, max_iterations)
+            values, info = _steady(residual, rtol, max_iterations)
         else:
-            values, info = integrate(disc, residual, times, rtol=time_rtol, atol=time_atol,
-                                     max_evaluations=max_evaluations)
+            values, info = integrate(residual, times, rtol=time_rtol, atol=time_atol, max_evaluations=max_evaluations)
         if record:
             stats.update(info)
-            stats["unknowns"] = disc.n_unknowns
+            stats["unknowns"] = residual.n * len(discs)
             stats["residual_evaluations"] = residual.evaluations
             stats["upwinded_nodes"] = residual.upwinded
         return values
@@ -118,21 +121,22 @@ def finite_differences(
     return SolverOutput(values, stats)
 
 
-def _steady(disc: Discretisation, residual: GridResidual, rtol: float, max_iterations: int
-            ) -> tuple[np.ndarray, dict[str, Stat]]:
-    d = disc.data()
+def _steady(residual: GridResidual, rtol: float, max_iterations: int) -> tuple[np.ndarray, dict[str, Stat]]:
+    d = residual.data()
 
     def evaluate(U: np.ndarray) -> np.ndarray:
         return residual(residual.entries(U, d))
 
     def linearise(U: np.ndarray):
         entries = residual.entries(U, d)
-        J = residual.jacobian(residual.partials(entries, None, (VALUE, *disc.keys)))
+        J = residual.jacobian(residual.partials(entries, None, residual.spatial_keys()))
         residual.check_pointwise(U, d, J)
         return J
 
-    U, report = solve_steady(evaluate, linearise, np.zeros(disc.n_unknowns), rtol=rtol,
-                             max_iterations=max_iterations, name=type(disc.equation).__name__,
-                             iterative=multigrid_preconditioner(disc))
-    return disc.full(U, d), {"newton_iterations": report.iterations, "newton_residual": report.residual,
-                             "continuation_steps": report.continuation_steps, "linear_solver": report.linear_solver}
+    iterative = None if residual.system else multigrid_preconditioner(residual.disc)
+    U, report = solve_steady(evaluate, linearise, np.zeros(residual.n * len(residual.discs)), rtol=rtol,
+                             max_iterations=max_iterations, name=residual.name, iterative=iterative)
+    per_field = [disc.full(Uf, df) for disc, Uf, df in zip(residual.discs, residual.split(U), d)]
+    values = np.stack(per_field, axis=-1) if residual.system else per_field[0]
+    return values, {"newton_iterations": report.iterations, "newton_residual": report.residual,
+                    "continuation_steps": report.continuation_steps, "linear_solver": report.linear_solver}
