@@ -176,3 +176,55 @@ def test_grid_sequence_and_prolongation():
     coarse = 2 * t[:, None] + 3 * t[None, :] + t[:, None] * t[None, :]
     tf = np.linspace(0, 1, 9)
     np.testing.assert_allclose(prolong(coarse), 2 * tf[:, None] + 3 * tf[None, :] + tf[:, None] * tf[None, :])
+
+
+# --- the spec (equations.cavity.LidDrivenCavity) and its registered reference -------------------------------------
+
+
+def test_the_cavity_spec_gets_the_cavity_reference_with_one_variable_per_field(re100):
+    import solvers
+    from equations.cavity import LidDrivenCavity
+
+    ds = solvers.solve_fields(LidDrivenCavity(reynolds=100.0), 65)
+    assert list(ds.data_vars) == ["u", "v", "p"] and ds.attrs["solver"] == "streamfunction_vorticity"
+    assert ds["u"].attrs["long_name"] == "x velocity" and ds["u"].attrs["interpolated"] == 0
+    np.testing.assert_allclose(ds["u"].values, re100.u, atol=1e-7)  # the spec solve uses tol = 1e-10
+    np.testing.assert_allclose(ds["p"].values, re100.p, atol=1e-6)
+    # the spec's residual, by central differences of the reference, is small in the interior (second order)
+    h = 1 / 64
+    u, v, p = re100.u, re100.v, re100.p
+    c = (slice(2, -2), slice(2, -2))
+    dx = lambda f: (f[4:, 2:-2] - f[:-4, 2:-2]) / (4 * h)  # noqa: E731
+    dy = lambda f: (f[2:-2, 4:] - f[2:-2, :-4]) / (4 * h)  # noqa: E731
+    assert np.abs(dx(u) + dy(v))[8:-8, 8:-8].max() < 0.05  # away from the singular lid corners
+    lap = lambda f: (f[3:-1, 2:-2] + f[1:-3, 2:-2] + f[2:-2, 3:-1] + f[2:-2, 1:-3] - 4 * f[c]) / h**2  # noqa: E731
+    momentum = u[c] * dx(u) + v[c] * dy(u) + dx(p) - lap(u) / 100.0
+    assert np.abs(momentum[8:-8, 8:-8]).max() < 0.05
+
+
+def test_the_cavity_reference_off_its_grid_interpolates_and_keeps_the_wall_data():
+    import solvers
+    from equations.cavity import LidDrivenCavity
+
+    ds = solvers.solve_fields(LidDrivenCavity(reynolds=100.0), (41, 33))
+    assert ds["u"].attrs["interpolated"] == 1 and ds["u"].attrs["n"] == 40
+    assert np.all(ds["u"].isel(y=-1).values[1:-1] == 1.0) and np.all(ds["v"].isel(x=0).values == 0.0)
+    fine = cavity_flow(40, 100.0)
+    centre = ds["u"].sel(x=0.5).values  # x = 0.5 is a node of both grids: only the y direction is interpolated
+    np.testing.assert_allclose(centre, fine.sample("u", 0.5, ds["y"].values), atol=1e-12)
+
+
+def test_a_cavity_subclass_that_changes_the_physics_is_not_given_the_cavity_flow():
+    import solvers
+    from equations.cavity import LidDrivenCavity
+    from equations.errors import SpecMismatchError
+
+    class Stokes(LidDrivenCavity):
+        def residual(self, coords, f):
+            u, v, p = f["u"], f["v"], f["p"]
+            return (p["x"] - u["xx"] - u["yy"], p["y"] - v["xx"] - v["yy"], u["x"] + v["y"])
+
+    with pytest.raises(SpecMismatchError, match="residual"):
+        solvers.solve_fields(Stokes(), 33)
+    with pytest.raises(SpecMismatchError, match="solve_fields"):
+        solvers.solve(LidDrivenCavity(), 33)

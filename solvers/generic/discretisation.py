@@ -477,9 +477,9 @@ def _sorted_conditions(equation: Equation, variable: str | None = None) -> dict[
         raise SpecMismatchError(f"{name} states an initial condition but has no time interval")
     if not (out["dirichlet"] or out["neumann"] or out["robin"]) and not all(domain.space.periodic):
         raise SpecMismatchError(
-            f"{name} states no boundary condition{f' on field {variable!r}' if variable else ''} (its `conditions()` "
-            f"returns "
-            f"{', '.join(type(c).__name__ for c in conditions) or 'nothing'}); the generic reference "
+            f"{name} states no boundary condition{f' on field {variable!r}' if variable else ''} "
+            f"({'its conditions on that field' if variable else 'its `conditions()`'}: "
+            f"{', '.join(type(c).__name__ for c in conditions) or 'none'}); the generic reference "
             f"({SOLVER!r}) needs data on the non-periodic boundary (Dirichlet, Neumann or Robin, "
             f"restricted with `where` where it holds on part of it)"
         )
