@@ -35,11 +35,26 @@ OUTSIDE_RTOL = 1e-6
 
 @dataclass(frozen=True)
 class Variable:
-    """A named field with the metadata written to exported files (CF style)."""
+    """A named field with the metadata written to exported files (CF style).
+
+    Attributes
+    ----------
+    name : str
+        The field's name (an identifier; a system's fields are told apart by it).
+    units : str
+        CF units.
+    long_name : str
+        CF long name.
+    up_to_constant : bool
+        The field is determined up to an additive constant (e.g. pressure with
+        velocity data only); comparisons remove the mean of prediction and
+        reference before measuring.
+    """
 
     name: str
     units: str = "1"
     long_name: str = ""
+    up_to_constant: bool = False
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from equations.errors import SpecMismatchError
 from equations.namespace import namespace
 from equations.systems import check_system, condition_field, conditions_of, field_names, is_system
 from sciml import PINN, Optimiser
-from validation import compare
 
 
 @dataclass(frozen=True)
@@ -96,9 +95,7 @@ def test_a_broken_system_is_refused_naming_the_problem(broken, message):
 
 
 def test_the_places_that_take_one_field_refuse_a_system_by_name():
-    eq = GrayScott()
-    with pytest.raises(SpecMismatchError, match=r"compare handles specs with one field; GrayScott is a system of 2"):
-        compare(eq, {"pinn": PINN(optimiser=Optimiser(adam_steps=1, lbfgs_iter=0, compile=False))})
+    eq = GrayScott()  # compare takes systems (tests/test_compare_systems.py)
     with pytest.raises(SpecMismatchError, match=r"the pinn learner handles specs with one field"):
         PINN(optimiser=Optimiser(adam_steps=1, lbfgs_iter=0, compile=False)).fit(eq)
     with pytest.raises(SpecMismatchError, match=r"solvers.solve \(solvers.solve_fields returns one variable per "):

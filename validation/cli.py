@@ -35,6 +35,7 @@ from sciml.core.base import BUDGETS, KINDS
 from validation import datasets, report
 from validation.compare import compare
 from validation.export import to_netcdf, to_vtu
+from validation.fields import comparison_fields, field_label, field_selection, reference_name
 from validation.plots import comparison_figure, save_figure
 
 
@@ -163,17 +164,34 @@ def _data(args: argparse.Namespace) -> None:
 
 
 def _table(ds: Any) -> str:
+    """The metrics as a plain-text table: a row per learner (per learner and field for a system)."""
     metrics = ds["metrics"]
-    header = ["learner", "rel. L2", "max error", "wall time [s]", "steps/s", "parameters"]
+    fields = comparison_fields(ds)
+    system = fields != (None,)
+    header = ["learner", *(["field"] if system else []), "rel. L2", "max error", "wall time [s]", "steps/s",
+              "parameters"]
     cols = ["relative_l2", "max_error", "wall_time_s", "steps_per_s", "n_parameters"]
     rows = [header]
     for name in metrics["learner"].values:
-        m = metrics.sel(learner=name)
-        vals = [float(m.sel(metric=c)) for c in cols]
-        rows.append([str(name), f"{vals[0]:.3e}", f"{vals[1]:.3e}", f"{vals[2]:.1f}", f"{vals[3]:.0f}",
-                     f"{vals[4]:.0f}" if np.isfinite(vals[4]) else "-"])
+        for field in fields:
+            m = metrics.sel(learner=name, **field_selection(field))
+            vals = [float(m.sel(metric=c)) for c in cols]
+            rows.append([str(name), *([str(field)] if system else []), f"{vals[0]:.3e}", f"{vals[1]:.3e}",
+                         f"{vals[2]:.1f}", f"{vals[3]:.0f}", f"{vals[4]:.0f}" if np.isfinite(vals[4]) else "-"])
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows)
+
+
+def _trust(ds: Any) -> str:
+    """How far the reference may be trusted, where its solver estimates its own error (per field for a system)."""
+    fields = comparison_fields(ds)
+    parts = []
+    for field in fields:
+        ref = ds[reference_name(field)].attrs
+        if np.isfinite(ref.get("error_estimate", np.nan)):  # the generic reference says how far to trust it
+            parts.append(f"{field_label(field)}estimated error {ref['error_estimate']:.2e} max, "
+                         f"{ref['error_estimate_rel_l2']:.2e} relative L2; {ref['estimate_order']}")
+    return f" ({' / '.join(parts)})" if parts else ""
 
 
 def _compare(args: argparse.Namespace) -> None:
@@ -195,17 +213,12 @@ def _compare(args: argparse.Namespace) -> None:
     nc = to_netcdf(ds, out / f"{eq.label}.nc")
     png = save_figure(comparison_figure(ds), out / f"{eq.label}.png")
     written = [nc, png]
-    if ds["reference"].ndim == 2:  # ParaView files for 2D grids
+    if ds[reference_name(comparison_fields(ds)[0])].ndim == 2:  # ParaView files for 2D grids
         written.append(to_vtu(ds, out / f"{eq.label}.vtu"))
     print(_table(ds))
     for name in learners:
         print(f"{name} ({args.budget} budget) {ds.attrs.get(f'{name}_training', '')}")
-    ref = ds["reference"].attrs
-    trust = ""
-    if np.isfinite(ref.get("error_estimate", np.nan)):  # the generic reference says how far to trust it
-        trust = (f" (estimated error {ref['error_estimate']:.2e} max, {ref['error_estimate_rel_l2']:.2e} relative "
-                 f"L2; {ref['estimate_order']})")
-    print(f"reference: {ds.attrs['reference_solver']}{trust}; wrote {', '.join(map(str, written))}")
+    print(f"reference: {ds.attrs['reference_solver']}{_trust(ds)}; wrote {', '.join(map(str, written))}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

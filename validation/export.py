@@ -15,6 +15,7 @@ import xarray as xr
 
 from equations.errors import InvalidDataError
 from sciml.core.atomic import atomic_write
+from validation.fields import comparison_fields, reference_name
 
 
 def to_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
@@ -25,8 +26,10 @@ def to_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
 def grid_mesh(ds: xr.Dataset, variables: Sequence[str] | None = None) -> meshio.Mesh:
     """A quad mesh of a 2D grid of ``ds`` with the fields on that grid as point data.
 
-    The grid is that of ``variables[0]`` when given, else of ``reference`` (a
-    comparison), else of the first data variable.
+    The grid is that of ``variables[0]`` when given, else of the (first
+    field's) reference of a comparison, else of the first data variable. A
+    system's comparison thus gives one point-data array per field and role
+    (``reference_u``, ``pinn_u``, ``pinn_u_error``, ...).
     """
     names = list(variables or [])
     missing = [v for v in names if v not in ds.data_vars]
@@ -34,7 +37,8 @@ def grid_mesh(ds: xr.Dataset, variables: Sequence[str] | None = None) -> meshio.
         raise InvalidDataError(f"no variable(s) {missing} to export; the dataset has {list(ds.data_vars)}")
     if not ds.data_vars:
         raise InvalidDataError("the dataset has no data variables to export")
-    grid = names[0] if names else "reference" if "reference" in ds.data_vars else str(next(iter(ds.data_vars)))
+    reference = reference_name(comparison_fields(ds)[0])
+    grid = names[0] if names else reference if reference in ds.data_vars else str(next(iter(ds.data_vars)))
     dims = ds[grid].dims
     if len(dims) != 2:
         raise InvalidDataError(f"mesh export needs a 2D grid, {grid!r} has dims {dims}")

@@ -6,6 +6,10 @@ learner; shocks and phase errors hide in a colour map), for 2-D steady
 problems the two centrelines, for 1-D fields the pointwise errors. The row has
 as many panels as there is something to draw, so no panel is left empty.
 
+A system's comparison (several fields, :mod:`validation.fields`) has one row
+per learner and field, then one row of line plots per field (each panel titled
+``"<field>: ..."``), the loss curves leading the first of them.
+
 A learner's fitted structure (:meth:`sciml.core.base.Learner.fitted_structure`,
 stored by ``compare`` with ``attrs["learner"]``) is drawn over its prediction
 by ``attrs["role"]``, whatever the learner:
@@ -36,6 +40,14 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse
 
 from sciml.core.atomic import atomic_write
+from validation.fields import (
+    comparison_fields,
+    error_name,
+    field_label,
+    field_selection,
+    prediction_name,
+    reference_name,
+)
 
 
 def _field_panel(fig: Figure, ax, da: xr.DataArray, title: str, cmap: str, symmetric: bool) -> tuple[str, str]:
@@ -159,41 +171,44 @@ def slice_indices(n_times: int, count: int = 4) -> list[int]:
 
 
 def _lines(ax: Any, ds: xr.Dataset, learners: list[str], select: dict[str, int], along: str,
-           title: str) -> None:
+           title: str, field: str | None = None) -> None:
     """Reference (solid) and each learner's prediction (dashed) along ``along`` at the index ``select``."""
-    ref = ds["reference"].isel(select)
+    ref = ds[reference_name(field)].isel(select)
     ax.plot(ref[along].values, ref.values, color="k", lw=1.6, label="reference")
     for name in learners:
-        ax.plot(ref[along].values, ds[name].isel(select).values, "--", lw=1.1, label=name)
+        ax.plot(ref[along].values, ds[prediction_name(name, field)].isel(select).values, "--", lw=1.1, label=name)
     ax.set_xlabel(along)
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
 
 
-def _line_panels(ds: xr.Dataset, learners: list[str], times: int) -> list[Callable[[Any], None]]:
-    """The line plots of the last row, as functions drawing on a given axes."""
-    dims = [str(d) for d in ds["reference"].dims]
+def _line_panels(ds: xr.Dataset, learners: list[str], times: int,
+                 field: str | None = None) -> list[Callable[[Any], None]]:
+    """The line plots of one field (the last row's for a scalar spec), as functions drawing on a given axes."""
+    dims = [str(d) for d in ds[reference_name(field)].dims]
     space = [d for d in dims if d != "t"]
+    prefix = field_label(field)
     panels: list[Callable[[Any], None]] = []
     if "t" in dims and space:  # evolution: u(x) at fixed times (other space dims at their middle)
         middle = {d: ds.sizes[d] // 2 for d in space[1:]}
         at = "".join(f", {d} = {float(ds[d].values[i]):.3g}" for d, i in middle.items())
         for i in slice_indices(ds.sizes["t"], times):
-            title = f"t = {float(ds['t'].values[i]):.3g}{at}"
+            title = f"{prefix}t = {float(ds['t'].values[i]):.3g}{at}"
             panels.append(partial(_lines, ds=ds, learners=learners, select={"t": i, **middle}, along=space[0],
-                                  title=title))
+                                  title=title, field=field))
     elif len(dims) == 2:  # steady 2-D: the two centrelines
         for along, across in (dims, dims[::-1]):
             j = ds.sizes[across] // 2
             panels.append(partial(_lines, ds=ds, learners=learners, select={across: j}, along=along,
-                                  title=f"centreline {across} = {float(ds[across].values[j]):.3g}"))
+                                  title=f"{prefix}centreline {across} = {float(ds[across].values[j]):.3g}",
+                                  field=field))
     elif len(dims) == 1:  # a line already: its pointwise errors side by side
 
         def errors(ax: Any) -> None:
             for name in learners:
-                ax.plot(ds[dims[0]].values, ds[f"{name}_error"].values, lw=1.0, label=name)
+                ax.plot(ds[dims[0]].values, ds[error_name(name, field)].values, lw=1.0, label=name)
             ax.set_xlabel(dims[0])
-            ax.set_title("pointwise error (prediction - reference)", fontsize=9)
+            ax.set_title(f"{prefix}pointwise error (prediction - reference)", fontsize=9)
             ax.grid(alpha=0.3)
 
         panels.append(errors)
@@ -234,28 +249,45 @@ def comparison_figure(ds: xr.Dataset, times: int = 4) -> Figure:
     matplotlib.figure.Figure
         ``fig.axes`` starts with the learners' rows (reference, prediction,
         error for each), then the last row's panels, then the colour bars.
+        For a system (:func:`validation.fields.comparison_fields`), one row per
+        learner and field (learner-major), then one row of line plots per
+        field (the loss curves first in the first of them).
     """
     learners = [str(name) for name in ds["learner"].values]
+    fields = comparison_fields(ds)
     loss = _loss_panel(ds, learners)
-    lines = _line_panels(ds, learners, times)
-    bottom = ([loss] if loss is not None else []) + lines
-    fig = Figure(figsize=(13, 3.2 * (len(learners) + (1 if bottom else 0))), layout="constrained")
+    line_rows = [_line_panels(ds, learners, times, field) for field in fields]
+    has_lines = any(line_rows)
+    if loss is not None:
+        line_rows[0] = [loss, *line_rows[0]]
+    bottom = [row for row in line_rows if row]
+    n_rows = len(learners) * len(fields) + len(bottom)
+    fig = Figure(figsize=(13, 3.2 * n_rows), layout="constrained")
     FigureCanvasAgg(fig)
-    grid = fig.add_gridspec(len(learners) + (1 if bottom else 0), 1)
-    rows = [grid[row].subgridspec(1, 3).subplots(squeeze=False)[0] for row in range(len(learners))]
-    last = grid[-1].subgridspec(1, len(bottom)).subplots(squeeze=False)[0] if bottom else []
-    for axes, name in zip(rows, learners):
-        l2 = float(ds["metrics"].sel(learner=name, metric="relative_l2"))
-        _field_panel(fig, axes[0], ds["reference"], "reference (classical)", "RdBu_r", True)
-        horiz, vert = _field_panel(fig, axes[1], ds[name], f"{name} prediction", "RdBu_r", True)
-        _structure_overlay(axes[1], ds, name, horiz, vert)
-        _field_panel(fig, axes[2], ds[f"{name}_error"], f"{name} error (rel. L2 {l2:.2e})", "RdBu_r", True)
-    for ax, draw in zip(last, bottom):
-        draw(ax)
-    if lines:  # one legend for the line plots is enough
-        last[-1].legend(fontsize=7)
+    grid = fig.add_gridspec(n_rows, 1)
+    pairs = [(name, field) for name in learners for field in fields]
+    rows = [grid[row].subgridspec(1, 3).subplots(squeeze=False)[0] for row in range(len(pairs))]
+    last = [grid[len(pairs) + k].subgridspec(1, len(row)).subplots(squeeze=False)[0] for k, row in enumerate(bottom)]
+    for axes, (name, field) in zip(rows, pairs):
+        _field_row(fig, axes, ds, name, field)
+    for axes, row in zip(last, bottom):
+        for ax, draw in zip(axes, row):
+            draw(ax)
+    if has_lines:  # one legend for the line plots is enough
+        last[-1][-1].legend(fontsize=7)
     fig.suptitle(ds.attrs.get("title", ""), fontsize=11)
     return fig
+
+
+def _field_row(fig: Figure, axes: Any, ds: xr.Dataset, name: str, field: str | None) -> None:
+    """Reference, prediction (with the learner's fitted structure) and error of one field of one learner."""
+    l2 = float(ds["metrics"].sel(learner=name, metric="relative_l2", **field_selection(field)))
+    of = "" if field is None else f" {field}"
+    _field_panel(fig, axes[0], ds[reference_name(field)], f"reference{of} (classical)", "RdBu_r", True)
+    horiz, vert = _field_panel(fig, axes[1], ds[prediction_name(name, field)], f"{name}{of} prediction", "RdBu_r",
+                               True)
+    _structure_overlay(axes[1], ds, name, horiz, vert)
+    _field_panel(fig, axes[2], ds[error_name(name, field)], f"{name}{of} error (rel. L2 {l2:.2e})", "RdBu_r", True)
 
 
 def save_figure(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
