@@ -14,7 +14,7 @@ from equations.core import Jet, Jets, Variable
 from equations.errors import SpecMismatchError
 from equations.namespace import namespace
 from equations.systems import check_system, condition_field, conditions_of, field_names, is_system
-from sciml import PINN, Optimiser
+from sciml import LPINN, Optimiser
 
 
 @dataclass(frozen=True)
@@ -96,8 +96,8 @@ def test_a_broken_system_is_refused_naming_the_problem(broken, message):
 
 def test_the_places_that_take_one_field_refuse_a_system_by_name():
     eq = GrayScott()  # compare takes systems (tests/test_compare_systems.py)
-    with pytest.raises(SpecMismatchError, match=r"the pinn learner handles specs with one field"):
-        PINN(optimiser=Optimiser(adam_steps=1, lbfgs_iter=0, compile=False)).fit(eq)
+    with pytest.raises(SpecMismatchError, match=r"the lpinn learner handles specs with one field"):
+        LPINN(optimiser=Optimiser(adam_steps=1, lbfgs_iter=0, compile=False)).fit(eq)
     with pytest.raises(SpecMismatchError, match=r"solvers.solve \(solvers.solve_fields returns one variable per "):
         solvers.solve(eq, (16, 3))
 

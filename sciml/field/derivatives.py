@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch.func import jacfwd, vmap
 
-from equations.core import Jet, canonical_key
+from equations.core import Jet, Jets, canonical_key
 from equations.errors import InvalidParameterError
 from sciml.core.networks import MLP
 
@@ -52,6 +52,28 @@ def network_jet(net: MLP, x: torch.Tensor, plan: DerivativePlan) -> Jet:
     derivs = dict(zip(plan.first_keys, (f[:, 0] for f in first)))
     derivs.update(zip(plan.second_keys, (s[:, 0] for s in second)))
     return Jet(value[:, 0], derivs)
+
+
+def network_jets(net: MLP, x: torch.Tensor, plan: DerivativePlan, fields: Sequence[str]) -> Jets:
+    """The jets of a system's fields from one multi-output MLP (output column ``k`` is field ``fields[k]``).
+
+    One :meth:`~sciml.core.networks.MLP.jet` pass gives every column's
+    derivatives at once.
+    """
+    if plan.max_order > 2:
+        return Jets({name: autodiff_jet(_column(net, k), x, plan) for k, name in enumerate(fields)})
+    value, first, second = net.jet(x, plan.firsts, plan.seconds)
+    out = Jets()
+    for k, name in enumerate(fields):
+        derivs = dict(zip(plan.first_keys, (f[:, k] for f in first)))
+        derivs.update(zip(plan.second_keys, (s[:, k] for s in second)))
+        out[name] = Jet(value[:, k], derivs)
+    return out
+
+
+def _column(net: MLP, k: int) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Output ``k`` of ``net`` as a function of one point."""
+    return lambda p: net(p[None])[0, k]
 
 
 def autodiff_jet(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, plan: DerivativePlan) -> Jet:

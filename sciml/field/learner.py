@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from equations import Equation, create
-from equations.systems import require_scalar
+from equations.systems import check_system, is_system, require_scalar
 from sciml.core.activations import ACTIVATIONS
 from sciml.core.base import Learner, copy_tensors, warn_extrapolation
 from sciml.core.callbacks import Callback, ProgressBar
@@ -63,6 +63,8 @@ class FieldLearner(Learner):
     """
 
     kind: ClassVar[str] = "field"
+    #: Whether the learner fits systems (several fields: one output per field); else it refuses them.
+    fits_systems: ClassVar[bool] = True
     dtype: str
     progress: bool
 
@@ -158,7 +160,10 @@ class FieldLearner(Learner):
             was allocated.
         """
         self._validate_params()
-        require_scalar(equation, f"the {self.name} learner")
+        if not self.fits_systems:
+            require_scalar(equation, f"the {self.name} learner")
+        elif is_system(equation):
+            check_system(equation)  # a broken system is refused by name before any network is built
         self._check_size(equation)
         stages = self._stages()
         objective = self._objective(equation, points)

@@ -98,10 +98,20 @@ class CausalSlabs:
 
     def loss(self, r2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The causal residual loss ``mean_i(w_i L_i)`` and the smallest weight."""
-        losses = self.slab_losses(r2)
+        (loss,), smallest = self.losses([r2])
+        return loss, smallest
+
+    def losses(self, r2s: list[torch.Tensor]) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """The causal losses of a system's residuals (one squared residual per point each) and the smallest weight.
+
+        The weights come from the slab losses summed over the equations (a
+        time is fitted once every equation is fitted before it) and weigh each
+        equation's slab losses alike.
+        """
+        slabs = [self.slab_losses(r2) for r2 in r2s]
         frozen = self._frozen
-        w = frozen if frozen is not None and frozen.shape == losses.shape else self.weights(losses)
-        return (w * losses).mean(), w.min()
+        w = frozen if frozen is not None and frozen.shape == slabs[0].shape else self.weights(torch.stack(slabs).sum(0))
+        return [(w * losses).mean() for losses in slabs], w.min()
 
 
 class LossBalancer:

@@ -68,6 +68,8 @@ class LPINN(FieldLearner):
     """
 
     name = "lpinn"
+    # one characteristic field carries one transported state: a system would need characteristics per wave family
+    fits_systems = False
     budgets: ClassVar[dict[str, dict[str, Any]]] = {"quick": {"adam_steps": 1000, "lbfgs_iter": 500}}
     configs: ClassVar[dict[str, Any]] = {
         "optimiser": Optimiser(adam_steps=2000, lr=1e-3, final_lr=1e-4, lbfgs_iter=1000, lbfgs_dtype="float64",

@@ -116,7 +116,7 @@ class PIG(PINN):
 
     def _network_size(self, equation: Equation) -> NetworkSize:
         d = len(equation.domain.names)
-        widths = [self.channels, *self.hidden, 1]
+        widths = [self.channels, *self.hidden, len(equation.unknowns)]
         gaussians = GaussianEmbedding.count(d, self.n_gaussians, self.channels, self.covariance)
         # per point: one weight per Gaussian summed (all of them, or the nearest ``neighbours``)
         per_point = d + (self.neighbours or self.n_gaussians) + sum(widths)
@@ -134,7 +134,7 @@ class PIG(PINN):
             learn_means=self.learn_means, learn_sigmas=self.learn_sigmas, covariance=self.covariance, generator=gen,
             device=dev, dtype=dtype,
         )
-        net = MLP([len(domain.names), *self.hidden, 1], self.activation, lower, upper,
+        net = MLP([len(domain.names), *self.hidden, len(equation.unknowns)], self.activation, lower, upper,
                   generator=gen, device=dev, dtype=dtype, embedding=embedding)
         if self._start is not None:
             missing, unexpected = net.load_state_dict(self._start, strict=False)

@@ -13,6 +13,7 @@ import torch
 from equations import Equation
 from equations.errors import InvalidParameterError, SpecMismatchError
 from equations.overrides import ANSATZ_INDEPENDENT, defining_class, stale_members
+from equations.systems import is_system
 from sciml.core.embeddings import Embedding, FourierFeatures, PeriodicEmbedding
 from sciml.core.history import History
 from sciml.core.memory import NetworkSize
@@ -175,6 +176,11 @@ class PINN(FieldLearner):
         """Validate the settings; whether the conditions are imposed by the equation's ansatz."""
         if self.constraints not in CONSTRAINTS:
             raise InvalidParameterError(f"constraints must be one of {CONSTRAINTS}, got {self.constraints!r}")
+        if is_system(equation):  # an ansatz u = g + d * N is stated for one field
+            if self.constraints == "hard":
+                raise SpecMismatchError(f"{equation.label} is a system of {len(equation.unknowns)} fields: hard "
+                                        f"constraints are for one field; use constraints='soft'")
+            return False
         has_ansatz = equation.ansatz(
             {n: np.zeros(1) for n in equation.domain.names}
         ) is not None
@@ -201,7 +207,7 @@ class PINN(FieldLearner):
             features = d + sum(domain.periodic(n) for n in domain.names)
         elif self.embedding == "fourier":
             features, fixed = d + 2 * self.fourier_features, fixed + self.fourier_features * d
-        widths = [features, *self.hidden, 1]
+        widths = [features, *self.hidden, len(equation.unknowns)]
         return NetworkSize(MLP.count(widths), fixed, d + sum(widths))
 
     def _points_per_step(self) -> int:
@@ -224,7 +230,7 @@ class PINN(FieldLearner):
                                         generator=gen, device=dev, dtype=dtype)
         elif self.embedding is not None:
             raise InvalidParameterError(f"embedding must be None, 'periodic' or 'fourier', got {self.embedding!r}")
-        return MLP([len(domain.names), *self.hidden, 1], self.activation, lower, upper,
+        return MLP([len(domain.names), *self.hidden, len(equation.unknowns)], self.activation, lower, upper,
                    generator=gen, device=dev, dtype=dtype, embedding=embedding)
 
     def _objective(self, equation: Equation, points: Mapping[str, np.ndarray] | None,
@@ -260,7 +266,11 @@ class PINN(FieldLearner):
 
     # -- prediction ---------------------------------------------------------------
     def predict(self, points: np.ndarray, batch_size: int = 65536) -> np.ndarray:
-        """The solution at ``points`` (shape ``(n, d)``, coordinates in ``equation.domain.names`` order)."""
+        """The solution at ``points`` (shape ``(n, d)``, coordinates in ``equation.domain.names`` order).
+
+        Returns ``(n,)`` values, or ``(n, fields)`` for a system (columns in
+        ``equation.unknowns`` order).
+        """
         x = self._checked_points(points)
         objective = self.objective_
         assert isinstance(objective, PINNObjective)
@@ -270,4 +280,6 @@ class PINN(FieldLearner):
                 xt = torch.as_tensor(x[k : k + batch_size], dtype=self.model_.flat.dtype,
                                      device=self.model_.flat.device)
                 out.append(objective.value(xt).cpu().numpy())
-        return np.concatenate(out) if out else np.zeros(0)
+        if not out:
+            return np.zeros((0, len(self.equation_.unknowns)) if is_system(self.equation_) else 0)
+        return np.concatenate(out)

@@ -6,11 +6,18 @@ point set (:func:`~sciml.field.sampling.boundary_sets` names them: ``boundary``,
 ``mean (du/dn - g)^2`` for a Neumann and ``mean (alpha u + beta du/dn - g)^2``
 for a Robin condition, with ``du/dn = grad u . n`` from the network's first
 derivatives and the geometry's outward normals (:meth:`~equations.geometry.Geometry.normals`).
+
+A system (several ``fields``) is learned by one network with one output per
+field: each equation of the residual tuple is a loss part (``residual``,
+``residual_1``, ...), each condition penalises its own field's column, the
+initial conditions of all fields form the part ``initial``.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
+import operator
 import warnings
 from collections.abc import Callable, Mapping
 
@@ -23,16 +30,18 @@ from equations.core import (
     InitialCondition,
     InitialVelocityCondition,
     Jet,
+    Jets,
     NeumannCondition,
     RobinCondition,
 )
 from equations.errors import InvalidDataError, SpecMismatchError
+from equations.systems import condition_field, field_names, is_system
 from sciml.core.embeddings import PeriodicEmbedding
 from sciml.core.networks import MLP
 from sciml.core.runtime import restore_rng, rng_state_tensors
 from sciml.field.adaptive import PointSampler, Strategy, check_settings, make_strategy
 from sciml.field.config import Collocation
-from sciml.field.derivatives import DerivativePlan, autodiff_jet, compose_ansatz, network_jet
+from sciml.field.derivatives import DerivativePlan, autodiff_jet, compose_ansatz, network_jet, network_jets
 from sciml.field.loss_balancing import CausalSlabs, LossBalancer
 from sciml.field.sampling import PointCounts, boundary_sets, collocation_points, describe
 
@@ -99,6 +108,12 @@ class PINNObjective:
     Parts that only report (``causal_min_weight``, ``lambda_*``) are never
     added to the total.
 
+    A system's residual is a tuple of equations: the ``k``-th is the part
+    ``residual`` (k = 0) or ``residual_<k>``, and the causal weights, when on,
+    come from their sum. Its network has one output column per field
+    (``equation.unknowns`` order); every condition compares the column of the
+    field it names. Hard constraints are for scalar specs only.
+
     Every boundary condition of ``equation.conditions()`` has its own point
     set and loss part, named by :func:`~sciml.field.sampling.boundary_sets`:
     ``boundary`` for the first one (the single whole-boundary Dirichlet
@@ -133,6 +148,14 @@ class PINNObjective:
         self.eq = equation
         self.net = net
         self.hard = hard
+        self.fields = field_names(equation)
+        self.system = is_system(equation)
+        if hard and self.system:
+            raise SpecMismatchError(f"{equation.label} is a system: hard constraints (an ansatz) are for one field")
+        if net.widths[-1] != len(self.fields):
+            raise InvalidDataError(f"the network has {net.widths[-1]} outputs; {equation.label} has "
+                                   f"{len(self.fields)} field(s) ({', '.join(self.fields)})")
+        self.residual_names = ["residual"] + [f"residual_{k}" for k in range(1, len(self.fields))]
         self.weights = dict(weights)
         self.collocation = collocation
         self.counts = PointCounts(collocation.n_residual, collocation.n_boundary, collocation.n_initial)
@@ -186,16 +209,18 @@ class PINNObjective:
         self.x = {k: self._tensor(v) for k, v in self.points.items()}
         self.coords = self._coords(self.x["residual"])
         self.targets: dict[str, torch.Tensor] = {}
-        for cond in self.eq.conditions():
-            if isinstance(cond, InitialCondition) and "initial" in self.x:
-                self.targets["initial"] = _as_vector(cond.value(self._coords(self.x["initial"])), self.x["initial"])
-            if isinstance(cond, InitialVelocityCondition) and "initial" in self.x:
-                self.targets["initial_velocity"] = _as_vector(
-                    cond.value(self._coords(self.x["initial"])), self.x["initial"]
-                )
+        # the initial (velocity) data of every field on the shared initial points: (n, fields with data)
+        self.columns: dict[str, list[int]] = {}
+        for kind, cls in (("initial", InitialCondition), ("initial_velocity", InitialVelocityCondition)):
+            given = {self._column(c): c for c in self.eq.conditions() if isinstance(c, cls)}
+            if given and "initial" in self.x:
+                x0, coords0 = self.x["initial"], self._coords(self.x["initial"])
+                self.columns[kind] = sorted(given)
+                self.targets[kind] = torch.stack([_as_vector(given[k].value(coords0), x0) for k in sorted(given)], 1)
         for key, cond in self.boundary_conditions.items():
             if key in self.x:
                 self.targets[key] = _as_vector(cond.value(self._coords(self.x[key])), self.x[key])
+                self.columns[key] = [self._column(cond)]
         dirichlet = [k for k, c in self.boundary_conditions.items() if isinstance(c, DirichletCondition)]
         # every soft-condition value goes through the network in one batch
         self.slices: dict[str, slice] = {}
@@ -212,6 +237,11 @@ class PINNObjective:
         self.ansatz_jets = self._ansatz_jets(self.x["residual"]) if self.hard else None
         self._prepare_flux()
         self._prepare_weights()
+
+    def _column(self, condition: object) -> int:
+        """The network output column of the field a condition constrains."""
+        name = condition_field(self.eq, condition)  # type: ignore[arg-type]
+        return self.fields.index(name) if name is not None else 0
 
     def _prepare_flux(self) -> None:
         """Points, outward normals and (hard) ansatz jets of the Neumann and Robin sets, in one batch.
@@ -250,7 +280,7 @@ class PINNObjective:
 
     def loss_names(self) -> list[str]:
         """The parts that make up the total (in the order :meth:`loss` reports them)."""
-        names = ["residual"]
+        names = list(self.residual_names)
         if not self.hard and self.x_conditions is not None:
             names += ["initial"] if "initial" in self.slices else []
         names += [k for k in self.boundary_conditions if k in self.flux_slices or (not self.hard and k in self.slices)]
@@ -286,12 +316,14 @@ class PINNObjective:
         return [p for p in self.net.parameters() if p.requires_grad]
 
     def u_jet(self, x: torch.Tensor, ansatz_jets: tuple[Jet, Jet] | None = None,
-              plan: DerivativePlan | None = None) -> Jet:
-        """Solution jet at ``x`` (the derivatives of ``plan``, default the residual's).
+              plan: DerivativePlan | None = None) -> Jet | Jets:
+        """Solution jet at ``x`` (the derivatives of ``plan``, default the residual's); a system's :class:`Jets`.
 
         With hard constraints the ansatz jets (for the same plan) are computed unless given.
         """
         plan = plan or self.plan
+        if self.system:
+            return network_jets(self.net, x, plan, self.fields)
         n = network_jet(self.net, x, plan)
         if not self.hard:
             return n
@@ -307,12 +339,17 @@ class PINNObjective:
         return out
 
     def value(self, x: torch.Tensor) -> torch.Tensor:
-        """The learned solution at points ``x`` (ansatz applied when hard)."""
-        n = self.net(x)[:, 0]
+        """The learned solution at points ``x`` (ansatz applied when hard): ``(n,)``, a system's ``(n, fields)``."""
+        v = self._values(x)
+        return v if self.system else v[:, 0]
+
+    def _values(self, x: torch.Tensor) -> torch.Tensor:
+        """Every output column at ``x``, ``(n, fields)``."""
+        n = self.net(x)
         if not self.hard:
             return n
-        g, d = self._ansatz(self._coords(x))
-        return g + d * n
+        g, d = self._ansatz(self._coords(x))  # scalar specs only
+        return (g + d * n[:, 0]).reshape(-1, 1)
 
     def _ansatz(self, coords: dict) -> tuple:
         ansatz = self.eq.ansatz(coords)
@@ -341,48 +378,60 @@ class PINNObjective:
             self._compiled = None
             return self._eager_loss()
 
+    def residuals(self, coords: dict[str, torch.Tensor], u: Jet | Jets) -> list[torch.Tensor]:
+        """The spec's residual as a list of equations (one for a scalar spec)."""
+        r = self.eq.residual(coords, u)  # type: ignore[arg-type]
+        return list(r) if self.system else [r]
+
+    def _fields_of(self, jet: Jet | Jets) -> list[Jet]:
+        """A jet per output column (a scalar spec's one jet)."""
+        return [jet[name] for name in self.fields] if isinstance(jet, Jets) else [jet]
+
     def _eager_loss(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         u = self.u_jet(self.x["residual"], self.ansatz_jets)
-        r = self.eq.residual(self.coords, u)
+        rs = self.residuals(self.coords, u)
         report: dict[str, torch.Tensor] = {}  # recorded, never added to the total
         if self.causal is None:
-            parts = {"residual": (r * r).mean()}
+            parts = {name: (r * r).mean() for name, r in zip(self.residual_names, rs)}
         else:
-            residual, report["causal_min_weight"] = self.causal.loss(r * r)
-            parts = {"residual": residual}
+            losses, report["causal_min_weight"] = self.causal.losses([r * r for r in rs])
+            parts = dict(zip(self.residual_names, losses))
         flux = None
         if self.x_flux is not None:  # Neumann and Robin sets (soft also with hard constraints)
-            jet = self.u_jet(self.x_flux, self.flux_ansatz_jets, self._grad_plan)
             assert self.flux_normals is not None
-            flux = (jet.value, self.normal_derivative(jet, self.flux_normals))
-        v = self.value(self.x_conditions) if not self.hard and self.x_conditions is not None else None
+            jets = self._fields_of(self.u_jet(self.x_flux, self.flux_ansatz_jets, self._grad_plan))
+            flux = [(jet.value, self.normal_derivative(jet, self.flux_normals)) for jet in jets]
+        v = self._values(self.x_conditions) if not self.hard and self.x_conditions is not None else None
         if v is not None and "initial" in self.slices:
-            e = v[self.slices["initial"]] - self.targets["initial"]
+            e = v[self.slices["initial"]][:, self.columns["initial"]] - self.targets["initial"]
             parts["initial"] = (e * e).mean()
         for key, cond in self.boundary_conditions.items():  # one part per boundary condition, in order
+            (column,) = self.columns.get(key, [0])
             if flux is not None and key in self.flux_slices:
                 where = self.flux_slices[key]
-                value, du_dn = flux[0][where], flux[1][where]
+                value, du_dn = flux[column][0][where], flux[column][1][where]
                 if isinstance(cond, RobinCondition):
                     e = cond.alpha * value + cond.beta * du_dn - self.targets[key]
                 else:
                     e = du_dn - self.targets[key]
                 parts[key] = (e * e).mean()
             elif v is not None and key in self.slices:
-                e = v[self.slices[key]] - self.targets[key]
+                e = v[self.slices[key], column] - self.targets[key]
                 parts[key] = (e * e).mean()
         if v is not None and "periodic_lo" in self.slices:
             e = v[self.slices["periodic_lo"]] - v[self.slices["periodic_hi"]]
             parts["periodic"] = (e * e).mean()
         if not self.hard and "initial_velocity" in self.targets:  # an ansatz meets it exactly
-            e = network_jet(self.net, self.x["initial"], self._t_plan)["t"] - self.targets["initial_velocity"]
+            jets = self._fields_of(self.u_jet(self.x["initial"], plan=self._t_plan))
+            u_t = torch.stack([jets[k]["t"] for k in self.columns["initial_velocity"]], 1)
+            e = u_t - self.targets["initial_velocity"]
             parts["initial_velocity"] = (e * e).mean()
         lam: dict[str, torch.Tensor] = {}
         if self.balancer is not None:
             lam = {k: self._lambdas[i] for i, k in enumerate(self.balancer.names)}
             report.update({f"lambda_{k}": v.detach().clone() for k, v in lam.items()})
-        total = sum(self.weights.get(k, 1.0) * (lam[k] * v if k in lam else v) for k, v in parts.items())
-        return total, {**parts, **report}
+        terms = [self.weights.get(k, 1.0) * (lam[k] * v if k in lam else v) for k, v in parts.items()]
+        return functools.reduce(operator.add, terms), {**parts, **report}
 
     def cast(self, dtype: torch.dtype) -> None:
         self.net.to(dtype)
@@ -403,8 +452,8 @@ class PINNObjective:
             r2 = None
             if self._frozen:
                 with torch.no_grad():
-                    r = self.eq.residual(self.coords, self.u_jet(self.x["residual"], self.ansatz_jets))
-                r2 = r * r
+                    rs = self.residuals(self.coords, self.u_jet(self.x["residual"], self.ansatz_jets))
+                    r2 = functools.reduce(operator.add, [r * r for r in rs])
             self.causal.freeze(r2)
 
     def rebalance(self) -> None:
@@ -443,10 +492,11 @@ class PINNObjective:
         return self._strategy
 
     def residual_at(self, points: np.ndarray) -> np.ndarray:
-        """``|r|`` of the current solution at ``points`` (float64, no gradients)."""
+        """``|r|`` of the current solution at ``points`` (a system's ``sum_k |r_k|``; float64, no gradients)."""
         x = self._tensor(points)
         with torch.no_grad():
-            return self.eq.residual(self._coords(x), self.u_jet(x)).abs().double().cpu().numpy()
+            r = functools.reduce(operator.add, [r.abs() for r in self.residuals(self._coords(x), self.u_jet(x))])
+            return r.double().cpu().numpy()
 
     def resample(self) -> None:
         """Place new residual points by the ``adaptive`` strategy (:mod:`sciml.field.adaptive`)."""

@@ -30,6 +30,7 @@ from equations.core import (
     Where,
 )
 from equations.errors import InvalidParameterError
+from equations.systems import condition_field
 
 METHODS = ("uniform", "sobol", "halton", "lhs")
 #: Rounds of boundary draws for a condition stated on part of the boundary (``where``) before giving up.
@@ -123,7 +124,6 @@ def collocation_points(
     pts = {"residual": _interior(eq, counts.residual, method, rng, time)}
     conditions = tuple(eq.conditions())
     boundary_keys = iter(boundary_sets(conditions))  # the set names, in the order of the loop below
-    dirichlet_masks = [c.where for c in conditions if isinstance(c, DirichletCondition)]
     for cond in conditions:
         # an initial velocity is imposed at the same points as the initial value
         if isinstance(cond, (InitialCondition, InitialVelocityCondition)) and counts.initial and "initial" not in pts:
@@ -133,6 +133,10 @@ def collocation_points(
             pts["initial"] = np.column_stack([x, np.full(len(x), time.start)])
         elif isinstance(cond, (DirichletCondition, NeumannCondition, RobinCondition)) and counts.boundary:
             key = next(boundary_keys)
+            # a Dirichlet part takes precedence over a flux condition of the same field only (systems)
+            field = condition_field(eq, cond)
+            dirichlet_masks = [c.where for c in conditions
+                               if isinstance(c, DirichletCondition) and condition_field(eq, c) == field]
             pts[key] = _boundary(eq, key, cond, dirichlet_masks, counts.boundary, method, rng)
         elif isinstance(cond, PeriodicCondition) and counts.boundary:
             pts["periodic_lo"], pts["periodic_hi"] = _periodic_pairs(eq, cond.axis, counts.boundary, method, rng)
