@@ -6,6 +6,7 @@
 """
 
 from equations.burgers import Burgers
+from equations.cavity import LidDrivenCavity
 from equations.convection import Convection
 from equations.core import (
     EQUATIONS,
@@ -37,6 +38,7 @@ from equations.evolution import AllenCahn, Heat, Reaction, ReactionDiffusion
 from equations.families import FAMILIES, Family
 from equations.flow_mixing import FlowMixing
 from equations.geometry import Box, Geometry, Polygon
+from equations.gray_scott import GrayScott
 from equations.helmholtz import Helmholtz
 from equations.klein_gordon import KleinGordon
 from equations.nonlinear_diffusion import NonlinearDiffusion
@@ -45,6 +47,7 @@ from equations.periodic_burgers import PeriodicBurgers
 from equations.poisson import LShapePoisson, PeakPoisson, Poisson2D, Poisson3D
 from equations.pressure_poisson import PressurePoisson
 from equations.registry import PluginWarning, Registry
+from equations.schrodinger import NonlinearSchrodinger
 from equations.wave import Wave
 
 available = register_names
@@ -65,6 +68,7 @@ __all__ = [
     "Family",
     "FlowMixing",
     "Geometry",
+    "GrayScott",
     "Heat",
     "Helmholtz",
     "Hypergeometric",
@@ -76,8 +80,10 @@ __all__ = [
     "KleinGordon",
     "LShapePoisson",
     "Legendre",
+    "LidDrivenCavity",
     "NeumannCondition",
     "NonlinearDiffusion",
+    "NonlinearSchrodinger",
     "OnPlane",
     "PeakPoisson",
     "Pendulum",

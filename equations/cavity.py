@@ -45,7 +45,8 @@ class LidDrivenCavity(Equation):
 
     name = "lid_driven_cavity"
     title = "Lid-driven cavity, steady incompressible Navier-Stokes"
-    fields = (Variable("u", "1", "x velocity"), Variable("v", "1", "y velocity"), Variable("p", "1", "pressure"))
+    fields = (Variable("u", "1", "x velocity"), Variable("v", "1", "y velocity"),
+              Variable("p", "1", "pressure", up_to_constant=True))
     derivatives = ("x", "y", "xx", "yy")
     default_resolution = (129, 129)
 

@@ -23,6 +23,7 @@ OUTPUTS = {  # files each example must write (under results/examples/ of its wor
     "mgno_darcy.py": ["fno_darcy/meta.json", "fno_darcy/tensors.safetensors"],
     "neural_preconditioner.py": ["linsys.nc", "linsys.png"],
     "own_pde.py": ["own_pde.nc", "own_pde.vtu", "own_pde.png"],
+    "two_field_system.py": ["two_field_system.nc", "two_field_system.vtu", "two_field_system.png"],
 }
 
 
@@ -50,6 +51,16 @@ def test_example_runs(name: str, tmp_path: Path) -> None:
     elif name == "own_pde.py":  # a spec no module knows: the generic reference, with its error estimate
         ds = xr.load_dataset(out / "own_pde.nc", engine="h5netcdf")
         assert ds["reference"].attrs["solver"] == "fd" and ds["reference"].attrs["error_estimate"] < 1e-3
+    elif name == "two_field_system.py":  # a system no module knows: one variable per field in every file
+        import meshio
+
+        ds = xr.load_dataset(out / "two_field_system.nc", engine="h5netcdf")
+        assert {"reference_T", "reference_c", "pinn_T", "pinn_c", "pinn_T_error"} <= set(ds.data_vars)
+        assert ds["reference_T"].attrs["long_name"].startswith("temperature rise")
+        assert ds["reference_c"].attrs["solver"] == "fd" and ds["reference_c"].attrs["error_estimate"] < 1e-3
+        assert ds["metrics"].dims == ("learner", "field", "metric")
+        point_data = meshio.read(out / "two_field_system.vtu").point_data
+        assert {"reference_T", "reference_c", "pinn_T", "pinn_c"} <= set(point_data)
     elif name == "generate_dataset.py":
         from validation import datasets
 
