@@ -58,6 +58,7 @@ NOT_LEARNER_RECIPES = {
     "neural_cg": "the neural preconditioner's training stages; it has no compile option",
     "poisson_solvers": "classical solvers and their numba compile times; no learner",
     "cavity": "the lid-driven cavity reference against Ghia et al. and Botella & Peyret; no learner",
+    "systems": "field learners on systems; every run's recipe has compile off, so no compiled graph to sweep",
     "generic_reference": "the generic finite-difference reference against classical solvers and py-pde; no learner",
 }
 
