@@ -1,0 +1,47 @@
+"""The systems benchmark: its error measure and one quick run end to end."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import torch
+
+from equations import LidDrivenCavity
+from validation.benchmarks import systems
+
+
+def test_errors_per_field_and_derived() -> None:
+    """Exact values score 0; a shifted pressure scores 0 (up to a constant); a doubled velocity scores 1."""
+    eq = LidDrivenCavity()
+    rng = np.random.default_rng(0)
+    exact = {name: rng.normal(size=(5, 5)) for name in ("u", "v", "p")}
+    assert systems.errors(eq, exact, exact, "velocity magnitude") == {
+        "u": 0.0, "v": 0.0, "p": 0.0, "velocity magnitude": 0.0}
+    shifted = {**exact, "p": exact["p"] + 3.0}
+    assert systems.errors(eq, shifted, exact, "")["p"] < 1e-12
+    doubled = {**exact, "u": 2 * exact["u"], "v": 2 * exact["v"]}
+    got = systems.errors(eq, doubled, exact, "velocity magnitude")
+    assert math.isclose(got["u"], 1.0) and math.isclose(got["v"], 1.0)
+    assert math.isclose(got["velocity magnitude"], 1.0)
+
+
+def test_quick_run_writes_fields_and_targets(tmp_path) -> None:
+    """Gray-Scott at the quick budget: errors of both fields, one target entry in the agreed schema."""
+    out = tmp_path / "systems.json"
+    threads = torch.get_num_threads()  # main sets the benchmark's thread count: keep the suite's
+    try:
+        assert systems.main(["--cases", "gray_scott", "--budget", "quick", "--threads", str(threads),
+                             "--out", str(out)]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    data = json.loads(out.read_text())
+    (run,) = data["runs"]
+    assert set(run["relative_l2"]) == {"u", "v"}
+    assert all(0 < e < 10 for e in run["relative_l2"].values())
+    (target,) = data["targets"]
+    assert set(target) == {"name", "measured", "target", "met", "command"}
+    assert target["measured"] == max(run["relative_l2"].values())
+    assert target["met"] is (target["measured"] <= systems.OWN_BAR)
+    assert (tmp_path / "systems.md").read_text().count("gray_scott") >= 2
