@@ -59,6 +59,7 @@ NOT_LEARNER_RECIPES = {
     "poisson_solvers": "classical solvers and their numba compile times; no learner",
     "cavity": "the lid-driven cavity reference against Ghia et al. and Botella & Peyret; no learner",
     "systems": "field learners on systems; every run's recipe has compile off, so no compiled graph to sweep",
+    "hard_cases_pig_speed": "PIG step speed, previous vs current Gaussian sums; a timing, no stored recipe",
     "generic_reference": "the generic finite-difference reference against classical solvers and py-pde; no learner",
 }
 

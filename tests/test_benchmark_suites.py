@@ -1,4 +1,4 @@
-"""The systems benchmark: its error measure and one quick run end to end."""
+"""Benchmark suites of issues 19 and 20: their measures and quick runs end to end."""
 
 from __future__ import annotations
 
@@ -45,3 +45,22 @@ def test_quick_run_writes_fields_and_targets(tmp_path) -> None:
     assert target["measured"] == max(run["relative_l2"].values())
     assert target["met"] is (target["measured"] <= systems.OWN_BAR)
     assert (tmp_path / "systems.md").read_text().count("gray_scott") >= 2
+
+
+def test_pig_speed_benchmark_measures_both_implementations(tmp_path) -> None:
+    """The PIG speed suite times the previous and the current sums on one objective and states the target."""
+    from validation.benchmarks import hard_cases_pig_speed
+
+    out = tmp_path / "speed.json"
+    threads = torch.get_num_threads()
+    assert hard_cases_pig_speed.main(["--threads", str(threads), "--repeats", "1", "--steps", "2",
+                                      "--out", str(out)]) == 0
+    assert torch.get_num_threads() == threads  # restored
+    data = json.loads(out.read_text())
+    (run,) = data["runs"]
+    assert run["median_steps_per_s"]["previous"] > 0 and run["median_steps_per_s"]["current"] > 0
+    (target,) = data["targets"]
+    assert target["met"] is (target["measured"] >= hard_cases_pig_speed.TARGET_RATIO)
+    # the switch is undone: the learner uses the current sums again
+    import sciml.field.gaussians as gaussians
+    assert gaussians.gaussian_sums is not hard_cases_pig_speed.previous_sums
