@@ -304,3 +304,33 @@ def test_a_checkpoint_that_does_not_fit_the_objective_is_a_typed_error(tmp_path)
     save_bundle(ck, {k: v for k, v in tensors.items() if k != "param.0"}, meta)
     with pytest.raises(InvalidDataError, match=r"incomplete checkpoint \(missing .param\.0.\)"):
         Trainer([Adam(8)], checkpoint_dir=ck, resume=True).fit(Fine())
+
+
+def test_adam_warmup_ramps_the_scheduled_rate_and_the_trainer_applies_it():
+    steps, lr, warm = 20, 1e-2, 4
+    decay = Adam(steps, lr, 1e-4)
+    warmed = Adam(steps, lr, 1e-4, warmup_steps=warm)
+    # the first steps run at (k + 1) / warm of the decayed rate, then the plain decay
+    assert [warmed.lr_at(k) for k in range(steps)] == (
+        [decay.lr_at(k) * (k + 1) / warm for k in range(warm)] + [decay.lr_at(k) for k in range(warm, steps)])
+    assert Adam(steps, lr, warmup_steps=warm).decays  # a constant rate with warm-up still changes
+    with pytest.raises(InvalidParameterError, match="warmup_steps"):
+        Adam(steps, lr, warmup_steps=-1)
+
+    class Linear(_Objective):  # gradient 1: each Adam update moves p by exactly that step's rate
+        def loss(self):
+            loss = self.p.sum()
+            return loss, {"residual": loss}
+
+    obj = Linear()
+    Trainer([Adam(3, lr=0.1, warmup_steps=4, stall=StallRule(None))]).fit(obj)
+    np.testing.assert_allclose(obj.p.detach().numpy(), np.array([0.0, 1.0]) - 0.1 * (1 + 2 + 3) / 4, rtol=1e-6)
+
+
+def test_field_learners_take_warmup_steps():
+    from sciml import PINN, create_learner
+
+    for learner in (PINN(optimiser={"warmup_steps": 7}), create_learner("pig", warmup_steps=7)):
+        (adam, _) = learner._stages()
+        assert adam.warmup_steps == 7
+    assert PINN()._stages()[0].warmup_steps == 0

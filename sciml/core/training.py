@@ -148,6 +148,11 @@ class Adam:
         steps, then cosine annealing to ``final_lr``).
     weight_decay : float
         Decoupled weight decay (AdamW) when positive.
+    warmup_steps : int
+        Linear warm-up: step ``k < warmup_steps`` runs at
+        ``(k + 1) / warmup_steps`` of the schedule's rate (the schedule itself
+        runs from step 0, so after the warm-up the rate is where it would be
+        without one). 0: none.
     """
 
     steps: int
@@ -156,10 +161,12 @@ class Adam:
     stall: StallRule = StallRule()
     schedule: str = "exponential"
     weight_decay: float = 0.0
+    warmup_steps: int = 0
 
     def __post_init__(self) -> None:
         check_integer("Adam steps", self.steps, 0)
         check_choice("Adam schedule", self.schedule, SCHEDULES)
+        check_integer("Adam warmup_steps", self.warmup_steps, 0)
         if not is_finite_number(self.lr) or self.lr <= 0:
             raise InvalidParameterError(f"Adam lr must be a positive number, got {self.lr!r}")
         v = self.final_lr  # annealing may end at 0; a geometric decay cannot
@@ -170,6 +177,10 @@ class Adam:
 
     def lr_at(self, step: int) -> float:
         """Learning rate of step ``step`` (0-based) of this stage."""
+        rate = self._scheduled(step)
+        return rate * (step + 1) / self.warmup_steps if step < self.warmup_steps else rate
+
+    def _scheduled(self, step: int) -> float:
         if self.schedule == "constant":
             return self.lr
         if self.schedule == "exponential":
@@ -185,6 +196,8 @@ class Adam:
     @property
     def decays(self) -> bool:
         """Whether the learning rate changes during the stage (else it is never touched)."""
+        if self.warmup_steps:
+            return True
         return self.schedule != "constant" and not (self.schedule == "exponential" and not self.final_lr)
 
 

@@ -49,7 +49,11 @@ class Optimiser(Settings):
     Parameters
     ----------
     adam_steps, lr, final_lr
-        Adam stage; the learning rate decays geometrically to ``final_lr`` if given.
+        Adam stage; the learning rate decays geometrically (exponentially in
+        the step) to ``final_lr`` if given.
+    warmup_steps : int
+        Linear learning-rate warm-up over the first Adam steps (0: none; the
+        decay runs from step 0, as in JAX-PI's warm-up + exponential decay).
     lbfgs_iter : int
         Maximum L-BFGS iterations (0 skips the stage).
     lbfgs_dtype : {"float64", "float32", None}
@@ -72,6 +76,7 @@ class Optimiser(Settings):
     adam_steps: int = LEARNER_DEFAULT
     lr: float = LEARNER_DEFAULT
     final_lr: float | None = LEARNER_DEFAULT
+    warmup_steps: int = LEARNER_DEFAULT
     lbfgs_iter: int = LEARNER_DEFAULT
     lbfgs_dtype: str | None = LEARNER_DEFAULT
     lbfgs_resample: bool = LEARNER_DEFAULT
@@ -80,7 +85,7 @@ class Optimiser(Settings):
     stall_window: int = LEARNER_DEFAULT
 
     constraints: ClassVar[dict[str, Constraint]] = {
-        "adam_steps": COUNT, "lr": POSITIVE, "final_lr": optional(POSITIVE), "lbfgs_iter": COUNT,
+        "adam_steps": COUNT, "lr": POSITIVE, "final_lr": optional(POSITIVE), "warmup_steps": COUNT, "lbfgs_iter": COUNT,
         "lbfgs_dtype": choice(None, "float32", "float64"), "lbfgs_resample": BOOLEAN,
         "compile": choice(True, False, "auto"), "stall_window": POSITIVE_COUNT,
         "stall_rtol": optional(real(0.0, 1.0, low_open=True, high_open=True)),

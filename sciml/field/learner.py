@@ -112,7 +112,7 @@ class FieldLearner(Learner):
         stages: list[Stage] = []
         stall = StallRule(opt.stall_rtol, opt.stall_window)
         if opt.adam_steps:
-            stages.append(Adam(opt.adam_steps, opt.lr, opt.final_lr, stall=stall))
+            stages.append(Adam(opt.adam_steps, opt.lr, opt.final_lr, stall=stall, warmup_steps=opt.warmup_steps))
         if opt.lbfgs_iter:
             stages.append(LBFGS(opt.lbfgs_iter, opt.lbfgs_dtype, resample=opt.lbfgs_resample, stall=stall))
         return stages

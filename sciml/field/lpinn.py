@@ -72,7 +72,8 @@ class LPINN(FieldLearner):
     fits_systems = False
     budgets: ClassVar[dict[str, dict[str, Any]]] = {"quick": {"adam_steps": 1000, "lbfgs_iter": 500}}
     configs: ClassVar[dict[str, Any]] = {
-        "optimiser": Optimiser(adam_steps=2000, lr=1e-3, final_lr=1e-4, lbfgs_iter=1000, lbfgs_dtype="float64",
+        "optimiser": Optimiser(adam_steps=2000, lr=1e-3, final_lr=1e-4, warmup_steps=0,
+                               lbfgs_iter=1000, lbfgs_dtype="float64",
                                lbfgs_resample=False, compile=False, stall_rtol=1e-2, stall_window=1000),
         "checkpointing": NO_CHECKPOINTS,
     }
