@@ -224,9 +224,7 @@ def summarise_cavity(d: dict[str, Any], s: summary.Summary) -> None:
         if "richardson_vs_botella" in c:
             note += f", vs Botella & Peyret {max(c['richardson_vs_botella'].values()):.1e}"
         s.notes.append(note)
-    for t in d.get("targets", []):
-        measured = t["measured"] if isinstance(t["measured"], str) else f"{t['measured']:.4f}"
-        s.targets.append(summary.Target(f"{t['name']} {t['target']}", measured, t["met"]))
+    summary.add_targets(d, s, "{:.4f}")
 
 
 SUITES.register("cavity", Suite(

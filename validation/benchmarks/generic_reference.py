@@ -323,9 +323,7 @@ def summarise_generic_reference(d: dict[str, Any], s: summary.Summary) -> None:
             for r in d.get("speed", [])]
     s.tables.append(("Speed, median wall time in s (max error)", summary.Table(
         ("problem", "fd", "specialised", "py-pde", "fd / spec.", "fd / py-pde"), rows)))
-    for t in d.get("targets", []):
-        measured = t["measured"] if isinstance(t["measured"], str) else f"{t['measured']:.2f}"
-        s.targets.append(summary.Target(f"{t['name']} {t['target']}", measured, t["met"]))
+    summary.add_targets(d, s, "{:.2f}")
 
 
 SUITES.register("generic_reference", Suite(

@@ -129,8 +129,7 @@ def summarise_pig_speed(d: dict[str, Any], s: summary.Summary) -> None:
              f"{r['median_steps_per_s']['current']:.1f}", f"{r['ratio']:.2f}") for r in d.get("runs", [])]
     s.tables.append(("PIG step speed (800 Gaussians, 2048 points)",
                      summary.Table(("threads", "previous steps/s", "current steps/s", "ratio"), rows)))
-    for t in d.get("targets", []):
-        s.targets.append(summary.Target(f"{t['name']} {t['target']}", f"{t['measured']:.2f}", t["met"]))
+    summary.add_targets(d, s, "{:.2f}")
 
 
 SUITES.register("hard_cases_pig_speed", Suite(

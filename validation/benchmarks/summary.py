@@ -93,6 +93,16 @@ def _span(values: Sequence[float | None], fmt: Callable[[float], str] = _e) -> s
     return f"median {fmt(_median(finite))} ({', '.join(fmt(v) for v in finite)})"
 
 
+def add_targets(d: dict[str, Any], s: Summary, fmt: str = "{:.4g}") -> None:
+    """The results file's ``targets`` list (``{name, measured, target, met, command}``) as ``s.targets``.
+
+    A numeric ``measured`` is written with ``fmt``; a string is kept as it is.
+    """
+    for t in d.get("targets", []):
+        measured = t["measured"] if isinstance(t["measured"], str) else fmt.format(t["measured"])
+        s.targets.append(Target(f"{t['name']} {t['target']}", measured, t["met"]))
+
+
 def summarise_burgers(d: dict[str, Any], s: Summary) -> None:
     runs = d["runs"]
     ref = "Cole–Hopf quadrature (error ~1e-15), 256 × 100 grid"

@@ -127,15 +127,16 @@ def reference(case: Case) -> tuple[Any, dict[str, np.ndarray], dict[str, Any]]:
 
 def errors(eq: Any, predicted: dict[str, np.ndarray], exact: dict[str, np.ndarray], derived: str) -> dict[str, float]:
     """Relative L2 per field (means removed for a field defined up to a constant) and of the derived quantity."""
+    from validation.metrics import relative_l2
+
     out = {}
     for variable in eq.unknowns:
         p, r = predicted[variable.name], exact[variable.name]
-        if getattr(variable, "up_to_constant", False):
+        if variable.up_to_constant:
             p, r = p - p.mean(), r - r.mean()
-        out[variable.name] = float(np.linalg.norm(p - r) / np.linalg.norm(r))
+        out[variable.name] = relative_l2(p, r)
     if derived:
-        p, r = DERIVED[derived](predicted), DERIVED[derived](exact)
-        out[derived] = float(np.linalg.norm(p - r) / np.linalg.norm(r))
+        out[derived] = relative_l2(DERIVED[derived](predicted), DERIVED[derived](exact))
     return out
 
 
@@ -247,8 +248,7 @@ def summarise_systems(d: dict[str, Any], s: summary.Summary) -> None:
                      ", ".join(f"{k} {v:.2e}" for k, v in r["relative_l2"].items()), f"{r['wall_time_s']:.0f}"))
     s.tables.append(("Systems: relative L2 against the classical references",
                      summary.Table(("case", "learner", "seed", "relative L2", "time [s]"), rows)))
-    for t in d.get("targets", []):
-        s.targets.append(summary.Target(f"{t['name']} {t['target']}", f"{t['measured']:.3e}", t["met"]))
+    summary.add_targets(d, s, "{:.3e}")
 
 
 SUITES.register("systems", Suite(
