@@ -12,6 +12,9 @@ in one forward pass.
 * :class:`FourierFeatures` appends ``cos(pi B s)`` and ``sin(pi B s)`` with a
   fixed, seeded Gaussian matrix ``B`` (Tancik et al. 2020; Wang et al. 2021),
   which lets a tanh network fit high frequencies without spectral bias.
+* :class:`ChainedEmbedding` feeds one embedding's features to Fourier
+  features, e.g. random Fourier features of the periodic ``(cos, sin)``
+  coordinates: exactly periodic and free of spectral bias at once.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import torch
 from torch import nn
 
 from equations.errors import InvalidParameterError
+from sciml.core.activations import get_activation
+from sciml.core.jets import COS, ChannelJet
 
 Jet = tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]
 
@@ -32,6 +37,8 @@ class Embedding(nn.Module):
 
     in_features: int
     out_features: int
+    #: whether the features make the network exactly periodic along the domain's periodic axes
+    exactly_periodic: bool = False
 
     def forward(self, s: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -49,6 +56,8 @@ class PeriodicEmbedding(Embedding):
     periodic : sequence of bool
         One flag per input coordinate.
     """
+
+    exactly_periodic = True
 
     def __init__(self, periodic: Sequence[bool]):
         super().__init__()
@@ -144,3 +153,36 @@ class FourierFeatures(Embedding):
             for i, j in seconds
         ]
         return torch.cat([s, cos, sin], dim=1), first, second
+
+    def lift(self, h: ChannelJet) -> ChannelJet:
+        """The features of inputs given as a jet (derivatives by the chain rule): for chaining."""
+        phase = h.linear(self.b)
+        return ChannelJet.cat([h, phase.apply(COS), phase.apply(get_activation("sin"))])
+
+
+class ChainedEmbedding(Embedding):
+    """Fourier features of another embedding's features: ``second(first(s))``.
+
+    Parameters
+    ----------
+    first : Embedding
+    second : FourierFeatures
+        Its ``in_features`` must be ``first.out_features``.
+    """
+
+    def __init__(self, first: Embedding, second: FourierFeatures):
+        super().__init__()
+        if second.in_features != first.out_features:
+            raise InvalidParameterError(f"the second embedding takes {second.in_features} features, the first "
+                                        f"gives {first.out_features}")
+        self.first, self.second = first, second
+        self.in_features, self.out_features = first.in_features, second.out_features
+        self.exactly_periodic = first.exactly_periodic
+
+    def forward(self, s: torch.Tensor) -> torch.Tensor:
+        return self.second(self.first(s))
+
+    def jet(self, s: torch.Tensor, firsts: Sequence[int], seconds: Sequence[tuple[int, int]]) -> Jet:
+        pos = {i: k for k, i in enumerate(firsts)}
+        inner = ChannelJet.from_parts(*self.first.jet(s, firsts, seconds), [(pos[i], pos[j]) for i, j in seconds])
+        return self.second.lift(inner).parts()

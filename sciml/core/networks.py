@@ -9,18 +9,18 @@ per derivative per term, which is what makes PINN steps slow.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
-from torch import nn
 
 from equations.errors import InvalidParameterError, check_integer
 from sciml.core.activations import get_activation
 from sciml.core.embeddings import Embedding
+from sciml.core.flat_layers import FlatLayers
+from sciml.core.jet_network import JetNetwork
 
 
-class MLP(nn.Module):
+class MLP(JetNetwork):
     """``sizes[0] -> ... -> sizes[-1]`` with one activation, inputs scaled to [-1, 1].
 
     All weights and biases live in one flat parameter, so optimisers update a
@@ -41,10 +41,10 @@ class MLP(nn.Module):
     embedding : Embedding, optional
         Applied to the scaled inputs before the first layer (periodic or Fourier
         features, :mod:`sciml.core.embeddings`); its ``in_features`` must be ``sizes[0]``.
+    factorisation : float, optional
+        Random weight factorisation ``W = diag(exp(s)) V`` with ``s ~ N(factorisation, 0.1)``
+        (:mod:`sciml.core.flat_layers`); None: plain weights.
     """
-
-    shift: torch.Tensor
-    scale: torch.Tensor
 
     def __init__(
         self,
@@ -57,51 +57,27 @@ class MLP(nn.Module):
         device: torch.device,
         dtype: torch.dtype,
         embedding: Embedding | None = None,
+        factorisation: float | None = None,
     ):
-        super().__init__()
         sizes = [check_integer("layer width", s, 1) for s in sizes]  # a string or 8.5 is an error, not 8
         if len(sizes) < 3 or min(sizes) < 1:
             raise InvalidParameterError(
                 f"network sizes must be >= 1 with at least one hidden layer, got {sizes}"
             )
-        if len(lower) != sizes[0] or len(upper) != sizes[0]:
-            raise InvalidParameterError("input bounds must match the input width")
-        if embedding is not None and embedding.in_features != sizes[0]:
-            raise InvalidParameterError(
-                f"the embedding takes {embedding.in_features} inputs, the network {sizes[0]}"
-            )
-        self.sizes = sizes
-        self.embedding = embedding
         # widths of the layers' inputs and outputs: the first layer reads the features
-        self.widths = [embedding.out_features if embedding is not None else sizes[0], *sizes[1:]]
+        widths = [embedding.out_features if embedding is not None else sizes[0], *sizes[1:]]
+        layout = FlatLayers(list(zip(widths[:-1], widths[1:])), factorisation)
+        super().__init__(sizes[0], sizes[-1], lower, upper, layout=layout, generator=generator, device=device,
+                         dtype=dtype, embedding=embedding)
+        self.sizes = sizes
+        self.widths = widths
         self.activation_name = activation
         self.activation = get_activation(activation)
-        lo = torch.tensor(lower, dtype=dtype, device=device)
-        hi = torch.tensor(upper, dtype=dtype, device=device)
-        self.register_buffer("shift", (lo + hi) / 2)
-        self.register_buffer("scale", 2.0 / (hi - lo))
-        n = self.count(self.widths)
-        self.flat = nn.Parameter(torch.zeros(n, dtype=dtype, device=device))
-        with torch.no_grad():
-            for w, _ in self.layers():
-                fan_out, fan_in = w.shape
-                std = math.sqrt(2.0 / (fan_in + fan_out))
-                w.copy_(torch.randn(w.shape, generator=generator, dtype=dtype, device=device) * std)
 
     @staticmethod
-    def count(widths: Sequence[int]) -> int:
-        """Numbers in the flat parameter of layers ``widths[0] -> ... -> widths[-1]`` (weights and biases)."""
-        return sum(i * o + o for i, o in zip(widths[:-1], widths[1:]))
-
-    def layers(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """``(W, b)`` views into the flat parameter, one pair per layer."""
-        out, k = [], 0
-        for i, o in zip(self.widths[:-1], self.widths[1:]):
-            w = self.flat[k : k + i * o].view(o, i)
-            k += i * o
-            out.append((w, self.flat[k : k + o]))
-            k += o
-        return out
+    def count(widths: Sequence[int], factorised: bool = False) -> int:
+        """Numbers in the flat parameter of layers ``widths[0] -> ... -> widths[-1]``."""
+        return sum(i * o + o + (o if factorised else 0) for i, o in zip(widths[:-1], widths[1:]))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         layers = self.layers()
@@ -162,8 +138,3 @@ class MLP(nn.Module):
             hi = [d1 * g for g in zi]
             hij = [d1 * g + d2 * zi[a] * zi[c] for g, (a, c) in zip(zij, pairs)]
         raise AssertionError("unreachable: the network has at least one layer")
-
-    @property
-    def n_parameters(self) -> int:
-        """Trainable numbers: the layers' and the embedding's (e.g. Gaussian centres and widths)."""
-        return sum(p.numel() for p in self.parameters() if p.requires_grad)

@@ -2,7 +2,7 @@
 
 Two engines fill the same :class:`equations.Jet`:
 
-* :func:`network_jet` uses :meth:`sciml.core.networks.MLP.jet` (one forward pass,
+* :func:`network_jet` uses :meth:`sciml.core.jet_network.JetNetwork.jet` (one forward pass,
   first and second derivatives) -- the fast path;
 * :func:`autodiff_jet` uses ``torch.func`` (``vmap`` of nested ``jacfwd``) on
   any function of one point -- any order, used for ansatz factors and as an
@@ -21,7 +21,7 @@ from torch.func import jacfwd, vmap
 
 from equations.core import Jet, Jets, canonical_key
 from equations.errors import InvalidParameterError
-from sciml.core.networks import MLP
+from sciml.core.jet_network import JetNetwork
 
 
 class DerivativePlan:
@@ -44,8 +44,8 @@ class DerivativePlan:
         self.all_keys = tuple(dict.fromkeys([*letters, *self.keys]))
 
 
-def network_jet(net: MLP, x: torch.Tensor, plan: DerivativePlan) -> Jet:
-    """Value and derivatives of a scalar-output MLP at points ``x`` (n, d)."""
+def network_jet(net: JetNetwork, x: torch.Tensor, plan: DerivativePlan) -> Jet:
+    """Value and derivatives of a scalar-output network at points ``x`` (n, d)."""
     if plan.max_order > 2:
         return autodiff_jet(lambda p: net(p[None])[0, 0], x, plan)
     value, first, second = net.jet(x, plan.firsts, plan.seconds)
@@ -54,10 +54,10 @@ def network_jet(net: MLP, x: torch.Tensor, plan: DerivativePlan) -> Jet:
     return Jet(value[:, 0], derivs)
 
 
-def network_jets(net: MLP, x: torch.Tensor, plan: DerivativePlan, fields: Sequence[str]) -> Jets:
-    """The jets of a system's fields from one multi-output MLP (output column ``k`` is field ``fields[k]``).
+def network_jets(net: JetNetwork, x: torch.Tensor, plan: DerivativePlan, fields: Sequence[str]) -> Jets:
+    """The jets of a system's fields from one multi-output network (output column ``k`` is field ``fields[k]``).
 
-    One :meth:`~sciml.core.networks.MLP.jet` pass gives every column's
+    One :meth:`~sciml.core.jet_network.JetNetwork.jet` pass gives every column's
     derivatives at once.
     """
     if plan.max_order > 2:
@@ -71,7 +71,7 @@ def network_jets(net: MLP, x: torch.Tensor, plan: DerivativePlan, fields: Sequen
     return out
 
 
-def _column(net: MLP, k: int) -> Callable[[torch.Tensor], torch.Tensor]:
+def _column(net: JetNetwork, k: int) -> Callable[[torch.Tensor], torch.Tensor]:
     """Output ``k`` of ``net`` as a function of one point."""
     return lambda p: net(p[None])[0, k]
 

@@ -30,8 +30,8 @@ from sciml.core.activations import ACTIVATIONS
 from sciml.core.base import Learner, copy_tensors, warn_extrapolation
 from sciml.core.callbacks import Callback, ProgressBar
 from sciml.core.history import History
+from sciml.core.jet_network import JetNetwork
 from sciml.core.memory import NetworkSize, check_network, itemsize
-from sciml.core.networks import MLP
 from sciml.core.params import (
     BOOLEAN,
     DEVICE,
@@ -90,9 +90,13 @@ class FieldLearner(Learner):
         """The objective for ``equation``; ``fitted`` is the saved fit metadata when loading."""
         raise NotImplementedError
 
-    def _networks(self, objective: Objective) -> dict[str, MLP]:
-        """The objective's networks by name (the saved tensors' names)."""
+    def _networks(self, objective: Any) -> Mapping[str, JetNetwork]:
+        """The fitted objective's networks by name (the saved tensors' names)."""
         raise NotImplementedError
+
+    def _fitted_objective(self, equation: Equation, fitted: Mapping[str, Any]) -> Any:
+        """What a saved model's networks are loaded into (by default the objective built for loading)."""
+        return self._objective(equation, None, fitted)
 
     def _fitted_meta(self) -> dict[str, Any]:
         """Extra metadata saved with the model (and given back to :meth:`_objective` on load)."""
@@ -159,18 +163,11 @@ class FieldLearner(Learner):
             (the estimate and the available memory in the message); nothing
             was allocated.
         """
-        self._validate_params()
-        if not self.fits_systems:
-            require_scalar(equation, f"the {self.name} learner")
-        elif is_system(equation):
-            check_system(equation)  # a broken system is refused by name before any network is built
-        self._check_size(equation)
+        self._check_fit(equation)
         stages = self._stages()
         objective = self._objective(equation, points)
-        cbs = list(callbacks) + ([ProgressBar(desc=f"{self.name} {equation.label}")] if self.progress else [])
         ckpt: Checkpointing = self.config("checkpointing")
-        trainer = Trainer(stages, cbs, checkpoint_dir=ckpt.checkpoint_dir, checkpoint_every=ckpt.checkpoint_every,
-                          resume=ckpt.resume)
+        trainer = self._trainer(stages, callbacks, equation.label, ckpt.checkpoint_dir)
         t0 = time.perf_counter()
         try:
             trainer.fit(objective)
@@ -178,7 +175,24 @@ class FieldLearner(Learner):
             self._set_fitted(equation, objective, trainer.history, time.perf_counter() - t0)
         return self
 
-    def _set_fitted(self, eq: Equation, objective: Objective, history: History, seconds: float) -> None:
+    def _check_fit(self, equation: Equation) -> None:
+        """Validate the settings and refuse, by name, an equation or a size this learner cannot fit."""
+        self._validate_params()
+        if not self.fits_systems:
+            require_scalar(equation, f"the {self.name} learner")
+        elif is_system(equation):
+            check_system(equation)  # a broken system is refused by name before any network is built
+        self._check_size(equation)
+
+    def _trainer(self, stages: list[Stage], callbacks: Sequence[Callback], label: str,
+                 checkpoint_dir: str | None) -> Trainer:
+        """A trainer for the stages with the callbacks (and a progress bar if asked for)."""
+        cbs = list(callbacks) + ([ProgressBar(desc=f"{self.name} {label}")] if self.progress else [])
+        ckpt: Checkpointing = self.config("checkpointing")
+        return Trainer(stages, cbs, checkpoint_dir=checkpoint_dir, checkpoint_every=ckpt.checkpoint_every,
+                       resume=ckpt.resume)
+
+    def _set_fitted(self, eq: Equation, objective: Any, history: History, seconds: float) -> None:
         nets = self._networks(objective)
         for net in nets.values():
             net.to(resolve_dtype(self.dtype))
@@ -210,7 +224,7 @@ class FieldLearner(Learner):
 
     def _restore(self, fitted: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
         eq = _saved_equation(fitted)
-        objective = self._objective(eq, None, fitted)  # builds the networks from the config
+        objective = self._fitted_objective(eq, fitted)  # builds the networks from the config
         nets = self._networks(objective)
         copy_tensors({key: t for name, net in nets.items() for key, t in _tensors(name, net).items()}, tensors)
         self._set_fitted(eq, objective, History(), 0.0)
@@ -224,6 +238,6 @@ def _bounds(bounds: Sequence[tuple[float, float]]) -> str:
     return " x ".join(f"[{float(lo):g}, {float(hi):g}]" for lo, hi in bounds)
 
 
-def _tensors(name: str, net: MLP) -> dict[str, torch.Tensor]:
+def _tensors(name: str, net: JetNetwork) -> dict[str, torch.Tensor]:
     """A network's parameters by saved name: the flat layer vector as ``name``, others as ``name.param``."""
     return {name if key == "flat" else f"{name}.{key}": p for key, p in net.named_parameters()}

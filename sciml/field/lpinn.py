@@ -20,11 +20,11 @@ import xarray as xr
 from equations import Equation
 from equations.errors import InvalidParameterError
 from sciml.core.embeddings import PeriodicEmbedding
+from sciml.core.jet_network import JetNetwork
 from sciml.core.memory import NetworkSize
 from sciml.core.networks import MLP
 from sciml.core.params import COUNT, POSITIVE_COUNT, Constraint, choice
 from sciml.core.runtime import numpy_rng, resolve_device, resolve_dtype, torch_generator
-from sciml.core.training import Objective
 from sciml.field.config import NO_CHECKPOINTS, Checkpointing, Optimiser
 from sciml.field.learner import FieldLearner
 from sciml.field.lpinn_objective import LPINNObjective, lagrangian_form
@@ -136,7 +136,7 @@ class LPINN(FieldLearner):
             sampling=self.sampling, rng=numpy_rng(self.seed), resample_every=self.resample_every,
         )
 
-    def _networks(self, objective: Objective) -> dict[str, MLP]:
+    def _networks(self, objective: Any) -> dict[str, JetNetwork]:
         assert isinstance(objective, LPINNObjective)
         return {"position": objective.position_net, "state": objective.state_net}
 

@@ -2,31 +2,40 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
 from equations import Equation
+from equations.core import InitialVelocityCondition
 from equations.errors import InvalidParameterError, SpecMismatchError
 from equations.overrides import ANSATZ_INDEPENDENT, defining_class, stale_members
 from equations.systems import is_system
-from sciml.core.embeddings import Embedding, FourierFeatures, PeriodicEmbedding
+from sciml.core.callbacks import Callback
+from sciml.core.embeddings import ChainedEmbedding, Embedding, FourierFeatures, PeriodicEmbedding
 from sciml.core.history import History
+from sciml.core.jet_network import JetNetwork
 from sciml.core.memory import NetworkSize
+from sciml.core.modified_mlp import ModifiedMLP, check_uniform_widths
 from sciml.core.networks import MLP
-from sciml.core.params import POSITIVE, POSITIVE_COUNT, Constraint, choice, optional
+from sciml.core.params import POSITIVE, POSITIVE_COUNT, Constraint, choice, optional, real
+from sciml.core.pirate_net import PirateNet
 from sciml.core.runtime import numpy_rng, resolve_device, resolve_dtype, torch_generator
-from sciml.core.training import Objective
 from sciml.field.config import NO_CHECKPOINTS, Checkpointing, Collocation, Optimiser
 from sciml.field.learner import FieldLearner
 from sciml.field.loss_balancing import BALANCING
 from sciml.field.pinn_objective import PINNObjective
+from sciml.field.time_marching import MarchedSolution, WindowEquation, handover, merge_histories, window_edges
 
 CONSTRAINTS = ("auto", "soft", "hard")
+ARCHITECTURES = ("mlp", "modified_mlp", "pirate")
+EMBEDDINGS = (None, "periodic", "fourier", "periodic+fourier")
 
 
 class PINN(FieldLearner):
@@ -44,12 +53,30 @@ class PINN(FieldLearner):
         Hidden layer widths.
     activation : str
         ``"tanh"``, ``"sin"`` or ``"sigmoid"``.
-    embedding : {None, "periodic", "fourier"}
+    architecture : {"mlp", "modified_mlp", "pirate"}
+        The network family. ``"mlp"``: plain fully connected layers.
+        ``"modified_mlp"`` (Wang, Teng & Perdikaris 2021): two encoders ``U``,
+        ``V`` of the inputs and every hidden layer gated between them
+        (:class:`~sciml.core.modified_mlp.ModifiedMLP`; equal ``hidden``
+        widths). ``"pirate"`` (PirateNet, Wang et al. 2024): ``len(hidden)``
+        adaptive residual blocks whose gates start at 0, so that the network
+        starts as a linear model of its embedding, whose output layer is
+        fitted by least squares to the initial condition (or, without one,
+        to the first Dirichlet condition) before training: the
+        physics-informed initialisation (:class:`~sciml.core.pirate_net.PirateNet`;
+        equal ``hidden`` widths; best with ``embedding="fourier"``).
+    weight_factorisation : float, optional
+        Random weight factorisation (Wang, Wang & Perdikaris 2022): every
+        dense weight is trained as ``diag(exp(s)) V`` with log-scales
+        ``s ~ N(weight_factorisation, 0.1)`` at initialisation (JAX-PI uses
+        1.0 with tanh; :mod:`sciml.core.flat_layers`). None (default): plain weights.
+    embedding : {None, "periodic", "fourier", "periodic+fourier"}
         Input features (:mod:`sciml.core.embeddings`): ``"periodic"`` feeds
         ``(cos, sin)`` of each periodic coordinate, which makes the network
         exactly periodic there (the periodic penalty is then dropped);
         ``"fourier"`` appends ``fourier_features`` random Fourier features of
-        scale ``fourier_sigma``.
+        scale ``fourier_sigma``; ``"periodic+fourier"`` takes the Fourier
+        features of the periodic ones (exactly periodic as well).
     fourier_features, fourier_sigma
         Size and scale of the Fourier feature embedding.
     constraints : {"auto", "soft", "hard"}
@@ -88,6 +115,15 @@ class PINN(FieldLearner):
         (near 1: causality is respected everywhere).
     causal_slabs : int
         Number of time slabs for ``causal`` (recomputed when points are redrawn).
+    time_windows : int
+        Time-marching (:mod:`sciml.field.time_marching`): the time interval
+        is cut into this many equal windows, learned one after the other;
+        each window's network starts from the previous window's weights and
+        its initial condition is the previous window's prediction at the
+        window's start. The optimiser and collocation settings apply to each
+        window (the cost grows with the windows). Conditions are penalties
+        (an ansatz encodes the initial data of the first window only). 1
+        (default): the whole interval at once.
     balancing : {None, "gradnorm", "loss_change"}
         Adaptive weights ``lambda_i`` of the loss parts, updated every
         ``balance_every`` Adam steps (from step 0) and frozen during L-BFGS,
@@ -129,16 +165,19 @@ class PINN(FieldLearner):
         "checkpointing": NO_CHECKPOINTS,
     }
     _constraints: ClassVar[dict[str, Constraint]] = {
-        "embedding": choice(None, "periodic", "fourier"), "fourier_features": POSITIVE_COUNT,
+        "architecture": choice(*ARCHITECTURES), "weight_factorisation": optional(real(-10.0, 10.0)),
+        "embedding": choice(*EMBEDDINGS), "fourier_features": POSITIVE_COUNT,
         "fourier_sigma": POSITIVE, "constraints": choice(*CONSTRAINTS),
-        "causal": optional(POSITIVE), "causal_slabs": POSITIVE_COUNT, "balancing": choice(*BALANCING),
-        "balance_every": POSITIVE_COUNT, "balance_c": POSITIVE,
+        "causal": optional(POSITIVE), "causal_slabs": POSITIVE_COUNT, "time_windows": POSITIVE_COUNT,
+        "balancing": choice(*BALANCING), "balance_every": POSITIVE_COUNT, "balance_c": POSITIVE,
     }
 
     def __init__(
         self,
         hidden: Sequence[int] = (20, 20, 20, 20, 20, 20),
         activation: str = "tanh",
+        architecture: str = "mlp",
+        weight_factorisation: float | None = None,
         embedding: str | None = None,
         fourier_features: int = 64,
         fourier_sigma: float = 1.0,
@@ -149,6 +188,7 @@ class PINN(FieldLearner):
         weights: Mapping[str, float] | None = None,
         causal: float | None = None,
         causal_slabs: int = 32,
+        time_windows: int = 1,
         balancing: str | None = None,
         balance_every: int = 100,
         balance_c: float = 1.0,
@@ -159,6 +199,8 @@ class PINN(FieldLearner):
     ):
         self.hidden = hidden
         self.activation = activation
+        self.architecture = architecture
+        self.weight_factorisation = weight_factorisation
         self.embedding = embedding
         self.fourier_features = fourier_features
         self.fourier_sigma = fourier_sigma
@@ -167,12 +209,51 @@ class PINN(FieldLearner):
         self.weights = weights
         self.causal = causal
         self.causal_slabs = causal_slabs
+        self.time_windows = time_windows
         self.balancing = balancing
         self.balance_every = balance_every
         self.balance_c = balance_c
         self._store_run_settings(optimiser, checkpointing, seed, device, dtype, progress)
 
     # -- fitting ------------------------------------------------------------------
+    def fit(self, equation: Equation, points: Mapping[str, np.ndarray] | None = None,
+            callbacks: Sequence[Callback] = ()) -> PINN:
+        """Train on ``equation`` (window by window when ``time_windows > 1``); see :meth:`FieldLearner.fit`."""
+        if self.time_windows == 1:
+            return super().fit(equation, points, callbacks)
+        self._check_fit(equation)
+        if points is not None:
+            raise InvalidParameterError("fixed collocation points cannot be combined with time_windows > 1")
+        if self.constraints == "hard":
+            raise InvalidParameterError("time_windows > 1 imposes the conditions as penalties: use constraints="
+                                        "'soft' or 'auto' (an ansatz encodes the first window's initial data only)")
+        edges = window_edges(equation, self.time_windows)
+        names = equation.domain.names
+        velocity = any(isinstance(c, InitialVelocityCondition) for c in equation.conditions())
+        ckpt: Checkpointing = self.config("checkpointing")
+        objectives: list[PINNObjective] = []
+        histories: list[History] = []
+        initial = None
+        t0 = time.perf_counter()
+        try:
+            for k in range(self.time_windows):
+                window = WindowEquation(equation, edges[k], edges[k + 1], initial)
+                objective = self._objective(window, None)
+                if objectives:  # start from the previous window's weights (its own input scaling stays)
+                    with torch.no_grad():
+                        objective.net.flat.copy_(objectives[-1].net.flat)
+                where = str(Path(ckpt.checkpoint_dir) / f"window_{k}") if ckpt.checkpoint_dir else None
+                trainer = self._trainer(self._stages(), callbacks, window.label, where)
+                objectives.append(objective)
+                histories.append(trainer.history)
+                trainer.fit(objective)
+                initial = handover(objective, names, float(edges[k + 1]), velocity)
+        finally:
+            if objectives:
+                solution = MarchedSolution(objectives, edges[: len(objectives) + 1], names.index("t"))
+                self._set_fitted(equation, solution, merge_histories(histories), time.perf_counter() - t0)
+        return self
+
     def _hard(self, equation: Equation) -> bool:
         """Validate the settings; whether the conditions are imposed by the equation's ansatz."""
         if self.constraints not in CONSTRAINTS:
@@ -204,35 +285,60 @@ class PINN(FieldLearner):
         domain = equation.domain
         d = len(domain.names)
         features, fixed = d, 2 * d  # inputs; the input shift and scale
-        if self.embedding == "periodic":
+        if self.embedding in ("periodic", "periodic+fourier"):
             features = d + sum(domain.periodic(n) for n in domain.names)
-        elif self.embedding == "fourier":
-            features, fixed = d + 2 * self.fourier_features, fixed + self.fourier_features * d
-        widths = [features, *self.hidden, len(equation.unknowns)]
-        return NetworkSize(MLP.count(widths), fixed, d + sum(widths))
+        if self.embedding in ("fourier", "periodic+fourier"):
+            features, fixed = features + 2 * self.fourier_features, fixed + self.fourier_features * features
+        out, factorised = len(equation.unknowns), self.weight_factorisation is not None
+        if self.architecture == "mlp":
+            widths = [features, *self.hidden, out]
+            return NetworkSize(MLP.count(widths, factorised), fixed, d + sum(widths))
+        width, depth = check_uniform_widths(self.hidden, self.architecture)
+        if self.architecture == "modified_mlp":
+            n = ModifiedMLP.count(features, out, width, depth, factorised)
+            return NetworkSize(n, fixed, d + features + (depth + 2) * width + out)
+        n = PirateNet.count(features, out, width, depth, factorised)
+        return NetworkSize(n, fixed, d + (depth + 1) * features + (2 * depth + 2) * width + out)
 
     def _points_per_step(self) -> int:
         points: Collocation = self.config("collocation")
         return int(points.n_residual) + int(points.n_boundary) + int(points.n_initial)
 
-    def _build_net(self, equation: Equation) -> MLP:
+    def _build_embedding(self, equation: Equation, gen: torch.Generator) -> Embedding | None:
+        domain = equation.domain
+        dev, dtype = resolve_device(self.device), resolve_dtype(self.dtype)
+        if self.embedding not in EMBEDDINGS:
+            raise InvalidParameterError(f"embedding must be one of {EMBEDDINGS}, got {self.embedding!r}")
+        if self.embedding is None:
+            return None
+        periodic: Embedding | None = None
+        if self.embedding in ("periodic", "periodic+fourier"):
+            flags = [domain.periodic(n) for n in domain.names]
+            if not any(flags):
+                raise InvalidParameterError(f"embedding={self.embedding!r}: equation {equation.label!r} has no "
+                                            f"periodic axis")
+            periodic = PeriodicEmbedding(flags)
+            if self.embedding == "periodic":
+                return periodic
+        n_in = periodic.out_features if periodic is not None else len(domain.names)
+        fourier = FourierFeatures(n_in, self.fourier_features, self.fourier_sigma, generator=gen, device=dev,
+                                  dtype=dtype)
+        return ChainedEmbedding(periodic, fourier) if periodic is not None else fourier
+
+    def _build_net(self, equation: Equation) -> JetNetwork:
         domain = equation.domain
         lower, upper = zip(*domain.bounds)
         dev, dtype = resolve_device(self.device), resolve_dtype(self.dtype)
         gen = torch_generator(self.seed, dev)
-        embedding: Embedding | None = None
-        if self.embedding == "periodic":
-            periodic = [domain.periodic(n) for n in domain.names]
-            if not any(periodic):
-                raise InvalidParameterError(f"embedding='periodic': equation {equation.label!r} has no periodic axis")
-            embedding = PeriodicEmbedding(periodic)
-        elif self.embedding == "fourier":
-            embedding = FourierFeatures(len(domain.names), self.fourier_features, self.fourier_sigma,
-                                        generator=gen, device=dev, dtype=dtype)
-        elif self.embedding is not None:
-            raise InvalidParameterError(f"embedding must be None, 'periodic' or 'fourier', got {self.embedding!r}")
-        return MLP([len(domain.names), *self.hidden, len(equation.unknowns)], self.activation, lower, upper,
-                   generator=gen, device=dev, dtype=dtype, embedding=embedding)
+        embedding = self._build_embedding(equation, gen)
+        common: dict[str, Any] = dict(generator=gen, device=dev, dtype=dtype, embedding=embedding,
+                      factorisation=self.weight_factorisation)
+        d, out = len(domain.names), len(equation.unknowns)
+        if self.architecture == "mlp":
+            return MLP([d, *self.hidden, out], self.activation, lower, upper, **common)
+        width, depth = check_uniform_widths(self.hidden, self.architecture)
+        family = ModifiedMLP if self.architecture == "modified_mlp" else PirateNet
+        return family(d, out, width, depth, self.activation, lower, upper, **common)
 
     def _objective(self, equation: Equation, points: Mapping[str, np.ndarray] | None,
                    fitted: Mapping[str, Any] | None = None) -> PINNObjective:
@@ -245,23 +351,37 @@ class PINN(FieldLearner):
                 points={"residual": np.zeros((1, len(equation.domain.names)))},
             )
         hard = self._hard(equation)
-        return PINNObjective(
+        objective = PINNObjective(
             equation, self._build_net(equation), hard=hard, weights=self.weights or {},
             collocation=self.config("collocation"), rng=numpy_rng(self.seed), points=points,
             compile=self._use_compile(), causal=self.causal, causal_slabs=self.causal_slabs,
             balancing=self.balancing, balance_every=self.balance_every, balance_c=self.balance_c,
         )
+        if isinstance(objective.net, PirateNet) and not hard:
+            _physics_informed_init(objective)
+        return objective
 
-    def _networks(self, objective: Objective) -> dict[str, MLP]:
+    def _fitted_objective(self, equation: Equation, fitted: Mapping[str, Any]) -> PINNObjective | MarchedSolution:
+        windows = int(fitted.get("time_windows", 1))
+        if windows == 1:
+            return self._objective(equation, None, fitted)
+        edges = window_edges(equation, windows)  # a saved time-marching model: one network per window
+        return MarchedSolution([self._objective(WindowEquation(equation, a, b), None, fitted)
+                                for a, b in zip(edges[:-1], edges[1:])], edges, equation.domain.names.index("t"))
+
+    def _networks(self, objective: Any) -> dict[str, JetNetwork]:
+        if isinstance(objective, MarchedSolution):  # one network per time window
+            return {("flat" if k == 0 else f"window_{k}"): w.net for k, w in enumerate(objective.windows)}
         assert isinstance(objective, PINNObjective)
         return {"flat": objective.net}
 
     def _fitted_meta(self) -> dict[str, Any]:
-        return {"hard_constraints": self.hard_constraints_}
+        windows = len(self.objective_.windows) if isinstance(self.objective_, MarchedSolution) else 1
+        return {"hard_constraints": self.hard_constraints_, "time_windows": windows}
 
-    def _set_fitted(self, eq: Equation, objective: Objective, history: History, seconds: float) -> None:
+    def _set_fitted(self, eq: Equation, objective: Any, history: History, seconds: float) -> None:
         super()._set_fitted(eq, objective, history, seconds)
-        assert isinstance(objective, PINNObjective)
+        assert isinstance(objective, (PINNObjective, MarchedSolution))
         self.model_ = objective.net
         self.hard_constraints_ = objective.hard
 
@@ -274,7 +394,7 @@ class PINN(FieldLearner):
         """
         x = self._checked_points(points)
         objective = self.objective_
-        assert isinstance(objective, PINNObjective)
+        assert isinstance(objective, (PINNObjective, MarchedSolution))
         out = []
         with torch.no_grad():
             for k in range(0, len(x), batch_size):
@@ -284,3 +404,30 @@ class PINN(FieldLearner):
         if not out:
             return np.zeros((0, len(self.equation_.unknowns)) if is_system(self.equation_) else 0)
         return np.concatenate(out)
+
+
+def _physics_informed_init(objective: PINNObjective, times: int = 8) -> None:
+    """Fit a PirateNet's output layer to the initial data, or else to the first Dirichlet condition's.
+
+    The initial data is fitted as a state held constant over the time
+    interval (at ``times`` evenly spaced times): fitted at ``t = 0`` alone, the
+    least-squares weights are free to vary wildly in time, which the residual
+    then has to undo.
+    """
+    net = objective.net
+    assert isinstance(net, PirateNet)
+    for key in ("initial", *objective.slices):
+        if key in objective.targets and key in objective.columns and key != "initial_velocity":
+            x, y = objective.x[key], objective.targets[key]
+            y = y if y.ndim == 2 else y[:, None]
+            if key == "initial":
+                k = objective.names.index("t")
+                t0, t1 = objective.eq.domain.bounds[k]
+                copies = []
+                for t in torch.linspace(float(t0), float(t1), times, dtype=x.dtype, device=x.device):
+                    xt = x.clone()
+                    xt[:, k] = t
+                    copies.append(xt)
+                x, y = torch.cat(copies), y.repeat(times, 1)
+            net.fit_output(x, y, objective.columns[key])
+            return

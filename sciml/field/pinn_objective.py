@@ -36,8 +36,7 @@ from equations.core import (
 )
 from equations.errors import InvalidDataError, SpecMismatchError
 from equations.systems import condition_field, field_names, is_system
-from sciml.core.embeddings import PeriodicEmbedding
-from sciml.core.networks import MLP
+from sciml.core.jet_network import JetNetwork
 from sciml.core.runtime import restore_rng, rng_state_tensors
 from sciml.field.adaptive import PointSampler, Strategy, check_settings, make_strategy
 from sciml.field.config import Collocation
@@ -62,7 +61,7 @@ class PINNObjective:
     Parameters
     ----------
     equation : Equation
-    net : MLP
+    net : JetNetwork
     hard : bool
         Use the equation's ansatz ``u = g + d * net`` for the conditions it
         meets exactly: initial, Dirichlet and periodic ones. Neumann and Robin
@@ -129,7 +128,7 @@ class PINNObjective:
     def __init__(
         self,
         equation: Equation,
-        net: MLP,
+        net: JetNetwork,
         *,
         hard: bool,
         weights: Mapping[str, float],
@@ -152,8 +151,8 @@ class PINNObjective:
         self.system = is_system(equation)
         if hard and self.system:
             raise SpecMismatchError(f"{equation.label} is a system: hard constraints (an ansatz) are for one field")
-        if net.widths[-1] != len(self.fields):
-            raise InvalidDataError(f"the network has {net.widths[-1]} outputs; {equation.label} has "
+        if net.n_outputs != len(self.fields):
+            raise InvalidDataError(f"the network has {net.n_outputs} outputs; {equation.label} has "
                                    f"{len(self.fields)} field(s) ({', '.join(self.fields)})")
         self.residual_names = ["residual"] + [f"residual_{k}" for k in range(1, len(self.fields))]
         self.weights = dict(weights)
@@ -226,7 +225,8 @@ class PINNObjective:
         self.slices: dict[str, slice] = {}
         chunks, start = [], 0
         # a periodic embedding makes the network periodic exactly: no penalty needed
-        periodic_keys = () if isinstance(self.net.embedding, PeriodicEmbedding) else ("periodic_lo", "periodic_hi")
+        exact = self.net.embedding is not None and self.net.embedding.exactly_periodic
+        periodic_keys = () if exact else ("periodic_lo", "periodic_hi")
         for key in ("initial", *dirichlet, *periodic_keys):
             if key in self.x and (key in self.targets or key.startswith("periodic")):
                 n = self.x[key].shape[0]
