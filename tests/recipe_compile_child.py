@@ -101,7 +101,7 @@ def run(job: dict[str, Any], factories: dict[str, Callable[[], Any]]) -> dict[st
     objective = learner.objective_
     return {"id": job["id"], "loss": learner.history_.loss[-1],
             # PINN-type objectives keep the compiled loss unless compilation failed and fell back to eager
-            "compiled": getattr(objective, "_compiled", None) is not None,
+            "compiled": getattr(objective, "compiles", False),
             "compile_warnings": [str(w.message) for w in caught if "torch.compile failed" in str(w.message)],
             "recompile_limit_hit": [m for m in log.messages if "recompile_limit" in m],
             "new_graphs": counters["stats"]["unique_graphs"] - graphs,

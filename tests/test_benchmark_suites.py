@@ -64,3 +64,33 @@ def test_pig_speed_benchmark_measures_both_implementations(tmp_path) -> None:
     # the switch is undone: the learner uses the current sums again
     import sciml.field.gaussians as gaussians
     assert gaussians.gaussian_sums is not hard_cases_pig_speed.previous_sums
+
+
+def test_allen_cahn_targets_pick_the_best_recipe_in_budget() -> None:
+    """The CPU target reads only recipes whose every seed trained within the budget; failed seeds disqualify."""
+    from validation.benchmarks import hard_cases_allen_cahn as ac
+
+    def run(column: str, seed: int, err: float, wall: float) -> dict:
+        return {"row": "allen_cahn", "column": column, "seed": seed, "rel_l2": err, "wall_s": wall}
+
+    runs = [run("fast", s, e, 300.0) for s, e in enumerate((2e-3, 4e-3, 3e-3))]
+    runs += [run("slow", s, e, 2000.0) for s, e in enumerate((5e-5, 8e-5, 2e-4))]
+    runs += [run("broken", 0, 1e-6, 10.0), run("broken", 1, math.nan, 10.0)]
+    cpu, any_budget = ac.targets(runs, "cmd")
+    assert "fast" in cpu["name"] and cpu["measured"] == 3e-3 and cpu["met"] is False
+    assert "slow" in any_budget["name"] and any_budget["measured"] == 8e-5 and any_budget["met"] is True
+    assert cpu["command"].endswith("--columns fast --seeds 0 1 2")
+    assert any_budget["command"].endswith("--columns slow --seeds 0 1 2")
+
+
+def test_allen_cahn_suite_runs_end_to_end(tmp_path) -> None:
+    """The smoke budget of the time-marching recipe: one finite error against ETDRK4 and both targets."""
+    from validation.benchmarks import hard_cases_allen_cahn as ac
+
+    out = tmp_path / "ac.json"
+    assert ac.main(["--smoke", "--seeds", "0", "--columns", "marching", "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    (run,) = data["runs"]
+    assert "failed" not in run and 0 < run["rel_l2"] < 10
+    assert [s["window"] for s in run["stages"]] == [k for k in range(10) for _ in range(2)]
+    assert len(data["targets"]) == 2 and data["recipes"]["allen_cahn"]["marching"]["time_windows"] == 10

@@ -64,7 +64,7 @@ NOT_LEARNER_RECIPES = {
 }
 
 #: Results files with learner recipes: how to read them.
-RECIPE_SOURCES = ("pinn_hard_cases", "pig_problems", "burgers_pinn")
+RECIPE_SOURCES = ("pinn_hard_cases", "pig_problems", "hard_cases_allen_cahn", "burgers_pinn")
 
 #: Learners whose loss never goes through torch.compile (``compile`` is accepted for a
 #: uniform interface): their recipes have no compiled code to crash in, and fitting them
@@ -75,12 +75,12 @@ NEVER_COMPILE = {"lpinn"}
 def stored_recipes() -> list[dict[str, Any]]:
     """Every stored learner recipe as a job ``{"id", "suite", "row", "recipe"}``.
 
-    ``pinn_hard_cases`` and ``pig_problems`` keep them under ``"recipes"``
+    ``pinn_hard_cases``, ``pig_problems`` and ``hard_cases_allen_cahn`` keep them under ``"recipes"``
     (row -> column -> settings); ``burgers_pinn`` keeps each run's learner
     parameters (``get_params()``) under its kind, the same for every seed.
     """
     jobs: list[dict[str, Any]] = []
-    for suite in ("pinn_hard_cases", "pig_problems"):
+    for suite in ("pinn_hard_cases", "pig_problems", "hard_cases_allen_cahn"):
         table = json.loads((RESULTS / f"{suite}.json").read_text())["recipes"]
         jobs += [{"id": f"{suite}/{row}/{column}", "suite": suite, "row": row, "recipe": recipe}
                  for row, columns in table.items() for column, recipe in columns.items()]

@@ -85,3 +85,16 @@ def test_time_marching_learns_against_the_exact_solution():
     exact = eq.exact({"x": x[:, 0], "t": x[:, 1]})
     err = np.linalg.norm(pinn.predict(x) - exact) / np.linalg.norm(exact)
     assert err < 2e-2, err
+
+
+def test_a_killed_marching_run_resumes_window_by_window(tmp_path):
+    settings = dict(hidden=(8, 8), embedding="periodic", time_windows=2, seed=3,
+                    optimiser={"adam_steps": 40, "lbfgs_iter": 0, "compile": False},
+                    collocation={"n_residual": 64, "n_initial": 32})
+    done = PINN(**settings, checkpointing={"checkpoint_dir": str(tmp_path), "checkpoint_every": 10}).fit(AllenCahn())
+    assert (tmp_path / "window_0" / "meta.json").exists() and (tmp_path / "window_1" / "meta.json").exists()
+    again = PINN(**settings, checkpointing={"checkpoint_dir": str(tmp_path), "resume": True}).fit(AllenCahn())
+    # both windows were finished: nothing is retrained, the same solution comes back
+    assert sum(s["steps"] for s in again.history_.stages) == 0
+    x = np.random.default_rng(2).uniform([-1, 0], [1, 1], (40, 2))
+    np.testing.assert_allclose(again.predict(x), done.predict(x), rtol=1e-6, atol=1e-7)

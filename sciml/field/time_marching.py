@@ -180,6 +180,11 @@ class MarchedSolution:
     def dtype(self) -> torch.dtype:
         return self.net.flat.dtype
 
+    @property
+    def compiles(self) -> bool:
+        """Whether every window's loss ran through ``torch.compile``."""
+        return all(getattr(w, "compiles", False) for w in self.windows)
+
     def value(self, x: torch.Tensor) -> torch.Tensor:
         """The solution at ``x`` from the window that holds each point's time."""
         t = x[:, self.time_column].detach().cpu().numpy()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -92,8 +93,13 @@ def markdown(rows: list[Row], runs: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None, rows_of: Callable[[], list[Row]], name: str, description: str) -> int:
-    """Command line of a suite: ``rows_of()`` builds its rows, ``name`` names its results."""
+def main(argv: list[str] | None, rows_of: Callable[[], list[Row]], name: str, description: str,
+         targets_of: Callable[[list[dict[str, Any]], str], list[dict[str, Any]]] | None = None) -> int:
+    """Command line of a suite: ``rows_of()`` builds its rows, ``name`` names its results.
+
+    ``targets_of(runs, command)``, if given, turns the runs into the results
+    file's ``targets`` list (rewritten after every cell).
+    """
     from sciml.core.atomic import atomic_write_bytes
     from validation.benchmarks.report import machine, write_results
 
@@ -123,6 +129,12 @@ def main(argv: list[str] | None, rows_of: Callable[[], list[Row]], name: str, de
         runs = json.loads(out.read_text())["runs"]
     done = {(x["row"], x["column"], x["seed"]) for x in runs}
     info = machine()
+    command = " ".join(["python -m", f"validation.benchmarks.{name}", *(argv if argv is not None else sys.argv[1:])])
+
+    def results() -> dict[str, Any]:
+        out = {"benchmark": name, "machine": info, "runs": runs, "recipes": {x.key: x.recipes for x in rows_of()}}
+        return {**out, "targets": targets_of(runs, command)} if targets_of is not None else out
+
     for r in rows:
         for column in r.recipes:
             if args.columns is not None and column not in args.columns:
@@ -133,8 +145,7 @@ def main(argv: list[str] | None, rows_of: Callable[[], list[Row]], name: str, de
                 rec = run_cell(r, column, seed, args.smoke)
                 runs.append(rec)
                 print(json.dumps({k: v for k, v in rec.items() if k not in ("stages",)}), flush=True)
-                write_results(out, {"benchmark": name, "machine": info, "runs": runs,
-                                    "recipes": {x.key: x.recipes for x in rows_of()}})
+                write_results(out, results())
     table = markdown(rows_of(), runs)
     atomic_write_bytes(out.with_suffix(".md"), table.encode())
     print(table)

@@ -205,6 +205,7 @@ def summarise_learner_table(d: dict[str, Any], s: Summary) -> None:
         s.notes.append(f"Not run: {d['not_run']}.")
     if s.name == "pinn_hard_cases":
         _hard_case_targets(d["runs"], s)
+    add_targets(d, s, "{:.3g}")
 
 
 def _cells(runs: list[dict[str, Any]], row: str, column: str) -> list[dict[str, Any]]:
