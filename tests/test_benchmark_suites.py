@@ -94,3 +94,39 @@ def test_allen_cahn_suite_runs_end_to_end(tmp_path) -> None:
     assert "failed" not in run and 0 < run["rel_l2"] < 10
     assert [s["window"] for s in run["stages"]] == [k for k in range(10) for _ in range(2)]
     assert len(data["targets"]) == 2 and data["recipes"]["allen_cahn"]["marching"]["time_windows"] == 10
+
+
+def test_pinn_speed_benchmark_times_deepxde_and_the_toolkit(tmp_path) -> None:
+    """Both loops run on DeepXDE's own points; the target is the eager ratio, in the agreed schema."""
+    from validation.benchmarks import pinn_step_speed
+
+    out = tmp_path / "pinn_speed.json"
+    threads = torch.get_num_threads()
+    assert pinn_step_speed.main(["--threads", str(threads), "--repeats", "1", "--steps", "3", "--skip-compiled",
+                                 "--out", str(out)]) == 0
+    assert torch.get_num_threads() == threads
+    data = json.loads(out.read_text())
+    (run,) = data["runs"]
+    rates = run["median_steps_per_s"]
+    assert rates["deepxde"] > 0 and rates["eager"] > 0 and "compiled" not in run
+    (target,) = data["targets"]
+    assert set(target) == {"name", "measured", "target", "met", "command"}
+    assert math.isclose(target["measured"], rates["eager"] / rates["deepxde"])
+    assert target["met"] is (target["measured"] >= pinn_step_speed.TARGET_RATIO)
+
+
+def test_parameter_sweep_rows_cover_each_value_and_plot(tmp_path) -> None:
+    """A factor of 5 either side of each benchmark value, equations built with the swept value; the plot is drawn."""
+    from validation.benchmarks import parameter_sweeps as ps
+
+    rows = {r.key: r for r in ps._rows()}
+    for sweep in ps.SWEEPS:
+        low, mid, high = sweep.values()
+        assert math.isclose(high / mid, 5.0, rel_tol=0.3) and math.isclose(mid / low, 5.0, rel_tol=0.3)
+        eq = rows[ps.row_key(sweep, high)].equation()
+        assert math.isclose(float(getattr(eq, sweep.parameter)), high)
+    out = tmp_path / "sweeps.json"
+    assert ps.main(["--smoke", "--seeds", "0", "--rows", "reaction:rho=1", "--out", str(out)]) == 0
+    (run,) = json.loads(out.read_text())["runs"]
+    assert run["column"] == "pinn" and math.isfinite(run["rel_l2"])
+    assert (tmp_path / "sweeps.png").stat().st_size > 1000

@@ -46,6 +46,7 @@ from sciml.core.params import (
 )
 from sciml.core.runtime import dtype_name, resolve_dtype
 from sciml.core.training import LBFGS, Adam, Objective, Stage, StallRule, Trainer
+from sciml.field.advice import warn_known_failure
 from sciml.field.config import Checkpointing, Optimiser
 from sciml.field.pinn_objective import check_points
 
@@ -164,6 +165,7 @@ class FieldLearner(Learner):
             was allocated.
         """
         self._check_fit(equation)
+        warn_known_failure(self, equation)
         stages = self._stages()
         objective = self._objective(equation, points)
         ckpt: Checkpointing = self.config("checkpointing")

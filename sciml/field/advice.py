@@ -1,0 +1,72 @@
+"""Known failures of the default recipes, said up front.
+
+A learner's default recipe is tuned on nothing in particular, and some
+equations, at some parameter values, defeat it: the parameter sweeps of
+``BENCHMARKS.md`` (``python -m validation.benchmarks.parameter_sweeps``)
+measured where. When a learner on its default recipe (only run settings
+such as the seed, device, dtype or progress bar changed) is fitted in such a
+regime, :func:`warn_known_failure` issues a :class:`RecipeWarning` that says
+what was measured there and which recipe works. Each entry quotes the
+measurement it rests on; a user's own PDE gets no advice.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from equations import Equation
+
+#: settings that change how a run is done, not the recipe
+RUN_SETTINGS = frozenset({"seed", "device", "dtype", "progress", "checkpointing"})
+
+
+class RecipeWarning(UserWarning):
+    """The learner's default recipe was measured to fail on this equation at these parameters."""
+
+
+@dataclass(frozen=True)
+class Advice:
+    """A regime where a learner's default recipe fails, with what was measured and what works.
+
+    Parameters
+    ----------
+    learner, equation : str
+        Registered names.
+    applies : callable
+        True for the equation instances (parameters) the measurement covers.
+    message : str
+        Formatted with the equation's parameters (``{beta}``...).
+    """
+
+    learner: str
+    equation: str
+    applies: Callable[[Any], bool]
+    message: str
+
+
+ADVICE: tuple[Advice, ...] = ()
+
+
+def is_default_recipe(learner: Any) -> bool:
+    """Whether every hyperparameter of ``learner`` but the run settings is its class default."""
+    defaults = type(learner)().get_params()
+    mine = learner.get_params()
+    return all(mine[k] == v for k, v in defaults.items() if k not in RUN_SETTINGS)
+
+
+def advice_for(learner: Any, equation: Equation) -> list[str]:
+    """The messages of every :data:`ADVICE` entry that covers ``learner`` fitting ``equation``."""
+    if not is_default_recipe(learner):
+        return []
+    params = equation.parameters()
+    return [a.message.format(**params) for a in ADVICE
+            if a.learner == learner.name and a.equation == equation.name and a.applies(equation)]
+
+
+def warn_known_failure(learner: Any, equation: Equation, stacklevel: int = 3) -> None:
+    """One :class:`RecipeWarning` per known failure of ``learner``'s default recipe on ``equation``."""
+    for message in advice_for(learner, equation):
+        warnings.warn(message, RecipeWarning, stacklevel=stacklevel)
