@@ -45,6 +45,7 @@ from equations.nonlinear_diffusion import NonlinearDiffusion
 from equations.odes import Antiderivative, Hypergeometric, Legendre, Pendulum
 from equations.periodic_burgers import PeriodicBurgers
 from equations.poisson import LShapePoisson, PeakPoisson, Poisson2D, Poisson3D
+from equations.poisson_peak_nd import PeakPoissonND
 from equations.pressure_poisson import PressurePoisson
 from equations.registry import PluginWarning, Registry
 from equations.schrodinger import NonlinearSchrodinger
@@ -86,6 +87,7 @@ __all__ = [
     "NonlinearSchrodinger",
     "OnPlane",
     "PeakPoisson",
+    "PeakPoissonND",
     "Pendulum",
     "PeriodicBurgers",
     "PeriodicCondition",

@@ -15,14 +15,14 @@ from typing import Any, ClassVar
 import numpy as np
 
 from equations.errors import InvalidParameterError, check_integer, is_finite_number
-from equations.geometry import Box, Geometry
+from equations.geometry import SPATIAL_AXES, Box, Geometry
 from equations.registry import Registry
 from equations.resources import require_memory
 
 Array = Any  # a numpy.ndarray or a torch.Tensor: specs are written for both
 Coords = Mapping[str, Array]
 
-COORDINATE_ORDER = "xyzt"
+COORDINATE_ORDER = SPATIAL_AXES + "t"  # x, y, z, the axes of high-dimensional boxes, then time
 
 MAX_GRID_POINTS = 2**31 - 1  # the int32 index range of the sparse and compiled solvers (and 16 GiB per field)
 # Working memory per grid point of a reference solve and its comparison, unless a solver says more

@@ -14,6 +14,10 @@ from matplotlib.path import Path
 
 from equations.errors import InvalidParameterError, is_finite_number
 
+#: Spatial axis names, one letter each (derivative keys are strings of them): ``x``, ``y``, ``z``, then
+#: ``a`` to ``g`` for the fourth to tenth axis of a high-dimensional box.
+SPATIAL_AXES = "xyzabcdefg"
+
 
 @dataclass(frozen=True)
 class Geometry:
@@ -31,8 +35,9 @@ class Geometry:
         ):
             raise InvalidParameterError("geometry needs one (lower, upper, periodic) entry per axis name")
         for name, lo, hi, periodic in zip(self.names, self.lower, self.upper, self.periodic):
-            if not isinstance(name, str) or len(name) != 1 or name not in "xyz":
-                raise InvalidParameterError(f"spatial axis names are 'x', 'y' or 'z', got {name!r}")
+            if not isinstance(name, str) or len(name) != 1 or name not in SPATIAL_AXES:
+                raise InvalidParameterError(f"spatial axis names are single letters of {SPATIAL_AXES!r} "
+                                            f"('x', 'y', 'z' first), got {name!r}")
             if not (is_finite_number(lo) and is_finite_number(hi)) or hi <= lo:
                 raise InvalidParameterError(f"axis {name!r} is empty or unbounded: [{lo!r}, {hi!r}]")
             if not isinstance(periodic, (bool, np.bool_)):
@@ -63,7 +68,11 @@ class Geometry:
         return lo + (hi - lo) * u
 
     def boundary_from_unit(self, s: np.ndarray) -> np.ndarray:
-        """Map ``s`` in ``[0, 1)^(dim-1)`` (``[0,1)`` per row in 1D/2D) to boundary points."""
+        """Map ``s`` in ``[0, 1)^(dim-1)`` (``[0,1)`` per row in 1D/2D) to boundary points.
+
+        Geometries of 3 or more dimensions that implement it take ``s`` of
+        shape ``(n, dim - 1)``; lower-dimensional ones a vector ``(n,)``.
+        """
         raise NotImplementedError
 
     def normals(self, points: np.ndarray) -> np.ndarray:
@@ -97,6 +106,9 @@ class Box(Geometry):
         return np.all((points >= lo - eps) & (points <= hi + eps), axis=1)
 
     def boundary_from_unit(self, s: np.ndarray) -> np.ndarray:
+        """Boundary points: ``s`` ``(n,)`` in 1D/2D (arc length), ``(n, dim - 1)`` from 3D on (face, position)."""
+        if self.dim >= 3 and np.ndim(s) == 2 and np.shape(s)[1] == self.dim - 1:
+            return self._faces_from_unit(np.asarray(s, dtype=float))
         s = np.asarray(s, dtype=float).reshape(-1)
         lo, hi = np.asarray(self.lower), np.asarray(self.upper)
         if self.dim == 1:
@@ -105,7 +117,32 @@ class Box(Geometry):
             return _polygon_boundary(
                 np.array([[lo[0], lo[1]], [hi[0], lo[1]], [hi[0], hi[1]], [lo[0], hi[1]]]), s
             )
-        raise NotImplementedError("boundary sampling is implemented for 1D and 2D boxes")
+        raise InvalidParameterError(f"a {self.dim}D box maps (n, {self.dim - 1}) unit samples to its boundary, "
+                                    f"got shape {np.shape(s)}")
+
+    def _faces_from_unit(self, s: np.ndarray) -> np.ndarray:
+        """Uniform points on the ``2 dim`` faces of a box of 3 or more dimensions.
+
+        ``s[:, 0]`` picks a face with probability proportional to its area
+        (lower face of axis 0, upper face of axis 0, lower face of axis 1,
+        ...) and, rescaled within that face's share, gives the first free
+        coordinate on it; ``s[:, 1:]`` give the others, so uniform (or
+        low-discrepancy) ``s`` give uniform points on the boundary.
+        """
+        lo, hi = np.asarray(self.lower, dtype=float), np.asarray(self.upper, dtype=float)
+        width = hi - lo
+        areas = np.repeat(np.prod(width) / width, 2)  # faces of axis k have the area prod_{j != k} width_j
+        cum = np.concatenate([[0.0], np.cumsum(areas)]) / areas.sum()
+        face = np.clip(np.searchsorted(cum, s[:, 0], side="right") - 1, 0, len(areas) - 1)
+        first = np.clip((s[:, 0] - cum[face]) / (cum[face + 1] - cum[face]), 0.0, 1.0)
+        axis = face // 2
+        out = np.empty((len(s), self.dim))
+        for k in range(self.dim):
+            mine = axis == k
+            free = np.column_stack([first[mine], s[mine, 1:]])  # the dim - 1 coordinates along the face
+            out[mine] = lo + width * np.insert(free, k, 0.0, axis=1)
+            out[mine, k] = np.where(face[mine] % 2 == 0, lo[k], hi[k])
+        return out
 
     def normals(self, points: np.ndarray) -> np.ndarray:
         """Outward unit normals ``(n, dim)``: the axis direction of the face nearest each point.

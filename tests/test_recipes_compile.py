@@ -59,8 +59,13 @@ NOT_LEARNER_RECIPES = {
     "poisson_solvers": "classical solvers and their numba compile times; no learner",
     "cavity": "the lid-driven cavity reference against Ghia et al. and Botella & Peyret; no learner",
     "systems": "field learners on systems; every run's recipe has compile off, so no compiled graph to sweep",
+    "aas_sampling": "PINN placement strategies (uniform, RAD, RAR, AAS); every run has compile off, so no compiled "
+                    "graph to sweep",
     "hard_cases_pig_speed": "PIG step speed, previous vs current Gaussian sums; a timing, no stored recipe",
     "generic_reference": "the generic finite-difference reference against classical solvers and py-pde; no learner",
+    "pinn_step_speed": "PINN and DeepXDE step speed on DeepXDE's Burgers setup; a timing, no stored recipe",
+    "parameter_sweeps": "the learners' default recipes (stored as {}), which the sweep itself runs with compile "
+                        "'auto'; the PINN default's parameters are swept through burgers_pinn",
 }
 
 #: Results files with learner recipes: how to read them.

@@ -26,7 +26,7 @@ def _sampler(seed=0, eq=None):
     return PointSampler(eq or PeakPoisson(), "sobol", np.random.default_rng(seed), N)
 
 
-@pytest.mark.parametrize("strategy", [RAD(), RAR(points=N // 2), AAS(2, steps=60, pool_factor=4)],
+@pytest.mark.parametrize("strategy", [RAD(), RAR(points=N // 2), AAS(2, steps=60, pool_factor=4, beta=1e-3)],
                          ids=["rad", "rar", "aas"])
 def test_one_resample_crowds_points_at_the_peak(strategy):
     sampler = _sampler()
@@ -73,13 +73,29 @@ def test_aas_inside_reproducible_uniform_share_and_state_round_trip():
     a = aas.resample(_peak_residual, _sampler(7, eq), pts)
     b = fresh.resample(_peak_residual, _sampler(7, eq), pts)
     np.testing.assert_array_equal(a, b)
-    # with no uniform share the flow points sit at the peak; the uniform share restores coverage
+    # with no uniform share and a small smoothness weight the flow points sit at the peak; the uniform share
+    # restores coverage
     sampler = _sampler(2)
     start = sampler.draw(N)
-    far_flow = AAS(2, steps=60, uniform=0.0, pool_factor=4).resample(_peak_residual, sampler, start)
-    far_mixed = AAS(2, steps=60, uniform=0.5, pool_factor=4).resample(_peak_residual, _sampler(2), start)
+    far_flow = AAS(2, steps=60, uniform=0.0, pool_factor=4, beta=1e-4).resample(_peak_residual, sampler, start)
+    far_mixed = AAS(2, steps=60, uniform=0.5, pool_factor=4, beta=1e-4).resample(_peak_residual, _sampler(2), start)
     assert 1 - _near(far_flow, 0.25) < 0.15
     assert 1 - _near(far_mixed, 0.25) >= 0.5 * 0.8 * (1 - np.pi * 0.25**2)
+
+
+def test_aas_smoothness_weight_sets_how_far_the_flow_leaves_uniform():
+    """The maximiser of E_p[r^2] - beta int |grad p|^2 spreads over ~sqrt(beta): a larger beta, a wider p."""
+    start = _sampler(3).draw(N)
+    shares = []
+    for beta in (1e-3, 1e-2, 1.0):
+        aas = AAS(2, steps=60, uniform=0.0, pool_factor=4, beta=beta)
+        shares.append(_near(aas.resample(_peak_residual, _sampler(3), start)))
+    assert shares[0] > shares[1] > shares[2]
+    assert shares[0] >= 0.5 and shares[2] < 2 * UNIFORM_NEAR  # concentrated at small beta, ~uniform at large
+    with pytest.raises(InvalidParameterError, match="aas beta must be a positive finite number"):
+        AAS(2, beta=0.0)
+    with pytest.raises(InvalidParameterError, match="aas beta"):
+        make_strategy("aas", dim=2, n=10, beta=float("inf"))
 
 
 def test_bad_parameters_raise():

@@ -109,13 +109,18 @@ class Collocation(Settings):
         (None); residual-based adaptive distribution (``"rad"``); residual-based
         adaptive refinement (``"rar"``, adds the ``rar_points`` points of largest
         residual from a 10x pool at every resample, up to 4 x ``n_residual``);
-        adversarial adaptive sampling (``"aas"``, a small normalizing flow
-        trained ``aas_steps`` steps towards the density ``~ r^2``, mixed with
-        a uniform share ``aas_uniform``).
+        adversarial adaptive sampling (``"aas"``, Tang et al. 2024: a
+        normalizing flow ``p`` takes ``aas_steps`` steps up ``E_p[r^2] -
+        beta int |grad p|^2`` between redraws, and the new points are its
+        samples mixed with a uniform share ``aas_uniform``; ``beta`` is
+        :data:`sciml.field.adaptive.AAS_BETA`).
     rar_points : int, optional
         Points added per resample by ``"rar"`` (None: ``n_residual // 20``).
     aas_steps : int
+        Flow steps per redraw of ``"aas"`` (the residual is evaluated once
+        per redraw, on a pool of 10 x ``n_residual`` points, as for RAD).
     aas_uniform : float
+        Share of uniformly drawn points among ``"aas"``'s new points, in ``[0, 1]``.
     """
 
     n_residual: int = LEARNER_DEFAULT

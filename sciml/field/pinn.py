@@ -158,7 +158,7 @@ class PINN(FieldLearner):
     }
     configs: ClassVar[dict[str, Any]] = {
         "collocation": Collocation(n_residual=2540, n_boundary=80, n_initial=160, sampling="sobol", resample_every=2000,
-                                   adaptive="rad", rar_points=None, aas_steps=300, aas_uniform=0.2),
+                                   adaptive="rad", rar_points=None, aas_steps=50, aas_uniform=0.2),
         "optimiser": Optimiser(adam_steps=15000, lr=1e-3, final_lr=1e-4, warmup_steps=0,
                                lbfgs_iter=15000, lbfgs_dtype="float64",
                                lbfgs_resample=False, compile="auto", stall_rtol=1e-2, stall_window=1000),

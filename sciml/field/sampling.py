@@ -198,11 +198,13 @@ def _boundary(
     out: list[np.ndarray] = []
     have = drawn = 0
     size = n
+    # one unit coordinate per point along the boundary of a 1D or 2D geometry (arc length), dim - 1 from 3D on
+    along = max(space.dim - 1, 1)
     for _ in range(BOUNDARY_ROUNDS):
-        u = unit_cube(size, 1 if time is None else 2, method, rng)
-        b = space.boundary_from_unit(u[:, 0])
+        u = unit_cube(size, along if time is None else along + 1, method, rng)
+        b = space.boundary_from_unit(u[:, 0] if along == 1 else u[:, :along])
         if time is not None:
-            b = np.column_stack([b, time.start + (time.stop - time.start) * u[:, 1]])
+            b = np.column_stack([b, time.start + (time.stop - time.start) * u[:, along]])
         drawn += len(b)
         keep = np.ones(len(b), dtype=bool)
         for mask in masks:
