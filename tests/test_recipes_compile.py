@@ -64,8 +64,8 @@ NOT_LEARNER_RECIPES = {
     "hard_cases_pig_speed": "PIG step speed, previous vs current Gaussian sums; a timing, no stored recipe",
     "generic_reference": "the generic finite-difference reference against classical solvers and py-pde; no learner",
     "pinn_step_speed": "PINN and DeepXDE step speed on DeepXDE's Burgers setup; a timing, no stored recipe",
-    "parameter_sweeps": "the learners' default recipes (stored as {}), which the sweep itself runs with compile "
-                        "'auto'; the PINN default's parameters are swept through burgers_pinn",
+    "parameter_sweeps": "learners at their defaults (stored as default_learners, no tuned recipe); the sweep runs "
+                        "them with compile 'auto'; the PINN default's parameters are swept through burgers_pinn",
 }
 
 #: Results files with learner recipes: how to read them.

@@ -94,11 +94,14 @@ def markdown(rows: list[Row], runs: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None, rows_of: Callable[[], list[Row]], name: str, description: str,
-         targets_of: Callable[[list[dict[str, Any]], str], list[dict[str, Any]]] | None = None) -> int:
+         targets_of: Callable[[list[dict[str, Any]], str], list[dict[str, Any]]] | None = None,
+         recipes_key: str = "recipes") -> int:
     """Command line of a suite: ``rows_of()`` builds its rows, ``name`` names its results.
 
     ``targets_of(runs, command)``, if given, turns the runs into the results
-    file's ``targets`` list (rewritten after every cell).
+    file's ``targets`` list (rewritten after every cell). The rows' recipes
+    are stored under ``recipes_key`` (``"recipes"``: tuned settings, which
+    ``tests/test_recipes_compile.py`` runs compiled).
     """
     from sciml.core.atomic import atomic_write_bytes
     from validation.benchmarks.report import machine, write_results
@@ -132,7 +135,7 @@ def main(argv: list[str] | None, rows_of: Callable[[], list[Row]], name: str, de
     command = " ".join(["python -m", f"validation.benchmarks.{name}", *(argv if argv is not None else sys.argv[1:])])
 
     def results() -> dict[str, Any]:
-        out = {"benchmark": name, "machine": info, "runs": runs, "recipes": {x.key: x.recipes for x in rows_of()}}
+        out = {"benchmark": name, "machine": info, "runs": runs, recipes_key: {x.key: x.recipes for x in rows_of()}}
         return {**out, "targets": targets_of(runs, command)} if targets_of is not None else out
 
     for r in rows:
