@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import subprocess
 import sys
 import tempfile
@@ -54,34 +53,19 @@ def _rel_l2(pred: np.ndarray, ref: np.ndarray) -> float:
 
 
 def run_deepxde(seed: int, points_file: str, adam_steps: int, lbfgs_iter: int) -> dict:
-    os.environ["DDE_BACKEND"] = "pytorch"
-    import deepxde as dde
     import torch
 
-    dde.config.set_random_seed(seed)
-    nu = 0.01 / np.pi
-
-    def pde(x, y):
-        dy_x = dde.grad.jacobian(y, x, i=0, j=0)
-        dy_t = dde.grad.jacobian(y, x, i=0, j=1)
-        dy_xx = dde.grad.hessian(y, x, i=0, j=0)
-        return dy_t + y * dy_x - nu * dy_xx
-
-    geomtime = dde.geometry.GeometryXTime(dde.geometry.Interval(-1, 1), dde.geometry.TimeDomain(0, 1))
-    bc = dde.icbc.DirichletBC(geomtime, lambda x: 0, lambda _, on_boundary: on_boundary)
-    ic = dde.icbc.IC(geomtime, lambda x: -np.sin(np.pi * x[:, 0:1]), lambda _, on_initial: on_initial)
-    data = dde.data.TimePDE(geomtime, pde, [bc, ic], num_domain=2540, num_boundary=80, num_initial=160)
-    n_bc = data.num_bcs[0]  # train_x_bc stacks the boundary points, then the initial ones
     from sciml.core.atomic import atomic_write
+    from validation.benchmarks.pinn_step_speed import deepxde_model
+
+    model, points = deepxde_model(seed)  # DeepXDE's standard example, PyTorch backend, compiled for Adam
+    import deepxde as dde
 
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as fh:
-            np.savez(fh, residual=data.train_x_all, boundary=data.train_x_bc[:n_bc], initial=data.train_x_bc[n_bc:])
+            np.savez(fh, **points)
 
     atomic_write(points_file, write)
-    net = dde.nn.FNN([2] + [20] * 3 + [1], "tanh", "Glorot normal")
-    model = dde.Model(data, net)
-    model.compile("adam", lr=1e-3)
     t0 = time.perf_counter()
     model.train(iterations=adam_steps, display_every=10**9, verbose=0)
     t_adam = time.perf_counter() - t0

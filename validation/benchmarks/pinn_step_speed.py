@@ -6,7 +6,7 @@ boundary and 160 initial points (DeepXDE's own samples, given to both), a
 one process per thread count, blocks of ``--steps`` Adam steps alternate
 between
 
-* ``deepxde``   ``model.train(iterations=steps)`` (its loop, PyTorch backend);
+* ``deepxde``   ``model.train(iterations=steps)`` (its loop, PyTorch backend; the model of the Burgers benchmark);
 * ``eager``     the toolkit's PINN (the MLP's one-pass jet, autograd backward), no ``torch.compile``;
 
 ``--repeats`` times (the toolkit's rates are its training loop's own steady
