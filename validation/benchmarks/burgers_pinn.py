@@ -63,7 +63,7 @@ def run_deepxde(seed: int, points_file: str, adam_steps: int, lbfgs_iter: int) -
 
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as fh:
-            np.savez(fh, **points)
+            np.savez(fh, residual=points["residual"], boundary=points["boundary"], initial=points["initial"])
 
     atomic_write(points_file, write)
     t0 = time.perf_counter()
