@@ -152,3 +152,14 @@ def test_pinn_fit_end_to_end_and_exact_resume(tmp_path, adaptive):
     torch.testing.assert_close(resumed.net.flat, full.net.flat, rtol=0, atol=0)
     assert resumed_history.loss == history.loss
     np.testing.assert_array_equal(resumed.points["residual"], full.points["residual"])
+
+
+def test_aas_beta_reaches_the_sampler_from_the_learner():
+    """``aas_beta`` is a Collocation setting: the fitted objective's AAS strategy uses it."""
+    import equations
+    from sciml import create_learner
+
+    learner = create_learner("pinn", seed=0, adaptive="aas", aas_beta=1e-2, aas_steps=2, resample_every=2,
+                             adam_steps=3, lbfgs_iter=0, n_residual=32, n_boundary=8, hidden=(8, 8))
+    learner.fit(equations.PeakPoisson())
+    assert learner.objective_.strategy.beta == 1e-2

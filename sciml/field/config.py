@@ -113,7 +113,7 @@ class Collocation(Settings):
         normalizing flow ``p`` takes ``aas_steps`` steps up ``E_p[r^2] -
         beta int |grad p|^2`` between redraws, and the new points are its
         samples mixed with a uniform share ``aas_uniform``; ``beta`` is
-        :data:`sciml.field.adaptive.AAS_BETA`).
+        ``aas_beta``).
     rar_points : int, optional
         Points added per resample by ``"rar"`` (None: ``n_residual // 20``).
     aas_steps : int
@@ -121,6 +121,9 @@ class Collocation(Settings):
         per redraw, on a pool of 10 x ``n_residual`` points, as for RAD).
     aas_uniform : float
         Share of uniformly drawn points among ``"aas"``'s new points, in ``[0, 1]``.
+    aas_beta : float
+        Weight of ``"aas"``'s smoothness penalty, > 0 (larger: closer to
+        uniform; :data:`sciml.field.adaptive.AAS_BETA` was chosen by measurement).
     """
 
     n_residual: int = LEARNER_DEFAULT
@@ -132,11 +135,13 @@ class Collocation(Settings):
     rar_points: int | None = LEARNER_DEFAULT
     aas_steps: int = LEARNER_DEFAULT
     aas_uniform: float = LEARNER_DEFAULT
+    aas_beta: float = LEARNER_DEFAULT
 
     constraints: ClassVar[dict[str, Constraint]] = {
         "n_residual": POSITIVE_COUNT, "n_boundary": COUNT, "n_initial": COUNT, "sampling": choice(*METHODS),
         "resample_every": COUNT, "adaptive": choice(*STRATEGIES), "rar_points": optional(POSITIVE_COUNT),
         "aas_steps": POSITIVE_COUNT, "aas_uniform": FRACTION,
+        "aas_beta": POSITIVE,
     }
 
 

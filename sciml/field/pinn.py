@@ -27,6 +27,7 @@ from sciml.core.networks import MLP
 from sciml.core.params import POSITIVE, POSITIVE_COUNT, Constraint, choice, optional, real
 from sciml.core.pirate_net import PirateNet
 from sciml.core.runtime import numpy_rng, resolve_device, resolve_dtype, torch_generator
+from sciml.field.adaptive import AAS_BETA
 from sciml.field.config import NO_CHECKPOINTS, Checkpointing, Collocation, Optimiser
 from sciml.field.learner import FieldLearner
 from sciml.field.loss_balancing import BALANCING
@@ -158,7 +159,8 @@ class PINN(FieldLearner):
     }
     configs: ClassVar[dict[str, Any]] = {
         "collocation": Collocation(n_residual=2540, n_boundary=80, n_initial=160, sampling="sobol", resample_every=2000,
-                                   adaptive="rad", rar_points=None, aas_steps=50, aas_uniform=0.2),
+                                   adaptive="rad", rar_points=None, aas_steps=50, aas_uniform=0.2,
+                                   aas_beta=AAS_BETA),
         "optimiser": Optimiser(adam_steps=15000, lr=1e-3, final_lr=1e-4, warmup_steps=0,
                                lbfgs_iter=15000, lbfgs_dtype="float64",
                                lbfgs_resample=False, compile="auto", stall_rtol=1e-2, stall_window=1000),

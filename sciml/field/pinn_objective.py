@@ -486,7 +486,7 @@ class PINNObjective:
             self._strategy = make_strategy(
                 self.adaptive, dim=len(self.eq.domain.names), n=self.counts.residual, pool_factor=self.pool_factor,
                 rar_points=self.collocation.rar_points, aas_steps=self.collocation.aas_steps,
-                aas_uniform=self.collocation.aas_uniform,
+                aas_uniform=self.collocation.aas_uniform, beta=self.collocation.aas_beta,
                 device=self.net.flat.device, dtype=self.net.flat.dtype,
             )
         return self._strategy
