@@ -53,6 +53,18 @@ ADVICE: tuple[Advice, ...] = (
            "convection at beta={beta:g}: the default PINN recipe was measured to fail at large beta "
            "(relative L2 4.3e-4 at beta=6, 5.3e-3 at beta=30, 0.98 at beta=150); the LPINN, which follows "
            "the characteristics, reached 1.7e-4 at all three: create_learner('lpinn')"),
+    Advice("pinn", "helmholtz", lambda eq: max(eq.a1, eq.a2) > 4,
+           "Helmholtz at (a1, a2)=({a1}, {a2}): the default PINN recipe was measured to fail at high frequency "
+           "(relative L2 9.8e-6 at a1=1, 3.3e-4 at a1=4, 4.7 at a1=20, a2=1), and no default recipe of the "
+           "toolkit was measured to work there (the PIG reached 2.6): expect no answer without tuning"),
+    Advice("pig", "helmholtz", lambda eq: max(eq.a1, eq.a2) > 4,
+           "Helmholtz at (a1, a2)=({a1}, {a2}): the default PIG recipe was measured to fail at high frequency "
+           "(relative L2 6.0e-5 at a1=1, 1.4e-4 at a1=4, 2.6 at a1=20, a2=1), and no default recipe of the "
+           "toolkit was measured to work there (the PINN reached 4.7): expect no answer without tuning"),
+    Advice("pinn", "burgers", lambda eq: eq.nu < 0.005 / 3.141592653589793,
+           "Burgers at nu={nu:.3g}: the default PINN recipe was measured to fail below the benchmark viscosity "
+           "0.01/pi (relative L2 0.69 at nu=0.01/(5 pi), against 3e-4 to 2.7e-3 at 0.01/pi): the shock is too "
+           "thin for its collocation points; no default recipe was measured to work there"),
 )
 
 
