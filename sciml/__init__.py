@@ -3,7 +3,7 @@
 Three kinds share the contract: field learners fit one equation
 (:class:`PINN`, :class:`LPINN`, :class:`PIG`), operator learners fit a dataset
 (:class:`DeepONet`, :class:`MgNO`, :class:`FNO`), solver accelerators fit
-linear systems and give a preconditioner (:class:`NeuralCG`).
+linear systems and give a preconditioner (:class:`NeuralCG`, :class:`LearnedMultigrid`).
 
 >>> from sciml import PINN, Optimiser
 >>> PINN(optimiser=Optimiser(adam_steps=10)).config("optimiser").adam_steps
@@ -13,6 +13,7 @@ linear systems and give a preconditioner (:class:`NeuralCG`).
 """
 
 from sciml.accelerators.base import Accelerator
+from sciml.accelerators.learned_multigrid.learner import LearnedMultigrid
 from sciml.accelerators.neural_cg.learner import NeuralCG
 from sciml.core.base import LEARNERS, Learner, create_learner, learner_names
 from sciml.core.callbacks import Callback, ProgressBar
@@ -29,5 +30,5 @@ from sciml.operators.grid.mgno import MgNO
 from sciml.operators.learner import OperatorLearner
 
 __all__ = ["FNO", "LBFGS", "LEARNERS", "LPINN", "PIG", "PINN", "Accelerator", "Adam", "Callback", "Checkpointing",
-           "Collocation", "DeepONet", "FieldLearner", "History", "Learner", "MgNO", "NeuralCG", "OperatorLearner",
-           "Optimiser", "ProgressBar", "Trainer", "create_learner", "learner_names"]
+           "Collocation", "DeepONet", "FieldLearner", "History", "LearnedMultigrid", "Learner", "MgNO", "NeuralCG",
+           "OperatorLearner", "Optimiser", "ProgressBar", "Trainer", "create_learner", "learner_names"]

@@ -112,6 +112,7 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "mgno": {"channels": 4, "layers": 1, "smoothing": (1, 1), "epochs": 1, "batch_size": 2},
     "fno": {"width": 4, "modes": 2, "layers": 1, "epochs": 1, "batch_size": 2},
     "neural_cg": {"channels": 4, "levels": 2, "steps": 2, "batch_size": 2, "lanczos_steps": 8},
+    "learned_mg": {"width": 4, "layers": 1, "steps": 2, "batch_size": 2, "probes": 2},
 }
 
 

@@ -12,14 +12,31 @@ produces it is :func:`solvers.darcy.fine_stencil`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
 from scipy import ndimage
 
+from equations.errors import InvalidDataError
 from solvers.multigrid import galerkin_kernels2d as gk
 from solvers.multigrid import kernels2d as k2
 from solvers.multigrid.core import DirectSolve, GridLevel, LevelHierarchy, Plan, coarsenable
+
+
+class ProlongationRule(Protocol):
+    """Columns of ``P`` for one coarsening, from the fine operator (a learned or operator-dependent rule).
+
+    Called with the fine level's padded ``(nx + 2, ny + 2, 9)`` stencil, its
+    padded unknown mask, the padded coarse unknown mask and the padded coarse
+    nodes that are excluded (solid, not unknowns); returns the padded coarse
+    ``(ncx + 2, ncy + 2, 9)`` columns of :func:`gk.prolong_columns`.
+    """
+
+    def __call__(
+        self, stencil: np.ndarray, mask: np.ndarray, mask_c: np.ndarray, excluded_c: np.ndarray
+    ) -> np.ndarray: ...
+
 
 # stencil offsets: k = 3 (di + 1) + (dj + 1)
 STENCIL_OFFSETS = tuple((di, dj) for di in (-1, 0, 1) for dj in (-1, 0, 1))
@@ -32,6 +49,7 @@ class GalerkinLevel2D(GridLevel):
     """A level on padded arrays: the ``(nx + 2, ny + 2, 9)`` stencil ``s`` and the work arrays."""
 
     s: np.ndarray
+    pc: np.ndarray | None = None  # columns of P to the next level (gk.prolong_columns); None: bilinear
 
     def smooth(self, u: np.ndarray, f: np.ndarray, sweeps: int, plan: Plan, reverse: bool) -> None:
         colours = COLOURS[::-1] if reverse else COLOURS
@@ -43,10 +61,24 @@ class GalerkinLevel2D(GridLevel):
         return float(gk.residual(u, f, self.s, self.mask, self.r))
 
     def restrict(self, coarse: GalerkinLevel2D) -> None:
-        k2.restrict_full_weighting(self.r, coarse.mask, coarse.f, 1)  # padded arrays
+        self.restrict_to(self.r, coarse.mask, coarse.f)
 
     def prolong_add(self, coarse: GalerkinLevel2D, u: np.ndarray) -> None:
-        k2.prolong(coarse.u, self.mask, u, True, 1)
+        self.prolong_from(coarse.u, u, True)
+
+    def restrict_to(self, r: np.ndarray, mask_c: np.ndarray, fc: np.ndarray) -> None:
+        """``fc = R r`` on the coarse unknowns: full weighting, or ``P^T`` for given columns."""
+        if self.pc is None:
+            k2.restrict_full_weighting(r, mask_c, fc, 1)  # padded arrays
+        else:
+            gk.restrict_columns(r, self.pc, mask_c, fc)
+
+    def prolong_from(self, ec: np.ndarray, u: np.ndarray, add: bool) -> None:
+        """``u (+)= P ec`` on this level's unknowns: bilinear, or the given columns."""
+        if self.pc is None:
+            k2.prolong(ec, self.mask, u, add, 1)
+        else:
+            gk.prolong_columns(ec, self.pc, self.mask, u, add)
 
 
 
@@ -87,9 +119,9 @@ def galerkin_stencil(fine: GalerkinLevel2D, mask_c: np.ndarray) -> np.ndarray:
             e.fill(0.0)
             e[p::3, q::3] = 1.0
             e *= mask_c
-            k2.prolong(e, fine.mask, v, False, 1)
+            fine.prolong_from(e, v, False)
             gk.residual(v, zero, fine.s, fine.mask, av)  # av = -A P e
-            k2.restrict_full_weighting(av, mask_c, y, 1)
+            fine.restrict_to(av, mask_c, y)
             shift_i, shift_j = (p - rows + 1) % 3 - 1, (q - cols + 1) % 3 - 1
             sc[rows, cols, 3 * (shift_i + 1) + (shift_j + 1)] = -y
     mirror = np.zeros_like(sc)
@@ -118,10 +150,18 @@ class GalerkinHierarchy(LevelHierarchy[GalerkinLevel2D]):
     singular : bool
         The fine operator has the constants as null space (no Dirichlet node):
         the coarsest solve is bordered when ``A_c`` is singular too.
+    prolongation : ProlongationRule, optional
+        The rule that gives ``P`` at each coarsening (``R = P^T``); default the
+        bilinear ``P`` with full weighting.
     """
 
     def __init__(
-        self, stencil: np.ndarray, unknown: np.ndarray, solid: np.ndarray | None = None, singular: bool = False
+        self,
+        stencil: np.ndarray,
+        unknown: np.ndarray,
+        solid: np.ndarray | None = None,
+        singular: bool = False,
+        prolongation: ProlongationRule | None = None,
     ):
         m = np.zeros((unknown.shape[0] + 2, unknown.shape[1] + 2), dtype=np.uint8)
         m[1:-1, 1:-1] = unknown
@@ -131,6 +171,7 @@ class GalerkinHierarchy(LevelHierarchy[GalerkinLevel2D]):
         if solid is not None:
             padded_solid[1:-1, 1:-1] = solid
         levels: list[GalerkinLevel2D] = []
+        self.excluded: list[np.ndarray] = []  # per coarsening, the padded coarse solid nodes that are not unknowns
         while True:
             levels.append(GalerkinLevel2D(m, np.zeros(m.shape), np.zeros(m.shape), np.zeros(m.shape), s))
             if not coarsenable((m.shape[0] - 2, m.shape[1] - 2)):
@@ -143,14 +184,15 @@ class GalerkinHierarchy(LevelHierarchy[GalerkinLevel2D]):
             near = ndimage.maximum_filter(m, size=3)[1:-1:2, 1:-1:2].astype(bool)
             sol = padded_solid[1:-1:2, 1:-1:2]
             mc[1:-1, 1:-1] |= sol & near
-            s = galerkin_stencil(levels[-1], mc)
+            s = self._coarsen(levels[-1], mc, sol, prolongation)
             # degenerate columns of P (thin solid slits) may give a zero diagonal: drop them
             empty = mc.astype(bool) & (s[:, :, 4] <= 1e-12 * s[:, :, 4].max())
             if empty.any():
                 mc[empty] = 0
-                s = galerkin_stencil(levels[-1], mc)
+                s = self._coarsen(levels[-1], mc, sol, prolongation)
             padded_solid = np.zeros(mc.shape, dtype=bool)
             padded_solid[1:-1, 1:-1] = sol & ~mc[1:-1, 1:-1].astype(bool)
+            self.excluded.append(padded_solid)
             m = mc
         self.coarse_matrix = stencil_matrix(s, m).tocsc()
         n = self.coarse_matrix.shape[0]
@@ -159,3 +201,19 @@ class GalerkinHierarchy(LevelHierarchy[GalerkinLevel2D]):
         # with the constant vector (sum(x) = 0), which is solvable for b orthogonal to 1
         bordered = singular and np.abs(self.coarse_matrix @ np.ones(n)).max() <= 1e-10 * diag
         super().__init__(levels, DirectSolve(self.coarse_matrix, m.astype(bool), bordered=bool(bordered)))
+
+    @staticmethod
+    def _coarsen(
+        fine: GalerkinLevel2D, mc: np.ndarray, solid_c: np.ndarray, prolongation: ProlongationRule | None
+    ) -> np.ndarray:
+        """The coarse stencil ``R A P`` under ``mc``, after setting the fine level's ``P`` by the rule."""
+        if prolongation is not None:
+            excluded = np.zeros(mc.shape, dtype=bool)
+            excluded[1:-1, 1:-1] = solid_c & ~mc[1:-1, 1:-1].astype(bool)
+            pc = np.ascontiguousarray(prolongation(fine.s, fine.mask, mc, excluded), dtype=np.float64)
+            if pc.shape != (*mc.shape, 9) or not np.all(np.isfinite(pc)):
+                raise InvalidDataError(
+                    f"the prolongation rule returned shape {pc.shape} or NaN/Inf; expected finite {(*mc.shape, 9)}"
+                )
+            fine.pc = pc
+        return galerkin_stencil(fine, mc)

@@ -69,3 +69,51 @@ def residual(u: np.ndarray, b: np.ndarray, s: np.ndarray, mask: np.ndarray, r: n
             else:
                 r[i, j] = 0.0
     return total
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def prolong_columns(ec: np.ndarray, pc: np.ndarray, mask: np.ndarray, u: np.ndarray, add: bool) -> None:
+    """``u (+)= P ec`` on the fine unknowns, ``P`` given by its columns ``pc`` (padded arrays).
+
+    ``pc[ic, jc, k]`` is the weight of coarse node ``(ic, jc)`` on the fine node
+    ``(2 ic - 1 + di, 2 jc - 1 + dj)``, ``k = 3 (di + 1) + (dj + 1)``: a fine
+    node gathers from the one, two or four coarse nodes whose 3x3 patch holds it.
+    """
+    nx, ny = u.shape
+    for i in prange(1, nx - 1):
+        ic0 = (i - 1) // 2 + 1
+        odd_i = (i - 1) % 2 == 1
+        for j in range(1, ny - 1):
+            if mask[i, j]:
+                jc0 = (j - 1) // 2 + 1
+                odd_j = (j - 1) % 2 == 1
+                v = 0.0
+                for a in range(2 if odd_i else 1):
+                    ic = ic0 + a
+                    di = i - (2 * ic - 1)
+                    for b in range(2 if odd_j else 1):
+                        jc = jc0 + b
+                        dj = j - (2 * jc - 1)
+                        v += pc[ic, jc, 3 * (di + 1) + (dj + 1)] * ec[ic, jc]
+                if add:
+                    u[i, j] += v
+                else:
+                    u[i, j] = v
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def restrict_columns(r: np.ndarray, pc: np.ndarray, mask_c: np.ndarray, fc: np.ndarray) -> None:
+    """``fc = P^T r`` on the coarse unknowns (padded arrays; ``pc`` as in :func:`prolong_columns`)."""
+    ncx, ncy = fc.shape
+    for ic in prange(1, ncx - 1):
+        i = 2 * ic - 1
+        for jc in range(1, ncy - 1):
+            if mask_c[ic, jc]:
+                j = 2 * jc - 1
+                v = 0.0
+                for di in range(-1, 2):
+                    for dj in range(-1, 2):
+                        v += pc[ic, jc, 3 * (di + 1) + (dj + 1)] * r[i + di, j + dj]
+                fc[ic, jc] = v
+            else:
+                fc[ic, jc] = 0.0

@@ -1,0 +1,157 @@
+r"""The training loss: how much error a two-grid cycle with the network's ``P`` leaves, on small grids.
+
+For one small system (at most a few thousand unknowns) the operator ``A`` is a
+dense matrix, ``P`` is assembled densely from the network's columns
+(differentiably), ``A_c = P^T A P`` is solved exactly and the smoother is the
+4-colour Gauss--Seidel of the deployed cycle (:mod:`solvers.multigrid.galerkin`,
+reversed after the coarse correction). The error propagation of one cycle is
+
+    E = S_post (I - P A_c^{-1} P^T A) S_pre,
+
+and the loss is a Monte-Carlo estimate of ``||E^power||_F^2 / N`` from random
+probe vectors (Greenfeld et al. 2019 train on the Frobenius norm of ``E``;
+``power = 2`` weighs the slowest modes, which decide the Krylov iterations,
+more). With bilinear ``P`` it is the loss of the classical Galerkin cycle, the
+baseline every trained network is compared with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from equations.errors import InvalidDataError
+from solvers.multigrid.galerkin import COLOURS, STENCIL_OFFSETS
+from solvers.multigrid.operator_interpolation import edge_and_centre_weights
+
+# dense training systems stay below this many unknowns (an N x N float64 matrix)
+MAX_UNKNOWNS = 4096
+
+
+@dataclass
+class DenseLevel:
+    """One training operator as dense torch data, with the index maps ``P`` is scattered through.
+
+    Attributes
+    ----------
+    stencil : torch.Tensor
+        Real (unpadded) ``(nx, ny, 9)`` stencil (the network's input).
+    mask : torch.Tensor
+        Boolean ``(nx, ny)`` unknowns.
+    base : tuple of torch.Tensor
+        The operator-dependent weights of the fine nodes (the network corrects them).
+    mask_c : torch.Tensor
+        Float ``(m + 3, m + 3)`` padded coarse unknowns.
+    matrix : torch.Tensor
+        Dense ``(N, N)`` float64 operator on the unknowns.
+    inverse_diagonal : torch.Tensor
+        ``1 / diag(A)``, ``(N, 1)``.
+    colours : list of torch.Tensor
+        Per Gauss--Seidel colour, the float mask ``(N, 1)`` of its unknowns.
+    p_rows, p_cols, p_entries : torch.Tensor
+        ``P[p_rows, p_cols] = pc.view(-1, 9)[p_entries]`` (flat padded-column indices).
+    coarse_size : int
+        Coarse unknowns.
+    """
+
+    stencil: torch.Tensor
+    mask: torch.Tensor
+    base: tuple[torch.Tensor, ...]
+    mask_c: torch.Tensor
+    matrix: torch.Tensor
+    inverse_diagonal: torch.Tensor
+    colours: list[torch.Tensor]
+    p_rows: torch.Tensor
+    p_cols: torch.Tensor
+    p_entries: torch.Tensor
+    coarse_size: int
+
+
+def dense_level(stencil: np.ndarray, unknown: np.ndarray, mask_c: np.ndarray, valid_c: np.ndarray,
+                device: torch.device) -> DenseLevel:
+    """The :class:`DenseLevel` of a padded stencil, its real unknown mask and the real coarse masks.
+
+    Raises
+    ------
+    InvalidDataError
+        More than :data:`MAX_UNKNOWNS` unknowns, or sides that are not ``2 m + 1``.
+    """
+    nx, ny = unknown.shape
+    if nx % 2 == 0 or ny % 2 == 0:
+        raise InvalidDataError(f"training grids need odd sides (2m + 1), got {nx} x {ny}")
+    n = int(unknown.sum())
+    if n > MAX_UNKNOWNS:
+        raise InvalidDataError(f"a training system has {n} unknowns; the dense two-grid loss takes at most "
+                               f"{MAX_UNKNOWNS} (train on grids up to 65 x 65)")
+    number = np.full((nx + 2, ny + 2), -1)
+    number[1:-1, 1:-1][unknown] = np.arange(n)
+    dense = np.zeros((n, n))
+    rows = number[1:-1, 1:-1]
+    for k, (di, dj) in enumerate(STENCIL_OFFSETS):
+        cols = number[1 + di : nx + 1 + di, 1 + dj : ny + 1 + dj]
+        keep = (rows >= 0) & (cols >= 0)
+        np.add.at(dense, (rows[keep], cols[keep]), stencil[1:-1, 1:-1, k][keep])
+    dense = 0.5 * (dense + dense.T)
+    # P: coarse node (I, J) (padded (I + 1, J + 1)) weighs fine node (2I + di, 2J + dj) by column entry k
+    mcy = mask_c.shape[1]
+    coarse_number = np.full(mask_c.shape, -1)
+    coarse_number[mask_c] = np.arange(int(mask_c.sum()))
+    p_rows, p_cols, p_entries = [], [], []
+    big_i, big_j = np.nonzero(mask_c)
+    for k, (di, dj) in enumerate(STENCIL_OFFSETS):
+        fi, fj = 2 * big_i + di, 2 * big_j + dj
+        inside = (fi >= 0) & (fi < nx) & (fj >= 0) & (fj < ny)
+        f = np.full(fi.shape, -1)
+        f[inside] = number[1 + fi[inside], 1 + fj[inside]]
+        keep = f >= 0
+        p_rows.append(f[keep])
+        p_cols.append(coarse_number[big_i[keep], big_j[keep]])
+        p_entries.append(((big_i[keep] + 1) * (mcy + 2) + (big_j[keep] + 1)) * 9 + k)
+    colours = []
+    ii, jj = np.nonzero(unknown)
+    for ci, cj in COLOURS:  # padded parity, as the deployed kernel
+        colours.append(torch.as_tensor((((ii + 1) % 2 == ci) & ((jj + 1) % 2 == cj)).astype(np.float64),
+                                       device=device)[:, None])
+    diag = np.diag(dense).copy()
+    if np.any(diag <= 0):
+        raise InvalidDataError("a training operator has a non-positive diagonal")
+
+    def tensor(x: np.ndarray, dtype: torch.dtype = torch.int64) -> torch.Tensor:
+        return torch.as_tensor(np.ascontiguousarray(x), dtype=dtype, device=device)
+
+    return DenseLevel(
+        stencil=tensor(stencil[1:-1, 1:-1], torch.float64), mask=tensor(unknown, torch.bool),
+        base=tuple(tensor(w, torch.float64) for w in edge_and_centre_weights(stencil[1:-1, 1:-1], valid_c)),
+        mask_c=tensor(np.pad(mask_c, 1), torch.float64), matrix=tensor(dense, torch.float64),
+        inverse_diagonal=tensor(1.0 / diag, torch.float64)[:, None], colours=colours,
+        p_rows=tensor(np.concatenate(p_rows)), p_cols=tensor(np.concatenate(p_cols)),
+        p_entries=tensor(np.concatenate(p_entries)), coarse_size=int(mask_c.sum()))
+
+
+def smooth(level: DenseLevel, e: torch.Tensor, reverse: bool) -> torch.Tensor:
+    """One 4-colour Gauss--Seidel sweep's error propagation on the columns of ``e``."""
+    for c in level.colours[::-1] if reverse else level.colours:
+        e = e - c * level.inverse_diagonal * (level.matrix @ e)
+    return e
+
+
+def cycle_error(level: DenseLevel, pc: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+    """``E e`` for the two-grid cycle with columns ``pc`` (padded ``(m + 3, m + 3, 9)``), float64."""
+    n = level.matrix.shape[0]
+    p = e.new_zeros((n, level.coarse_size))
+    p = p.index_put((level.p_rows, level.p_cols), pc.reshape(-1)[level.p_entries].to(e.dtype))
+    ap = level.matrix @ p
+    coarse = p.T @ ap
+    e = smooth(level, e, reverse=False)
+    e = e - p @ torch.linalg.solve(coarse, ap.T @ e)
+    return smooth(level, e, reverse=True)
+
+
+def two_grid_loss(level: DenseLevel, pc: torch.Tensor, probes: torch.Tensor, power: int = 1) -> torch.Tensor:
+    """``||E^power Z||_F^2 / ||Z||_F^2`` for probe vectors ``Z`` ``(N, K)`` (an estimate of ``||E^power||_F^2 / N``)."""
+    e = probes
+    for _ in range(power):
+        e = cycle_error(level, pc, e)
+    return (e * e).sum() / (probes * probes).sum()
