@@ -297,6 +297,15 @@ def copy_tensors(targets: dict[str, torch.Tensor], tensors: dict[str, torch.Tens
             target.copy_(tensors[key])
 
 
+def load_module_state(module: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:
+    """Copy saved ``tensors`` into ``module``'s state, refusing extra, missing or misshapen ones by name."""
+    targets = dict(module.state_dict())
+    extra = sorted(set(tensors) - set(targets))
+    if extra:
+        raise InvalidDataError(f"the weights file has tensors the config does not describe: {', '.join(extra)}")
+    copy_tensors(targets, tensors)
+
+
 def warn_extrapolation(learner: object, distance: np.ndarray, where: str, stacklevel: int = 3) -> None:
     """Warn once per learner (:class:`~equations.errors.ExtrapolationWarning`) if some points lie outside.
 

@@ -34,7 +34,7 @@ from equations.errors import InvalidDataError
 from sciml.accelerators.base import Accelerator
 from sciml.accelerators.learned_multigrid.net import ProlongationNet, corrected_weights, stencil_features
 from sciml.accelerators.learned_multigrid.two_grid import DenseLevel, dense_level, two_grid_loss
-from sciml.core.base import copy_tensors
+from sciml.core.base import load_module_state
 from sciml.core.callbacks import Callback, ProgressBar
 from sciml.core.history import History
 from sciml.core.params import (
@@ -306,11 +306,7 @@ class LearnedMultigrid(Accelerator):
 
     def _restore(self, fitted: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
         net = self._net()
-        targets = dict(net.state_dict())
-        extra = sorted(set(tensors) - set(targets))
-        if extra:
-            raise InvalidDataError(f"the weights file has tensors the config does not describe: {', '.join(extra)}")
-        copy_tensors(targets, tensors)
+        load_module_state(net, tensors)
         self.net_ = net.eval()
         self._set_contract(History(), 0.0, _count(net))
 

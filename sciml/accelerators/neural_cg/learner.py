@@ -29,7 +29,7 @@ from equations.errors import InvalidDataError
 from sciml.accelerators.base import Accelerator
 from sciml.accelerators.neural_cg.data import ritz_vectors, sample_rhs
 from sciml.accelerators.neural_cg.net import DCDMNet
-from sciml.core.base import copy_tensors
+from sciml.core.base import load_module_state
 from sciml.core.callbacks import Callback, ProgressBar
 from sciml.core.history import History
 from sciml.core.memory import NetworkSize, check_network
@@ -355,11 +355,7 @@ class NeuralCG(Accelerator):
 
     def _restore(self, fitted: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
         net = self._net(training=False)
-        targets = dict(net.state_dict())
-        extra = sorted(set(tensors) - set(targets))
-        if extra:
-            raise InvalidDataError(f"the weights file has tensors the config does not describe: {', '.join(extra)}")
-        copy_tensors(targets, tensors)
+        load_module_state(net, tensors)
         self.net_ = net.eval()
         self._set_contract(History(), 0.0, _count(net))
 
