@@ -18,7 +18,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from equations.errors import InvalidDataError
-from solvers.darcy import check_coefficient, check_solid, darcy_system, discretize, fine_stencil, neumann_sides
+from solvers.darcy import check_coefficient, check_solid, discretize, fine_stencil, neumann_sides
+from solvers.fd import check_spacings
+from solvers.multigrid.galerkin import stencil_matrix
 
 
 class GridSystem(Protocol):
@@ -48,7 +50,7 @@ class GridSystem(Protocol):
 
 @dataclass(frozen=True)
 class DarcySystem:
-    """``-div(a grad u) = f`` assembled on a grid (the discretisation of :func:`solvers.darcy.darcy_system`).
+    """``-div(a grad u) = f`` assembled on a grid (the matrix of :func:`solvers.darcy.darcy_system`).
 
     Attributes
     ----------
@@ -103,8 +105,11 @@ def darcy_grid_system(
     InvalidDataError
         A bad coefficient (non-positive, NaN), solid mask or layout without unknowns.
     """
+    check_spacings(hx, hy)
     a = check_coefficient(a)
-    solid_mask = check_solid(solid, a.shape)
-    matrix, _, index = darcy_system(a, np.zeros(a.shape), hx, hy, neumann=neumann, solid=solid_mask)
-    d = discretize(a, hx, hy, neumann_sides(neumann), solid_mask)
-    return DarcySystem(a, matrix.tocsr(), index, d.unknown, d.solid, d.volume, d.singular, fine_stencil(d))
+    d = discretize(a, hx, hy, neumann_sides(neumann), check_solid(solid, a.shape))
+    stencil = fine_stencil(d)
+    index = np.full(a.shape, -1)
+    index[d.unknown] = np.arange(int(d.unknown.sum()))
+    matrix = stencil_matrix(stencil, np.pad(d.unknown, 1))
+    return DarcySystem(a, matrix.tocsr(), index, d.unknown, d.solid, d.volume, d.singular, stencil)

@@ -1,6 +1,8 @@
 r"""Galerkin coarse operators ``A_c = R A P`` on 9-point stencils (2D), as multigrid levels.
 
-Bilinear ``P`` and full weighting ``R = P^T / 4``; the coarse operators are
+Bilinear ``P`` and full weighting ``R = P^T / 4`` by default, or any ``P`` with
+3x3 column support given by a :class:`ProlongationRule` (``R = P^T``; e.g.
+:mod:`solvers.multigrid.operator_interpolation`); the coarse operators are
 stored as per-point 9-point stencils (:mod:`solvers.multigrid.galerkin_kernels2d`,
 padded arrays) and computed by probing with 9 coloured coarse vectors (exact
 ``R A P``). Smoothing is 4-colour Gauss--Seidel (colours ``(i % 2, j % 2)``),
@@ -184,14 +186,13 @@ class GalerkinHierarchy(LevelHierarchy[GalerkinLevel2D]):
             near = ndimage.maximum_filter(m, size=3)[1:-1:2, 1:-1:2].astype(bool)
             sol = padded_solid[1:-1:2, 1:-1:2]
             mc[1:-1, 1:-1] |= sol & near
-            s = self._coarsen(levels[-1], mc, sol, prolongation)
+            s = self._coarsen(levels[-1], mc, _excluded(sol, mc), prolongation)
             # degenerate columns of P (thin solid slits) may give a zero diagonal: drop them
             empty = mc.astype(bool) & (s[:, :, 4] <= 1e-12 * s[:, :, 4].max())
             if empty.any():
                 mc[empty] = 0
-                s = self._coarsen(levels[-1], mc, sol, prolongation)
-            padded_solid = np.zeros(mc.shape, dtype=bool)
-            padded_solid[1:-1, 1:-1] = sol & ~mc[1:-1, 1:-1].astype(bool)
+                s = self._coarsen(levels[-1], mc, _excluded(sol, mc), prolongation)
+            padded_solid = _excluded(sol, mc)  # the coarse level's solid nodes
             self.excluded.append(padded_solid)
             m = mc
         self.coarse_matrix = stencil_matrix(s, m).tocsc()
@@ -204,12 +205,10 @@ class GalerkinHierarchy(LevelHierarchy[GalerkinLevel2D]):
 
     @staticmethod
     def _coarsen(
-        fine: GalerkinLevel2D, mc: np.ndarray, solid_c: np.ndarray, prolongation: ProlongationRule | None
+        fine: GalerkinLevel2D, mc: np.ndarray, excluded: np.ndarray, prolongation: ProlongationRule | None
     ) -> np.ndarray:
         """The coarse stencil ``R A P`` under ``mc``, after setting the fine level's ``P`` by the rule."""
         if prolongation is not None:
-            excluded = np.zeros(mc.shape, dtype=bool)
-            excluded[1:-1, 1:-1] = solid_c & ~mc[1:-1, 1:-1].astype(bool)
             pc = np.ascontiguousarray(prolongation(fine.s, fine.mask, mc, excluded), dtype=np.float64)
             if pc.shape != (*mc.shape, 9) or not np.all(np.isfinite(pc)):
                 raise InvalidDataError(
@@ -217,3 +216,10 @@ class GalerkinHierarchy(LevelHierarchy[GalerkinLevel2D]):
                 )
             fine.pc = pc
         return galerkin_stencil(fine, mc)
+
+
+def _excluded(solid_c: np.ndarray, mc: np.ndarray) -> np.ndarray:
+    """Padded coarse nodes on solid fine nodes that are not coarse unknowns (no ``P`` column draws on them)."""
+    out = np.zeros(mc.shape, dtype=bool)
+    out[1:-1, 1:-1] = solid_c & ~mc[1:-1, 1:-1].astype(bool)
+    return out

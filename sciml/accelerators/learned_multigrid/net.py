@@ -87,13 +87,6 @@ class ProlongationNet(nn.Module):
             nn.init.zeros_(self.head.weight)
             nn.init.zeros_(self.head.bias)  # type: ignore[arg-type]
 
-    @staticmethod
-    def count(width: int, layers: int) -> int:
-        """Numbers in the parameters the constructor makes with these arguments."""
-        first = 9 * 9 * width + width
-        hidden = (layers - 1) * (9 * width * width + width)
-        return first + hidden + 8 * width + 8
-
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Corrections ``(8, nx, ny)`` for features ``(9, nx, ny)``."""
         return self.head(self.body(features[None]))[0]
