@@ -90,17 +90,23 @@ def _parser() -> argparse.ArgumentParser:
 def _linsys_parser(sub: Any) -> None:
     from validation.linear_systems import METHODS
 
-    ls = sub.add_parser("linsys", help="Krylov methods on one pressure-Poisson system with obstacles")
+    ls = sub.add_parser("linsys", help="Krylov methods on one pressure-Poisson or high-contrast Darcy system")
     ls.add_argument("--n", type=int, default=128, help="cells per side (grid of (n+1)^2 nodes)")
     ls.add_argument("--boundary", default="dirichlet", help="dirichlet or neumann box")
     ls.add_argument("--obstacles", default="circles", help="none, circles, boxes or blobs")
     ls.add_argument("--count", type=int, default=4, help="number of circles or boxes")
+    ls.add_argument("--medium", default="none",
+                    help="none (pressure Poisson), or a Darcy coefficient: checker, inclusions, lognormal, constant "
+                         "(zero Dirichlet box; --count random discs/boxes as obstacles unless --obstacles none)")
+    ls.add_argument("--contrast", type=float, default=1e4, help="coefficient contrast of --medium (>= 1)")
     ls.add_argument("--layout-seed", type=int, default=0, help="seed of the obstacle layout")
-    ls.add_argument("--rhs", default="divergence", help="smooth or divergence")
+    ls.add_argument("--rhs", default=None,
+                    help="smooth or divergence (pressure Poisson, default divergence); smooth or white (Darcy, "
+                         "default smooth)")
     ls.add_argument("--rhs-seed", type=int, default=0, help="seed of the right-hand side")
     ls.add_argument("--method", action="append", default=None, choices=METHODS.names(),
                     help="method (repeatable; default cg, jacobi, ic0, multigrid, plus neural with --model)")
-    ls.add_argument("--model", default=None, help="saved accelerator folder (e.g. data/neural_cg)")
+    ls.add_argument("--model", default=None, help="saved accelerator folder (data/neural_cg, data/learned_mg)")
     ls.add_argument("--rtol", type=float, default=1e-6, help="relative residual to reach")
     ls.add_argument("--maxiter", type=int, default=None, help="iteration limit per method")
     ls.add_argument("--repeats", type=int, default=1, help="timed repeats (median)")
@@ -112,20 +118,31 @@ def _linsys(args: argparse.Namespace) -> None:
     from solvers import pressure_system
     from validation.linear_systems import convergence_figure, run_linear_system
 
-    spec = PressurePoisson(n=args.n, boundary=args.boundary, obstacles=args.obstacles, count=args.count,
-                           seed=args.layout_seed)
-    system = pressure_system(spec)
+    if args.medium == "none":
+        spec = PressurePoisson(n=args.n, boundary=args.boundary, obstacles=args.obstacles, count=args.count,
+                               seed=args.layout_seed)
+        system: Any = pressure_system(spec)
+        stem = f"linsys_{spec.boundary}_{spec.obstacles}_{args.n}"
+        b = system.rhs(args.rhs or "divergence", args.rhs_seed)
+    else:
+        from sciml.accelerators.learned_multigrid.data import random_rhs, random_system
+
+        count = 0 if args.obstacles == "none" else args.count
+        system = random_system(args.n + 1, args.layout_seed, kind=args.medium, contrast=args.contrast,
+                               obstacle_count=count)
+        stem = f"linsys_{args.medium}_{args.contrast:g}_{args.n}"
+        b = random_rhs(system, args.rhs or "smooth", args.rhs_seed)
     model = None
     if args.model:
         from sciml.accelerators.base import Accelerator
         from sciml.core.loading import load_learner
 
         model = cast(Accelerator, load_learner(args.model, kind="accelerator"))
-    methods = args.method or ["cg", "jacobi", "ic0", "multigrid"] + (["neural"] if model else [])
-    ds = run_linear_system(system, system.rhs(args.rhs, args.rhs_seed), methods, rtol=args.rtol,
+    methods = args.method or ["cg", "jacobi", "ic0", "multigrid", "multigrid_operator"] + (
+        [model.linsys_method] if model else [])
+    ds = run_linear_system(system, b, methods, rtol=args.rtol,
                            maxiter=args.maxiter, repeats=args.repeats, model=model)
     out = Path(args.out)
-    stem = f"linsys_{spec.boundary}_{spec.obstacles}_{args.n}"
     nc = to_netcdf(ds.drop_vars("label"), out / f"{stem}.nc")
     png = save_figure(convergence_figure(ds), out / f"{stem}.png")
     print(f"{'method':22s} {'iterations':>10s} {'wall [s]':>9s} {'rel. residual':>13s}")

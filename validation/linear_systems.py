@@ -7,14 +7,22 @@ comparable:
 * ``cg``: plain CG; ``jacobi``: diagonal PCG; ``ic0``: IC(0)-PCG
   (:func:`solvers.ic0_preconditioner`; a ``1e-8`` diagonal shift on a singular
   all-Neumann matrix, where the exact IC(0) pivots run into the null space);
-* ``multigrid``: PCG with one symmetric Galerkin V(2,2) cycle
-  (:func:`solvers.galerkin_preconditioner`); ``pyamg``: PCG with PyAMG
-  smoothed aggregation (optional dependency);
+* ``multigrid``: PCG with one symmetric Galerkin V(2,2) cycle with bilinear
+  interpolation (:func:`solvers.grid_preconditioner`, the toolkit's geometric
+  multigrid); ``multigrid_operator``: the same Galerkin cycle, V(1,1), with
+  operator-dependent interpolation (robust to coefficient jumps); ``pyamg``:
+  PCG with PyAMG smoothed aggregation (optional dependency);
 * ``neural``: conjugate directions (:func:`solvers.conjugate_directions`, two
   previous directions) with a fitted accelerator's ``preconditioner(system)``
   as the direction map (the deep conjugate-direction method, DCDM, for the
   shipped one); ``neural_fcg``: the same operator inside flexible
-  (Polak--Ribiere) PCG.
+  (Polak--Ribiere) PCG; ``neural_pcg``: plain PCG with the accelerator's
+  preconditioner, for accelerators whose preconditioner is a fixed linear SPD
+  map (a learned multigrid cycle).
+
+The systems are :class:`solvers.grid_systems.GridSystem`\ s: the
+pressure-Poisson systems with obstacles (:func:`solvers.pressure_system`) and
+the variable-coefficient Darcy systems (:func:`solvers.grid_systems.darcy_grid_system`).
 
 A method is one registration: a factory ``setup(system, rtol, maxiter,
 accelerator) -> solve`` that pays the setup cost (factorisation, hierarchy)
@@ -43,10 +51,11 @@ import solvers
 from equations.errors import InvalidDataError, InvalidParameterError, check_integer
 from equations.registry import Registry
 from sciml.accelerators.base import Accelerator
-from solvers import KrylovInfo, PoissonSystem, conjugate_directions, galerkin_preconditioner, ic0_preconditioner
+from solvers import KrylovInfo, conjugate_directions, grid_preconditioner, ic0_preconditioner
+from solvers.grid_systems import GridSystem
 
 Solve = Callable[[np.ndarray], tuple[np.ndarray, KrylovInfo]]
-Setup = Callable[[PoissonSystem, float, int | None, Accelerator | None], Solve]
+Setup = Callable[[GridSystem, float, int | None, Accelerator | None], Solve]
 
 
 @dataclass(frozen=True)
@@ -102,35 +111,38 @@ def label(name: str) -> str:
     return METHODS.get(name).label
 
 
-def _krylov(system: PoissonSystem, m: Any, rtol: float, maxiter: int | None, flexible: bool = False) -> Solve:
+def _krylov(system: GridSystem, m: Any, rtol: float, maxiter: int | None, flexible: bool = False) -> Solve:
     return lambda b: solvers.cg(system.matrix, b, rtol=rtol, maxiter=maxiter, M=m, flexible=flexible)
 
 
 @method("cg", "CG")
-def _cg(system: PoissonSystem, rtol: float, maxiter: int | None, accelerator: Accelerator | None) -> Solve:
+def _cg(system: GridSystem, rtol: float, maxiter: int | None, accelerator: Accelerator | None) -> Solve:
     return _krylov(system, None, rtol, maxiter)
 
 
 @method("jacobi", "Jacobi-PCG")
-def _jacobi(system: PoissonSystem, rtol: float, maxiter: int | None, accelerator: Accelerator | None) -> Solve:
+def _jacobi(system: GridSystem, rtol: float, maxiter: int | None, accelerator: Accelerator | None) -> Solve:
     return _krylov(system, sp.diags(1.0 / system.matrix.diagonal()), rtol, maxiter)
 
 
 @method("ic0", "IC(0)-PCG")
-def _ic0(system: PoissonSystem, rtol: float, maxiter: int | None, accelerator: Accelerator | None) -> Solve:
+def _ic0(system: GridSystem, rtol: float, maxiter: int | None, accelerator: Accelerator | None) -> Solve:
     return _krylov(system, ic0_preconditioner(system.matrix, 1e-8 if system.singular else 0.0), rtol, maxiter)
 
 
 @method("multigrid", "multigrid-PCG")
-def _multigrid(system: PoissonSystem, rtol: float, maxiter: int | None, accelerator: Accelerator | None) -> Solve:
-    h = system.spec.spacing
-    m = galerkin_preconditioner(np.ones(system.shape), h, h, neumann=system.spec.neumann, solid=system.solid,
-                                sweeps=2)
-    return _krylov(system, m, rtol, maxiter)
+def _multigrid(system: GridSystem, rtol: float, maxiter: int | None, accelerator: Accelerator | None) -> Solve:
+    return _krylov(system, grid_preconditioner(system, sweeps=2), rtol, maxiter)
+
+
+@method("multigrid_operator", "operator-dependent MG-PCG")
+def _multigrid_operator(system: GridSystem, rtol: float, maxiter: int | None,
+                        accelerator: Accelerator | None) -> Solve:
+    return _krylov(system, grid_preconditioner(system, interpolation="operator"), rtol, maxiter)
 
 
 @method("pyamg", "PyAMG SA-PCG")
-def _pyamg(system: PoissonSystem, rtol: float, maxiter: int | None, accelerator: Accelerator | None) -> Solve:
+def _pyamg(system: GridSystem, rtol: float, maxiter: int | None, accelerator: Accelerator | None) -> Solve:
     try:
         import pyamg
     except ImportError as exc:  # pragma: no cover - optional comparison dependency
@@ -140,19 +152,25 @@ def _pyamg(system: PoissonSystem, rtol: float, maxiter: int | None, accelerator:
 
 
 @method("neural", "neural CD (DCDM)", needs_accelerator=True)
-def _neural(system: PoissonSystem, rtol: float, maxiter: int | None, accelerator: Accelerator | None) -> Solve:
+def _neural(system: GridSystem, rtol: float, maxiter: int | None, accelerator: Accelerator | None) -> Solve:
     assert accelerator is not None  # make_solver checks
     direction = accelerator.preconditioner(system)
     return lambda b: conjugate_directions(system.matrix, b, direction, rtol=rtol, maxiter=maxiter)
 
 
 @method("neural_fcg", "neural flexible PCG", needs_accelerator=True)
-def _neural_fcg(system: PoissonSystem, rtol: float, maxiter: int | None, accelerator: Accelerator | None) -> Solve:
+def _neural_fcg(system: GridSystem, rtol: float, maxiter: int | None, accelerator: Accelerator | None) -> Solve:
     assert accelerator is not None  # make_solver checks
     return _krylov(system, accelerator.preconditioner(system), rtol, maxiter, flexible=True)
 
 
-def make_solver(name: str, system: PoissonSystem, *, rtol: float = 1e-6, maxiter: int | None = None,
+@method("neural_pcg", "neural PCG", needs_accelerator=True)
+def _neural_pcg(system: GridSystem, rtol: float, maxiter: int | None, accelerator: Accelerator | None) -> Solve:
+    assert accelerator is not None  # make_solver checks
+    return _krylov(system, accelerator.preconditioner(system), rtol, maxiter)
+
+
+def make_solver(name: str, system: GridSystem, *, rtol: float = 1e-6, maxiter: int | None = None,
                 model: Accelerator | None = None) -> Solve:
     """Set up method ``name`` on ``system`` (the setup cost is paid here) and return ``b -> (x, info)``.
 
@@ -160,7 +178,7 @@ def make_solver(name: str, system: PoissonSystem, *, rtol: float = 1e-6, maxiter
     ----------
     name : str
         A registered method (:data:`METHODS`).
-    system : PoissonSystem
+    system : GridSystem
         The system to solve.
     rtol : float
         Relative residual to reach.
@@ -181,14 +199,14 @@ def make_solver(name: str, system: PoissonSystem, *, rtol: float = 1e-6, maxiter
     return entry.setup(system, rtol, maxiter, model)
 
 
-def run_linear_system(system: PoissonSystem, b: np.ndarray, methods: Sequence[str] = ("cg", "jacobi", "ic0"), *,
+def run_linear_system(system: GridSystem, b: np.ndarray, methods: Sequence[str] = ("cg", "jacobi", "ic0"), *,
                       rtol: float = 1e-6, maxiter: int | None = None, repeats: int = 1,
                       model: Accelerator | None = None) -> xr.Dataset:
     """Run ``methods`` on ``A x = b`` and collect iterations, wall times and residual histories.
 
     Parameters
     ----------
-    system : PoissonSystem
+    system : GridSystem
         The system.
     b : numpy.ndarray
         Right-hand side on the unknowns.
@@ -244,8 +262,21 @@ def run_linear_system(system: PoissonSystem, b: np.ndarray, methods: Sequence[st
         },
         coords={"solver": names, "iteration": np.arange(length), "label": ("solver", [label(n) for n in names])},
         attrs={"unknowns": system.size, "grid": f"{system.shape[0]}x{system.shape[1]}", "rtol": rtol,
-               "boundary": system.spec.boundary, "obstacles": system.spec.obstacles, "repeats": repeats},
+               "repeats": repeats, "system": describe(system)},
     )
+
+
+def describe(system: GridSystem) -> str:
+    """A one-line description of a system for titles and attributes."""
+    spec = getattr(system, "spec", None)
+    if spec is not None:
+        return f"pressure Poisson, {spec.boundary} box, {spec.obstacles} obstacles"
+    a = getattr(system, "a", None)
+    if a is not None:
+        solids = 0 if system.solid is None else int(system.solid.sum())
+        return (f"Darcy, coefficient {float(a.min()):.3g}..{float(a.max()):.3g}"
+                + (f", {solids} solid nodes" if solids else ""))
+    return type(system).__name__
 
 
 def convergence_figure(ds: xr.Dataset) -> Any:
@@ -263,7 +294,7 @@ def convergence_figure(ds: xr.Dataset) -> Any:
     ax.axhline(float(ds.attrs["rtol"]), color="0.5", lw=0.8, ls="--")
     ax.set_xlabel("iteration")
     ax.set_ylabel(r"$\|r_k\| / \|b\|$")
-    ax.set_title(f"{ds.attrs['grid']} grid, {ds.attrs['unknowns']} unknowns, {ds.attrs['obstacles']} obstacles")
+    ax.set_title(f"{ds.attrs['grid']} grid, {ds.attrs['unknowns']} unknowns\n{ds.attrs.get('system', '')}", fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

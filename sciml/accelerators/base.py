@@ -22,6 +22,8 @@ class Accelerator(Learner):
     """
 
     kind: ClassVar[str] = "accelerator"
+    #: the method of :mod:`validation.linear_systems` that uses this accelerator as intended
+    linsys_method: ClassVar[str] = "neural"
 
     def fit(self: A, systems: Sequence[Any], /, *args: Any, **kwargs: Any) -> A:
         """Train on ``systems``; returns ``self`` with ``history_``, ``fit_time_``, ``n_parameters_``."""

@@ -12,13 +12,19 @@ from solvers.krylov.directions import conjugate_directions
 from solvers.krylov.ichol import ic0_factor, ic0_preconditioner
 from solvers.krylov.operators import poisson_operator
 from solvers.krylov.pcg import KrylovInfo, cg
-from solvers.krylov.preconditioners import galerkin_preconditioner, preconditioner, preconditioner3d
+from solvers.krylov.preconditioners import (
+    galerkin_preconditioner,
+    grid_preconditioner,
+    preconditioner,
+    preconditioner3d,
+)
 
 __all__ = [
     "KrylovInfo",
     "cg",
     "conjugate_directions",
     "galerkin_preconditioner",
+    "grid_preconditioner",
     "ic0_factor",
     "ic0_preconditioner",
     "poisson_operator",

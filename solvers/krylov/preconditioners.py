@@ -11,6 +11,9 @@ is the generic one of :mod:`solvers.multigrid.core`.
 - :func:`galerkin_preconditioner`: the Galerkin multigrid of
   :mod:`solvers.darcy`; vectors are those of :func:`solvers.darcy.darcy_system`
   (the unknowns only).
+- :func:`grid_preconditioner`: the same cycle on any assembled
+  :class:`solvers.grid_systems.GridSystem` (Darcy, pressure Poisson), read
+  from its stencil, with any prolongation rule (a learned one included).
 
 IC(0) is :func:`solvers.krylov.ichol.ic0_preconditioner`.
 """
@@ -18,16 +21,24 @@ IC(0) is :func:`solvers.krylov.ichol.ic0_preconditioner`.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-from equations.errors import check_choice, check_integer
+from equations.errors import InvalidDataError, check_choice, check_integer
 from solvers.darcy import check_coefficient, check_solid, discretize, galerkin_hierarchy, neumann_sides
 from solvers.fd import check_spacings
 from solvers.multigrid.core import CYCLES, cycle_operator, make_plan
+from solvers.multigrid.galerkin import GalerkinHierarchy, ProlongationRule
 from solvers.multigrid.operator_interpolation import operator_dependent
 from solvers.multigrid.poisson import Hierarchy, Hierarchy3D
+
+if TYPE_CHECKING:
+    from solvers.grid_systems import GridSystem
+
+#: the prolongation rules selectable by name (None: bilinear with full weighting)
+INTERPOLATIONS: dict[str, ProlongationRule | None] = {"bilinear": None, "operator": operator_dependent}
 
 
 def preconditioner(
@@ -131,11 +142,55 @@ def galerkin_preconditioner(
     a = check_coefficient(a)
     sweeps = check_integer("sweeps", sweeps, 1)
     cycle = check_choice("cycle", cycle, tuple(c for c in CYCLES if c != "F"))
-    rule = {"bilinear": None, "operator": operator_dependent}[check_choice("interpolation", interpolation,
-                                                                          ("bilinear", "operator"))]
+    rule = INTERPOLATIONS[check_choice("interpolation", interpolation, tuple(INTERPOLATIONS))]
     d = discretize(a, hx, hy, neumann_sides(neumann), check_solid(solid, a.shape))
-    h = galerkin_hierarchy(d, rule)
+    return _cycle(galerkin_hierarchy(d, rule), d.unknown, sweeps, cycle)
+
+
+def grid_preconditioner(
+    system: GridSystem,
+    *,
+    sweeps: int = 1,
+    cycle: str = "V",
+    interpolation: str | ProlongationRule = "bilinear",
+) -> LinearOperator:
+    """One symmetric Galerkin multigrid cycle for an assembled grid system, from its stencil.
+
+    Parameters
+    ----------
+    system : GridSystem
+        A :class:`solvers.grid_systems.DarcySystem`, :class:`solvers.PoissonSystem`
+        or any object with the grid-system attributes.
+    sweeps, cycle
+        As in :func:`galerkin_preconditioner`.
+    interpolation : {"bilinear", "operator"} or ProlongationRule
+        ``P`` of every coarsening, by name or as a rule
+        (:class:`solvers.multigrid.galerkin.ProlongationRule`, e.g. a learned one).
+
+    Returns
+    -------
+    scipy.sparse.linalg.LinearOperator
+        Symmetric positive definite, on the system's unknowns.
+
+    Raises
+    ------
+    InvalidDataError
+        The grid does not coarsen (sides must be odd, ``2^k + 1`` for a full hierarchy).
+    """
+    sweeps = check_integer("sweeps", sweeps, 1)
+    cycle = check_choice("cycle", cycle, tuple(c for c in CYCLES if c != "F"))
+    if isinstance(interpolation, str):
+        rule = INTERPOLATIONS[check_choice("interpolation", interpolation, tuple(INTERPOLATIONS))]
+    else:
+        rule = interpolation
+    h = GalerkinHierarchy(system.stencil, system.unknown, system.solid, system.singular, prolongation=rule)
+    if len(h.levels) < 2:  # a one-level "cycle" would silently be a smoother only
+        raise InvalidDataError(f"grid {system.shape} has no coarse level: sides must be odd (2^k + 1)")
+    return _cycle(h, system.unknown, sweeps, cycle)
+
+
+def _cycle(h: GalerkinHierarchy, unknown: np.ndarray, sweeps: int, cycle: str) -> LinearOperator:
     inner = np.zeros(h.levels[0].u.shape, dtype=bool)
-    inner[1:-1, 1:-1] = d.unknown
+    inner[1:-1, 1:-1] = unknown
     plan = make_plan(sweeps, sweeps, symmetric=True, cycle=cycle)
     return cycle_operator(h, plan, None, inner.shape, inner)

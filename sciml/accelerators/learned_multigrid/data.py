@@ -21,10 +21,12 @@ import numpy as np
 from scipy import ndimage
 
 from equations.errors import InvalidDataError, check_choice, check_integer
+from equations.pressure_poisson import smooth_field
 from sciml.core.runtime import numpy_rng
 from solvers.grid_systems import DarcySystem, darcy_grid_system
 
 KINDS = ("checker", "inclusions", "lognormal", "constant")
+RHS_KINDS = ("smooth", "white")
 
 
 def coefficient(n: int, kind: str, contrast: float, rng: np.random.Generator) -> np.ndarray:
@@ -105,3 +107,16 @@ def training_systems(count: int, n: int = 33, seed: int | np.random.Generator = 
     """``count`` random systems (:func:`random_system`) on ``n x n`` nodes, all from one seed."""
     rng = numpy_rng(seed)
     return [random_system(n, rng) for _ in range(check_integer("count", count, 1))]
+
+
+def random_rhs(system: DarcySystem, kind: str = "smooth", seed: int | np.random.Generator = 0) -> np.ndarray:
+    """A seeded right-hand side of unit 2-norm on the unknowns of ``system``.
+
+    ``kind="smooth"``: ``volume * f`` for a smooth random source ``f``
+    (correlation length 0.1 of the side, the same field at every resolution);
+    ``"white"``: independent standard normal entries.
+    """
+    kind = check_choice("kind", kind, RHS_KINDS)
+    rng = numpy_rng(seed)
+    b = system.rhs(smooth_field(system.shape, rng)) if kind == "smooth" else rng.standard_normal(system.size)
+    return np.asarray(b / np.linalg.norm(b))

@@ -33,7 +33,7 @@ from scipy.sparse.linalg import LinearOperator
 from equations.errors import InvalidDataError
 from sciml.accelerators.base import Accelerator
 from sciml.accelerators.learned_multigrid.net import ProlongationNet, corrected_weights, stencil_features
-from sciml.accelerators.learned_multigrid.two_grid import DenseLevel, dense_level, two_grid_loss
+from sciml.accelerators.learned_multigrid.two_grid import DenseLevel, dense_level, ritz_loss
 from sciml.core.base import load_module_state
 from sciml.core.callbacks import Callback, ProgressBar
 from sciml.core.history import History
@@ -50,9 +50,8 @@ from sciml.core.params import (
 )
 from sciml.core.runtime import numpy_rng, restore_rng, rng_state_tensors
 from sciml.core.training import Adam, StallRule, Trainer
-from solvers import KrylovInfo, cg
+from solvers import KrylovInfo, cg, grid_preconditioner
 from solvers.grid_systems import GridSystem
-from solvers.multigrid.core import cycle_operator, make_plan
 from solvers.multigrid.galerkin import GalerkinHierarchy, ProlongationRule
 from solvers.multigrid.operator_interpolation import (
     columns_from_weights,
@@ -83,7 +82,7 @@ def training_levels(systems: Sequence[GridSystem], device: torch.device, coarse:
 
 
 class TwoGridObjective:
-    """The mean two-grid loss of a random batch of training levels, as a trainer objective.
+    """The mean Ritz loss of a random batch of training levels, as a trainer objective.
 
     Parameters
     ----------
@@ -91,18 +90,23 @@ class TwoGridObjective:
         The network being trained.
     levels : sequence of DenseLevel
         The training operators.
-    batch_size, probes, power : int
-        Levels per step, random probe vectors per level, cycles per probe.
+    batch_size, probes, ritz : int
+        Levels per step, size of each level's tracked subspace, Ritz values in the loss.
     gain : float
-        Largest relative change of a weight (:func:`corrected_weights`).
+        Largest change of a weight's log (:func:`corrected_weights`).
     rng : numpy.random.Generator
-        Source of the batches and probes (its state is checkpointed).
+        Source of the batches and the starting subspaces (its state and the
+        subspaces are checkpointed).
     """
 
-    def __init__(self, net: ProlongationNet, levels: Sequence[DenseLevel], batch_size: int, probes: int, power: int,
+    # subspace iterations at a level's first visit (from random vectors) and at every later one (warm)
+    FIRST_ITERATIONS, WARM_ITERATIONS = 15, 3
+
+    def __init__(self, net: ProlongationNet, levels: Sequence[DenseLevel], batch_size: int, probes: int, ritz: int,
                  gain: float, rng: np.random.Generator):
         self.net, self.levels, self.gain = net, list(levels), gain
-        self.batch_size, self.probes, self.power, self.rng = batch_size, probes, power, rng
+        self.batch_size, self.probes, self.ritz, self.rng = batch_size, probes, min(ritz, probes), rng
+        self.subspaces: dict[int, torch.Tensor] = {}
 
     def parameters(self) -> list[torch.nn.Parameter]:
         """The network's parameters."""
@@ -113,15 +117,21 @@ class TwoGridObjective:
         return False
 
     def loss(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Mean over a batch of levels of ``log`` of the two-grid loss (every level counts alike)."""
+        """Mean over a batch of levels of the Ritz loss (every level counts alike)."""
         p = next(self.net.parameters())
         picks = self.rng.choice(len(self.levels), size=min(self.batch_size, len(self.levels)), replace=False)
         total = p.new_zeros((), dtype=torch.float64)
-        for i in picks:
-            level = self.levels[int(i)]
-            z = torch.as_tensor(self.rng.standard_normal((level.matrix.shape[0], self.probes)), device=p.device)
+        for i in map(int, picks):
+            level = self.levels[i]
+            start = self.subspaces.get(i)
+            iterations = self.WARM_ITERATIONS
+            if start is None:
+                start = torch.as_tensor(self.rng.standard_normal((level.matrix.shape[0], self.probes)),
+                                        device=level.matrix.device)
+                iterations = self.FIRST_ITERATIONS
             pc = columns(self.net, level.stencil, level.mask, level.base, level.mask_c, self.gain)
-            total = total + torch.log(two_grid_loss(level, pc, z, self.power))
+            loss, self.subspaces[i] = ritz_loss(level, pc, start, iterations, self.ritz)
+            total = total + loss
         return (total / len(picks)).to(p.dtype), {}
 
     def cast(self, dtype: torch.dtype) -> None:
@@ -129,12 +139,13 @@ class TwoGridObjective:
         self.net.to(dtype)
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
-        """The batch generator's state."""
-        return rng_state_tensors(self.rng)
+        """The batch generator's state and the tracked subspaces."""
+        return {**rng_state_tensors(self.rng), **{f"subspace_{i}": v for i, v in self.subspaces.items()}}
 
     def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
-        """Continue the batch generator from a checkpoint."""
-        self.rng = restore_rng(self.rng, tensors)
+        """Continue the batch generator and the subspaces from a checkpoint."""
+        self.subspaces = {int(k.split("_")[1]): v for k, v in tensors.items() if k.startswith("subspace_")}
+        self.rng = restore_rng(self.rng, {k: v for k, v in tensors.items() if not k.startswith("subspace_")})
 
 
 def columns(net: ProlongationNet, stencil: torch.Tensor, mask: torch.Tensor, base: tuple[torch.Tensor, ...],
@@ -173,17 +184,19 @@ class LearnedMultigrid(Accelerator):
     width, layers : int
         The prolongation network (:class:`ProlongationNet`).
     gain : float
-        Largest relative change the network may make to an operator-dependent
-        weight (``w (1 + gain tanh(delta))``, clipped to ``[0, 1]``).
+        Largest change of the log of an operator-dependent weight before the
+        node's weights are rescaled to their old sum (``w e^{gain tanh(delta)}``,
+        :func:`~sciml.accelerators.learned_multigrid.net.corrected_weights`).
     coarse_levels : bool
         Also train on the first Galerkin coarse level of each training system
         (the 9-point stencils the network meets below the finest level).
     batch_size : int
         Training levels per Adam step.
     probes : int
-        Random probe vectors per level and step.
-    power : int
-        Two-grid cycles per probe in the loss (``||E^power||_F``).
+        Size of the subspace of slow modes tracked per training level.
+    ritz : int
+        Largest Ritz values of the two-grid error propagation in the loss
+        (:func:`sciml.accelerators.learned_multigrid.two_grid.ritz_loss`).
     steps, lr : int, float
         Adam steps and initial learning rate (cosine decay to 0).
     sweeps : int
@@ -206,20 +219,21 @@ class LearnedMultigrid(Accelerator):
     """
 
     name: ClassVar[str] = "learned_mg"
+    linsys_method: ClassVar[str] = "neural_pcg"
     _constraints: ClassVar[dict[str, Constraint]] = {
         "width": POSITIVE_COUNT, "layers": POSITIVE_COUNT, "gain": FRACTION, "coarse_levels": BOOLEAN,
-        "batch_size": POSITIVE_COUNT, "probes": POSITIVE_COUNT, "power": POSITIVE_COUNT, "steps": POSITIVE_COUNT,
+        "batch_size": POSITIVE_COUNT, "probes": POSITIVE_COUNT, "ritz": POSITIVE_COUNT, "steps": POSITIVE_COUNT,
         "lr": POSITIVE, "sweeps": POSITIVE_COUNT, "seed": SEED, "device": DEVICE, "dtype": DTYPE, "progress": BOOLEAN,
         "checkpoint_dir": PATH, "checkpoint_every": POSITIVE_COUNT, "resume": BOOLEAN,
     }
 
     def __init__(self, width: int = 16, layers: int = 3, gain: float = 0.5, *, coarse_levels: bool = True,
-                 batch_size: int = 8, probes: int = 16, power: int = 1, steps: int = 300, lr: float = 3e-3,
+                 batch_size: int = 8, probes: int = 8, ritz: int = 4, steps: int = 300, lr: float = 3e-3,
                  sweeps: int = 1,
                  seed: int = 0, device: str = "cpu", dtype: str = "float32", progress: bool = False,
                  checkpoint_dir: str | None = None, checkpoint_every: int = 100, resume: bool = False):
         self.width, self.layers, self.gain, self.coarse_levels = width, layers, gain, coarse_levels
-        self.batch_size, self.probes, self.power, self.steps, self.lr = batch_size, probes, power, steps, lr
+        self.batch_size, self.probes, self.ritz, self.steps, self.lr = batch_size, probes, ritz, steps, lr
         self.sweeps, self.seed, self.device, self.dtype, self.progress = sweeps, seed, device, dtype, progress
         self.checkpoint_dir, self.checkpoint_every, self.resume = checkpoint_dir, checkpoint_every, resume
 
@@ -257,7 +271,7 @@ class LearnedMultigrid(Accelerator):
         start = time.perf_counter()
         net = self._net()
         levels = training_levels(systems, next(net.parameters()).device, self.coarse_levels)
-        objective = TwoGridObjective(net, levels, self.batch_size, self.probes, self.power, self.gain,
+        objective = TwoGridObjective(net, levels, self.batch_size, self.probes, self.ritz, self.gain,
                                      numpy_rng(self.seed))
         cbs = list(callbacks) + ([ProgressBar(every=10, desc=self.name)] if self.progress else [])
         stage = Adam(self.steps, self.lr, final_lr=0.0, schedule="cosine", stall=StallRule(rtol=None))
@@ -283,15 +297,10 @@ class LearnedMultigrid(Accelerator):
         Raises
         ------
         InvalidDataError
-            The grid's sides are not ``2^k + 1`` (no coarse level to build).
+            The grid does not coarsen (sides must be odd, ``2^k + 1``).
         """
-        h = self.hierarchy(system)
-        if len(h.levels) < 2:
-            raise InvalidDataError(f"grid {system.shape} has no coarse level: sides must be 2^k + 1 >= 9")
-        inner = np.zeros(h.levels[0].u.shape, dtype=bool)
-        inner[1:-1, 1:-1] = system.unknown
-        plan = make_plan(self.sweeps, self.sweeps, symmetric=True, cycle="V")
-        return cycle_operator(h, plan, None, inner.shape, inner)
+        self._check_fitted()
+        return grid_preconditioner(system, sweeps=self.sweeps, interpolation=prolongation_rule(self.net_, self.gain))
 
     def solve(self, system: GridSystem, b: np.ndarray, x0: np.ndarray | None = None, *, rtol: float = 1e-6,
               atol: float = 0.0, maxiter: int | None = None,

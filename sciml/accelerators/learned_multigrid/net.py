@@ -6,13 +6,14 @@ coefficients divided by its diagonal (scale free, so the same weights serve
 every coefficient scale and every level) and the unknown mask, 9 channels. A few 3x3 convolutions
 (weights shared by all levels and grid sizes) give 8 numbers at every fine
 node, of which a node uses those of its kind (2 for a node between two coarse
-nodes along x, 2 along y, 4 for a cell centre): they scale the
-operator-dependent weights of :mod:`solvers.multigrid.operator_interpolation`
-by ``1 + gain tanh(delta)``, clipped to ``[0, 1]``. Every ``P`` the network
-can produce keeps the coarse nodes' own values (identity there) and bounded
-weights, so the Galerkin hierarchy built from it is always a valid symmetric
-cycle; the last layer starts at zero, so an untrained network *is*
-operator-dependent interpolation.
+nodes along x, 2 along y, 4 for a cell centre): they redistribute the
+node's operator-dependent weights of
+:mod:`solvers.multigrid.operator_interpolation` with their sum kept
+(:func:`corrected_weights`). Every ``P`` the network can produce keeps the
+coarse nodes' own values (identity there) and non-negative, bounded weights,
+so the Galerkin hierarchy built from it is always a valid symmetric cycle;
+the last layer starts at zero, so an untrained network *is* operator-dependent
+interpolation.
 """
 
 from __future__ import annotations
@@ -36,16 +37,30 @@ def stencil_features(stencil: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 
 def corrected_weights(delta: torch.Tensor, base: tuple[torch.Tensor, ...], gain: float) -> tuple[torch.Tensor, ...]:
-    """The operator-dependent weights ``base`` times ``1 + gain tanh(delta)``, clipped to ``[0, 1]``.
+    """The operator-dependent weights ``base`` redistributed by the network, each node's sum kept.
 
     ``delta`` ``(8, 2m + 1, 2m + 1)`` is the network's output on the fine grid:
     channels 0-1 at the x-edge nodes, 2-3 at the y-edge nodes, 4-7 at the cell
     centres, in the order of
     :func:`solvers.multigrid.operator_interpolation.edge_and_centre_weights`.
+    A node's weights ``w_i`` become ``s w_i e^{g_i} / sum_j w_j e^{g_j}`` with
+    ``g = gain tanh(delta)`` and ``s = sum_i w_i``: the sum is kept because
+    interpolating the near-null space (constants in each high-coefficient
+    region) exactly is what a high-contrast cycle cannot do without; a 1 %
+    error there costs the contrast times more energy (independent scalings
+    measured 5-15x more CG iterations on 1:1e6 checkerboards). Zero weights
+    (solid or excluded neighbours) stay zero, and every weight stays in ``[0, s]``.
     """
     parts = (delta[0:2, 1::2, 0::2], delta[2:4, 0::2, 1::2], delta[4:8, 1::2, 1::2])
-    factors = [1.0 + gain * torch.tanh(d) for part in parts for d in part]
-    return tuple((w * f).clamp(0.0, 1.0) for w, f in zip(base, factors, strict=True))
+    groups = ((0, 2), (2, 4), (4, 8))
+    out: list[torch.Tensor] = []
+    for part, (lo, hi) in zip(parts, groups, strict=True):
+        w = torch.stack(base[lo:hi])
+        scaled = w * torch.exp(gain * torch.tanh(part))
+        total, new_total = w.sum(0), scaled.sum(0)
+        safe = torch.where(new_total > 0, new_total, torch.ones_like(new_total))
+        out.extend(scaled * (total / safe))
+    return tuple(out)
 
 
 class ProlongationNet(nn.Module):
