@@ -143,3 +143,36 @@ def test_galerkin_preconditioner_takes_operator_dependent_interpolation_by_name(
     assert runs["operator"].converged and runs["operator"].iterations <= 12 < 30 <= runs["bilinear"].iterations
     with pytest.raises(InvalidParameterError, match="interpolation"):
         galerkin_preconditioner(system.a, h, h, interpolation="cubic")
+
+
+def test_linsys_runs_the_learned_multigrid_on_a_high_contrast_medium(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from validation.cli import main
+    from validation.linear_systems import run_linear_system
+
+    system = random_system(65, 1003, kind="checker", contrast=1e6, obstacle_count=0)
+    lm = LearnedMultigrid(width=4, layers=1, steps=2, batch_size=2).fit(training_systems(2, 17))
+    b = np.random.default_rng(0).standard_normal(system.size)
+    ds = run_linear_system(system, b, ["ic0", "multigrid", "multigrid_operator", "neural_pcg"], model=lm)
+    it = ds["iterations"].to_series()
+    assert (ds["relative_residual"] < 1.1e-6).all()
+    assert it["neural_pcg"] <= 1.2 * it["multigrid_operator"] and it["multigrid_operator"] < it["multigrid"] < it["ic0"]
+    assert "Darcy" in ds.attrs["system"]
+    lm.save(tmp_path / "lmg")
+    argv = ["linsys", "--n", "32", "--medium", "checker", "--contrast", "1e6", "--model", str(tmp_path / "lmg"),
+            "--out", str(tmp_path)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "neural PCG" in out and "operator-dependent MG-PCG" in out
+    assert (tmp_path / "linsys_checker_1e+06_32.nc").is_file()
+    assert main(["linsys", "--n", "32", "--medium", "marble", "--out", str(tmp_path)]) == 2
+    assert main(["linsys", "--n", "32", "--medium", "checker", "--contrast", "0.5", "--out", str(tmp_path)]) == 2
+
+
+def test_grid_preconditioner_refuses_a_grid_that_does_not_coarsen() -> None:
+    from solvers import grid_preconditioner
+
+    even = random_system(64, 0, kind="constant", obstacle_count=0)
+    with pytest.raises(InvalidDataError, match="no coarse level"):
+        grid_preconditioner(even)
+    with pytest.raises(InvalidParameterError, match="interpolation"):
+        grid_preconditioner(random_system(33, 0), interpolation="cubic")

@@ -160,10 +160,10 @@ def test_data_with_one_bad_value_exits_2_with_one_line(data: st.DataObject) -> N
 @given(st.data())
 def test_linsys_with_one_bad_value_exits_2_with_one_line(data: st.DataObject) -> None:
     kind = data.draw(st.sampled_from(["n", "boundary", "obstacles", "rhs", "count", "rtol", "maxiter", "repeats",
-                                      "layout-seed", "rhs-seed", "model", "method"]))
+                                      "layout-seed", "rhs-seed", "model", "method", "medium", "contrast"]))
     argv = ["linsys", "--n", "8", "--method", "cg", *OUT]
     word = NAME.filter(lambda s: s not in {"dirichlet", "neumann", "none", "circles", "boxes", "blobs", "smooth",
-                                           "divergence"})
+                                           "divergence", "checker", "inclusions", "lognormal", "constant", "white"})
     if kind == "n":
         argv[2] = data.draw(st.integers(max_value=7).map(str))
     elif kind in ("boundary", "obstacles", "rhs"):
@@ -180,6 +180,10 @@ def test_linsys_with_one_bad_value_exits_2_with_one_line(data: st.DataObject) ->
         argv += [f"--{kind}", data.draw(NEGATIVE)]
     elif kind == "model":
         argv += ["--model", "/nonexistent-sciml-model/" + data.draw(NAME)]
+    elif kind == "medium":
+        argv += ["--medium", data.draw(word)]
+    elif kind == "contrast":
+        argv += ["--medium", "checker", "--contrast", data.draw(st.sampled_from(["0.5", "nan", "inf", "-3", "abc"]))]
     else:
         argv += ["--method", data.draw(NAME)]
     _assert_clear_error(argv)

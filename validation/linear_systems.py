@@ -10,8 +10,9 @@ comparable:
 * ``multigrid``: PCG with one symmetric Galerkin V(2,2) cycle with bilinear
   interpolation (:func:`solvers.grid_preconditioner`, the toolkit's geometric
   multigrid); ``multigrid_operator``: the same Galerkin cycle, V(1,1), with
-  operator-dependent interpolation (robust to coefficient jumps); ``pyamg``:
-  PCG with PyAMG smoothed aggregation (optional dependency);
+  operator-dependent interpolation (robust to coefficient jumps); ``pyamg``,
+  ``pyamg_rs``: PCG with PyAMG smoothed aggregation / classical Ruge--Stuben
+  AMG (optional dependency);
 * ``neural``: conjugate directions (:func:`solvers.conjugate_directions`, two
   previous directions) with a fitted accelerator's ``preconditioner(system)``
   as the direction map (the deep conjugate-direction method, DCDM, for the
@@ -143,12 +144,20 @@ def _multigrid_operator(system: GridSystem, rtol: float, maxiter: int | None,
 
 @method("pyamg", "PyAMG SA-PCG")
 def _pyamg(system: GridSystem, rtol: float, maxiter: int | None, accelerator: Accelerator | None) -> Solve:
+    return _krylov(system, _pyamg_solver("smoothed_aggregation_solver", system).aspreconditioner(), rtol, maxiter)
+
+
+@method("pyamg_rs", "PyAMG RS-PCG")
+def _pyamg_rs(system: GridSystem, rtol: float, maxiter: int | None, accelerator: Accelerator | None) -> Solve:
+    return _krylov(system, _pyamg_solver("ruge_stuben_solver", system).aspreconditioner(), rtol, maxiter)
+
+
+def _pyamg_solver(kind: str, system: GridSystem) -> Any:
     try:
         import pyamg
     except ImportError as exc:  # pragma: no cover - optional comparison dependency
-        raise InvalidParameterError("method 'pyamg' needs the optional package pyamg") from exc
-    ml = pyamg.smoothed_aggregation_solver(system.matrix)
-    return _krylov(system, ml.aspreconditioner(), rtol, maxiter)
+        raise InvalidParameterError("methods 'pyamg' and 'pyamg_rs' need the optional package pyamg") from exc
+    return getattr(pyamg, kind)(system.matrix)
 
 
 @method("neural", "neural CD (DCDM)", needs_accelerator=True)

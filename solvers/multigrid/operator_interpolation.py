@@ -16,6 +16,12 @@ Couplings to Dirichlet nodes stay in the diagonal, so the weights next to a
 Dirichlet side sum to less than one, as they should; couplings to solid nodes
 do not exist, so next to an obstacle the weights move to the fluid side and
 constants are reproduced there. Every weight is clipped to ``[0, 1]``.
+
+Next to an obstacle in a locally smooth medium, :func:`interpolation_weights`
+uses bilinear weights instead: there the collapsed weights leave narrow fluid
+pockets between staircase boundaries poorly represented on the coarse grid
+(measured, CG to 1e-6 on 16 circular obstacles: 19-20 iterations at 257^2
+and 513^2 against 9 with bilinear weights there; unchanged on 1:1e6 media).
 """
 
 from __future__ import annotations
@@ -23,6 +29,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
+
+# a fine node's medium counts as smooth where its axis couplings are within this factor of each other
+SMOOTH_RATIO = 10.0
+BILINEAR_WEIGHTS = (0.5, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.25)
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -54,6 +65,34 @@ def edge_and_centre_weights(s: np.ndarray, valid: np.ndarray) -> tuple[np.ndarra
     return x_lo, x_hi, y_lo, y_hi, c00, c01, c10, c11
 
 
+def interpolation_weights(s: np.ndarray, valid: np.ndarray, unknown: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The weights of :func:`edge_and_centre_weights`, bilinear next to obstacles in a smooth medium.
+
+    ``unknown`` ``(2m + 1, 2m + 1)`` marks the fine unknowns; a fine node is
+    next to an obstacle when a non-unknown node inside the grid (not on its
+    sides, which are Dirichlet) is among its 8 neighbours, and its medium is
+    smooth when its own and its neighbours' axis couplings are within
+    :data:`SMOOTH_RATIO` of each other (so a coefficient jump next to an
+    obstacle keeps the collapsed weights).
+    """
+    weights = list(edge_and_centre_weights(s, valid))
+    unknown = np.asarray(unknown, dtype=bool)
+    solid = ~unknown
+    solid[[0, -1], :] = False
+    solid[:, [0, -1]] = False
+    axis = -s[..., [1, 3, 5, 7]]
+    largest = np.where(axis > 0, axis, 0.0).max(-1)
+    smallest = np.where(axis > 0, axis, np.inf).min(-1)
+    smooth = ndimage.minimum_filter((largest <= SMOOTH_RATIO * smallest).astype(np.uint8), size=3, mode="nearest")
+    near = ndimage.binary_dilation(solid, np.ones((3, 3), dtype=bool)) & unknown & smooth.astype(bool)
+    kinds = (near[1::2, 0::2], near[0::2, 1::2], near[1::2, 1::2])
+    valids = (valid[:-1, :], valid[1:, :], valid[:, :-1], valid[:, 1:],
+              valid[:-1, :-1], valid[:-1, 1:], valid[1:, :-1], valid[1:, 1:])
+    for k, (w, kind) in enumerate(zip(BILINEAR_WEIGHTS, (0, 0, 1, 1, 2, 2, 2, 2), strict=True)):
+        weights[k] = np.where(kinds[kind], w * valids[k], weights[k])
+    return tuple(weights)
+
+
 def columns_from_weights(weights: tuple[Any, ...], mask_c: Any) -> Any:
     """The padded columns ``(m + 3, m + 3, 9)`` of ``P`` from the fine nodes' weights (``prolong_columns`` layout)."""
     x_lo, x_hi, y_lo, y_hi, c00, c01, c10, c11 = weights
@@ -71,4 +110,4 @@ def columns_from_weights(weights: tuple[Any, ...], mask_c: Any) -> Any:
 def operator_dependent(stencil: np.ndarray, mask: np.ndarray, mask_c: np.ndarray, excluded_c: np.ndarray) -> np.ndarray:
     """The :class:`~solvers.multigrid.galerkin.ProlongationRule` of operator-dependent interpolation."""
     valid = ~excluded_c[1:-1, 1:-1]
-    return columns_from_weights(edge_and_centre_weights(stencil[1:-1, 1:-1], valid), mask_c)
+    return columns_from_weights(interpolation_weights(stencil[1:-1, 1:-1], valid, mask[1:-1, 1:-1]), mask_c)

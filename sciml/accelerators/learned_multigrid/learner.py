@@ -55,7 +55,7 @@ from solvers.grid_systems import GridSystem
 from solvers.multigrid.galerkin import GalerkinHierarchy, ProlongationRule
 from solvers.multigrid.operator_interpolation import (
     columns_from_weights,
-    edge_and_centre_weights,
+    interpolation_weights,
     operator_dependent,
 )
 
@@ -167,7 +167,7 @@ def prolongation_rule(net: ProlongationNet, gain: float) -> ProlongationRule:
     def rule(stencil: np.ndarray, mask: np.ndarray, mask_c: np.ndarray, excluded_c: np.ndarray) -> np.ndarray:
         real = stencil[1:-1, 1:-1]
         base = tuple(torch.as_tensor(w, device=p.device)
-                     for w in edge_and_centre_weights(real, ~excluded_c[1:-1, 1:-1]))
+                     for w in interpolation_weights(real, ~excluded_c[1:-1, 1:-1], mask[1:-1, 1:-1]))
         with torch.no_grad():
             pc = columns(net, torch.as_tensor(real), torch.as_tensor(mask[1:-1, 1:-1].astype(bool)), base,
                          torch.as_tensor(mask_c, device=p.device, dtype=torch.float64), gain)

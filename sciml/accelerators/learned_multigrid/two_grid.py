@@ -25,7 +25,7 @@ import torch
 
 from equations.errors import InvalidDataError
 from solvers.multigrid.galerkin import COLOURS, STENCIL_OFFSETS
-from solvers.multigrid.operator_interpolation import edge_and_centre_weights
+from solvers.multigrid.operator_interpolation import interpolation_weights
 
 # dense training systems stay below this many unknowns (an N x N float64 matrix)
 MAX_UNKNOWNS = 4096
@@ -124,7 +124,7 @@ def dense_level(stencil: np.ndarray, unknown: np.ndarray, mask_c: np.ndarray, va
 
     return DenseLevel(
         stencil=tensor(stencil[1:-1, 1:-1], torch.float64), mask=tensor(unknown, torch.bool),
-        base=tuple(tensor(w, torch.float64) for w in edge_and_centre_weights(stencil[1:-1, 1:-1], valid_c)),
+        base=tuple(tensor(w, torch.float64) for w in interpolation_weights(stencil[1:-1, 1:-1], valid_c, unknown)),
         mask_c=tensor(np.pad(mask_c, 1), torch.float64), matrix=tensor(dense, torch.float64),
         inverse_diagonal=tensor(1.0 / diag, torch.float64)[:, None], colours=colours,
         p_rows=tensor(np.concatenate(p_rows)), p_cols=tensor(np.concatenate(p_cols)),
