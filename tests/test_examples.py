@@ -22,6 +22,7 @@ OUTPUTS = {  # files each example must write (under results/examples/ of its wor
     "deeponet_antiderivative.py": ["deeponet/meta.json", "deeponet/tensors.safetensors"],
     "mgno_darcy.py": ["fno_darcy/meta.json", "fno_darcy/tensors.safetensors"],
     "neural_preconditioner.py": ["linsys.nc", "linsys.png"],
+    "learned_multigrid.py": ["learned_multigrid.nc", "learned_multigrid.png"],
     "own_pde.py": ["own_pde.nc", "own_pde.vtu", "own_pde.png"],
     "two_field_system.py": ["two_field_system.nc", "two_field_system.vtu", "two_field_system.png"],
 }

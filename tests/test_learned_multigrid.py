@@ -12,6 +12,7 @@ from equations.errors import InvalidDataError, InvalidParameterError
 from sciml.accelerators.learned_multigrid.data import random_system, training_systems
 from sciml.accelerators.learned_multigrid.learner import LearnedMultigrid, columns, training_levels
 from sciml.accelerators.learned_multigrid.two_grid import ritz_loss
+from solvers.grid_systems import darcy_grid_system
 from solvers.krylov import cg, galerkin_preconditioner
 from solvers.multigrid import galerkin_kernels2d as gk
 from solvers.multigrid import kernels2d as k2
@@ -126,6 +127,9 @@ def test_training_lowers_the_ritz_loss_and_the_preconditioner_is_spd_and_converg
 def test_bad_input_to_the_learned_multigrid_is_refused_by_name() -> None:
     with pytest.raises(InvalidDataError, match="at most 4096"):
         LearnedMultigrid(steps=1).fit([random_system(129, 0)])
+    neumann = darcy_grid_system(np.ones((17, 17)), 1 / 16, 1 / 16, neumann=("x0", "x1", "y0", "y1"))
+    with pytest.raises(InvalidDataError, match="singular to round-off"):
+        LearnedMultigrid(steps=1).fit([neumann])
     with pytest.raises(InvalidParameterError, match="gain"):
         LearnedMultigrid(gain=2.0, steps=1).fit(training_systems(1, 17))
     lm = LearnedMultigrid(width=4, layers=1, steps=1, probes=2).fit(training_systems(1, 17))

@@ -23,6 +23,7 @@ of odd side ``2^k + 1`` (Darcy, pressure Poisson), ``solve`` runs CG with it.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
@@ -33,7 +34,7 @@ from scipy.sparse.linalg import LinearOperator
 from equations.errors import InvalidDataError
 from sciml.accelerators.base import Accelerator
 from sciml.accelerators.learned_multigrid.net import ProlongationNet, corrected_weights, stencil_features
-from sciml.accelerators.learned_multigrid.two_grid import DenseLevel, dense_level, ritz_loss
+from sciml.accelerators.learned_multigrid.two_grid import DenseLevel, SingularLevelError, dense_level, ritz_loss
 from sciml.core.base import load_module_state
 from sciml.core.callbacks import Callback, ProgressBar
 from sciml.core.history import History
@@ -66,7 +67,7 @@ def training_levels(systems: Sequence[GridSystem], device: torch.device, coarse:
     The coarse levels are the 9-point Galerkin operators of operator-dependent
     ``P``: the kind of stencil the shared network meets below the finest level.
     """
-    levels = []
+    levels, skipped = [], 0
     for system in systems:
         h = GalerkinHierarchy(system.stencil, system.unknown, system.solid, system.singular,
                               prolongation=operator_dependent)
@@ -74,10 +75,19 @@ def training_levels(systems: Sequence[GridSystem], device: torch.device, coarse:
         for k in range(depth):
             fine, mc = h.levels[k], h.levels[k + 1].mask
             valid = ~h.excluded[k][1:-1, 1:-1]
-            levels.append(dense_level(fine.s, fine.mask[1:-1, 1:-1].astype(bool), mc[1:-1, 1:-1].astype(bool),
-                                      valid, device))
+            try:
+                levels.append(dense_level(fine.s, fine.mask[1:-1, 1:-1].astype(bool),
+                                          mc[1:-1, 1:-1].astype(bool), valid, device))
+            except SingularLevelError:
+                skipped += 1  # an operator singular to round-off teaches nothing about P; the others still count
+    if not levels and skipped:
+        raise InvalidDataError(f"all {skipped} training levels are singular to round-off (an all-Neumann system "
+                               "has the constants as null space: train on systems with a Dirichlet side)")
     if not levels:
         raise InvalidDataError("no training system has a coarse level (sides 2^k + 1 >= 9 needed)")
+    if skipped:
+        warnings.warn(f"{skipped} of {skipped + len(levels)} training levels are singular to round-off and were "
+                      "left out", RuntimeWarning, stacklevel=2)
     return levels
 
 
