@@ -330,23 +330,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def summarise(d: dict[str, Any], s: summary.Summary) -> None:
     """Per family, median iterations and wall time per method and size; the targets."""
-    from validation.linear_systems import label
-
     for family in FAMILIES:
         rows = [r for r in d["rows"] if r["family"] == family]
-        if not rows:
-            continue
-        out = []
-        for n in d["sizes"]:
-            for m in METHODS:
-                mine = [r for r in rows if r["n"] == n and r["method"] == m]
-                if mine:
-                    flag = "" if all(r["converged"] for r in mine) else " (not converged)"
-                    out.append((f"{n}²", label(m), f"{_median(mine, 'iterations'):.0f}{flag}",
-                                f"{_median(mine, 'wall_time_s'):.3f}",
-                                "learner" if m in ("neural", NEW) else "classical reference"))
-        s.tables.append((f"{TITLES[family]}, tolerance {d['tol']:g}",
-                         summary.Table(("grid", "method", "iterations", "wall [s]", "role"), out)))
+        if rows:
+            s.tables.append((f"{TITLES[family]}, tolerance {d['tol']:g}",
+                             summary.krylov_table(rows, d["sizes"], METHODS, learners=("neural", NEW))))
     summary.add_targets(d, s, "{:.3g}")
 
 

@@ -304,24 +304,30 @@ def summarise_mgno(d: dict[str, Any], s: Summary) -> None:
                                 bool(targets["mgno_below_fno"])))
 
 
-def summarise_neural_cg(d: dict[str, Any], s: Summary) -> None:
-    from validation.benchmarks.neural_cg import METHODS
+def krylov_table(rows: list[dict[str, Any]], sizes: list[int], methods: Sequence[str],
+                 learners: Sequence[str]) -> Table:
+    """Median iterations and wall time per grid and linear-system method (rows with ``n``, ``method``, ...)."""
     from validation.linear_systems import label
 
-    rows = d["rows"]
-    methods = [m for m in METHODS if any(r["method"] == m for r in rows)]
     out = []
-    for n in d["sizes"]:
+    for n in sizes:
         for m in methods:
             mine = [r for r in rows if r["n"] == n and r["method"] == m]
             if mine:
                 capped = "" if all(r["converged"] for r in mine) else " (not converged)"
                 out.append((f"{n}²", label(m), f"{_median([r['iterations'] for r in mine]):.0f}{capped}",
                             f"{_median([r['wall_time_s'] for r in mine]):.3f}",
-                            "learner" if m == "neural" else "classical reference"))
+                            "learner" if m in learners else "classical reference"))
+    return Table(("grid", "method", "iterations", "wall [s]", "role"), out)
+
+
+def summarise_neural_cg(d: dict[str, Any], s: Summary) -> None:
+    from validation.benchmarks.neural_cg import METHODS
+
+    rows = d["rows"]
     s.tables.append((f"Pressure Poisson with unseen obstacles, tolerance {d['tol']:g} "
                      f"(published: {PUBLISHED['neural_cg']['any']})",
-                     Table(("grid", "method", "iterations", "wall [s]", "role"), out)))
+                     krylov_table(rows, d["sizes"], METHODS, learners=("neural",))))
     for n in d["sizes"]:
         it_n, it_ic = (_median([r["iterations"] for r in rows if r["n"] == n and r["method"] == m])
                        for m in ("neural", "ic0"))
