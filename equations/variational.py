@@ -66,6 +66,14 @@ class VariationalEquation(Equation):
         """The Euler--Lagrange residual ``div(dL/dp) - dL/du + f``."""
         return _pointwise(self, coords, u, self.domain.names, second=True) + self.source(coords)
 
+    def manufactured_source(self, coords: Coords, exact: Jet) -> Array:
+        """The ``f`` that makes ``exact`` (a jet with every key of ``derivatives``) the solution.
+
+        ``f = -(div(dL/dp) - dL/du)`` at ``exact``, to round-off: a manufactured
+        case states ``L`` and ``u*`` and gets its source from this.
+        """
+        return -_pointwise(self, coords, exact, self.domain.names, second=True)
+
 
 def _pointwise(spec: VariationalEquation, coords: Coords, jet: Jet, names: tuple[str, ...], second: bool) -> Array:
     """``L`` (``second`` False) or ``div(dL/dp) - dL/du`` (``second`` True) at every point, as the jet's arrays."""

@@ -1,7 +1,8 @@
 """The learners, all in PyTorch behind one contract (:class:`Learner`).
 
 Three kinds share the contract: field learners fit one equation
-(:class:`PINN`, :class:`LPINN`, :class:`PIG`), operator learners fit a dataset
+(:class:`PINN`, :class:`LPINN`, :class:`PIG`, and :class:`DeepRitz` for a spec
+with an energy), operator learners fit a dataset
 (:class:`DeepONet`, :class:`MgNO`, :class:`FNO`), solver accelerators fit
 linear systems and give a preconditioner (:class:`NeuralCG`, :class:`LearnedMultigrid`).
 
@@ -20,6 +21,7 @@ from sciml.core.callbacks import Callback, ProgressBar
 from sciml.core.history import History
 from sciml.core.training import LBFGS, Adam, Trainer
 from sciml.field.config import Checkpointing, Collocation, Optimiser
+from sciml.field.deep_ritz import DeepRitz
 from sciml.field.learner import FieldLearner
 from sciml.field.lpinn import LPINN
 from sciml.field.pig import PIG
@@ -30,5 +32,5 @@ from sciml.operators.grid.mgno import MgNO
 from sciml.operators.learner import OperatorLearner
 
 __all__ = ["FNO", "LBFGS", "LEARNERS", "LPINN", "PIG", "PINN", "Accelerator", "Adam", "Callback", "Checkpointing",
-           "Collocation", "DeepONet", "FieldLearner", "History", "LearnedMultigrid", "Learner", "MgNO", "NeuralCG",
-           "OperatorLearner", "Optimiser", "ProgressBar", "Trainer", "create_learner", "learner_names"]
+           "Collocation", "DeepONet", "DeepRitz", "FieldLearner", "History", "LearnedMultigrid", "Learner", "MgNO",
+           "NeuralCG", "OperatorLearner", "Optimiser", "ProgressBar", "Trainer", "create_learner", "learner_names"]

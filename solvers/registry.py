@@ -173,7 +173,8 @@ def mismatch(equation: Equation, method: str) -> str | None:
         owner = defining_class(equation_type, "exact")
         if owner is None or not _has_exact(equation):
             return f"{equation_type.__name__} has no closed form"
-        reads: frozenset[str] = frozenset()
+        # a manufactured case derives its source from members a subclass may then redefine (a Lagrangian)
+        reads: frozenset[str] = frozenset(getattr(owner, "exact_holds_for", ()))
     else:
         owner = _registered_class(equation_type)
         if owner is None or method not in _SOLVERS[owner]:

@@ -113,6 +113,7 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "fno": {"width": 4, "modes": 2, "layers": 1, "epochs": 1, "batch_size": 2},
     "neural_cg": {"channels": 4, "levels": 2, "steps": 2, "batch_size": 2, "lanczos_steps": 8},
     "learned_mg": {"width": 4, "layers": 1, "steps": 2, "batch_size": 2, "probes": 2},
+    "deep_ritz": {"n_residual": 64, "n_boundary": 16, "problem": {"equation": "semilinear_elliptic"}},
 }
 
 

@@ -152,6 +152,8 @@ class PINN(FieldLearner):
     """
 
     name = "pinn"
+    #: the loss (a subclass with another loss, e.g. an energy, sets its own)
+    objective_class: ClassVar[type[PINNObjective]] = PINNObjective
     # Burgers on 2 cores: 70-83 s, 3.5e-3 - 6.1e-3 over seeds 0-2 (validation.benchmarks.main_job); eager,
     # since a compile costs 10-60 s; 1000 Adam + 1500 L-BFGS was faster but failed seed 1 (0.10)
     budgets: ClassVar[dict[str, dict[str, Any]]] = {
@@ -346,14 +348,14 @@ class PINN(FieldLearner):
                    fitted: Mapping[str, Any] | None = None) -> PINNObjective:
         if fitted is not None:  # a saved model: the network only, no training points
             hard = bool(fitted["hard_constraints"])
-            return PINNObjective(
+            return self.objective_class(
                 equation, self._build_net(equation), hard=hard, weights={},
                 collocation=replace(self.config("collocation"), n_residual=1, n_boundary=0, n_initial=0,
                                     sampling="uniform", resample_every=0, adaptive=None), rng=numpy_rng(0),
                 points={"residual": np.zeros((1, len(equation.domain.names)))},
             )
         hard = self._hard(equation)
-        objective = PINNObjective(
+        objective = self.objective_class(
             equation, self._build_net(equation), hard=hard, weights=self.weights or {},
             collocation=self.config("collocation"), rng=numpy_rng(self.seed), points=points,
             compile=self._use_compile(), causal=self.causal, causal_slabs=self.causal_slabs,

@@ -172,7 +172,7 @@ class PINNObjective:
         self._frozen = False  # balancing weights are frozen during L-BFGS
         self._compiled = _compile(self._eager_loss) if compile else None
         self.names = equation.domain.names
-        self.plan = DerivativePlan(self.names, equation.derivatives)
+        self.plan = DerivativePlan(self.names, self.jet_keys())
         self.boundary_conditions = boundary_sets(equation)
         # du/dn needs the first derivatives in the spatial coordinates
         self._grad_plan = DerivativePlan(self.names, equation.domain.space.names)
@@ -387,15 +387,22 @@ class PINNObjective:
         """A jet per output column (a scalar spec's one jet)."""
         return [jet[name] for name in self.fields] if isinstance(jet, Jets) else [jet]
 
-    def _eager_loss(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def jet_keys(self) -> tuple[str, ...]:
+        """The derivatives computed at the residual points (the spec's; an energy needs fewer)."""
+        return tuple(self.eq.derivatives)
+
+    def physics_parts(self, report: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The loss parts of the PDE itself at the residual points: mean squared residuals (causal if asked)."""
         u = self.u_jet(self.x["residual"], self.ansatz_jets)
         rs = self.residuals(self.coords, u)
-        report: dict[str, torch.Tensor] = {}  # recorded, never added to the total
         if self.causal is None:
-            parts = {name: (r * r).mean() for name, r in zip(self.residual_names, rs)}
-        else:
-            losses, report["causal_min_weight"] = self.causal.losses([r * r for r in rs])
-            parts = dict(zip(self.residual_names, losses))
+            return {name: (r * r).mean() for name, r in zip(self.residual_names, rs)}
+        losses, report["causal_min_weight"] = self.causal.losses([r * r for r in rs])
+        return dict(zip(self.residual_names, losses))
+
+    def _eager_loss(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        report: dict[str, torch.Tensor] = {}  # recorded, never added to the total
+        parts = self.physics_parts(report)
         flux = None
         if self.x_flux is not None:  # Neumann and Robin sets (soft also with hard constraints)
             assert self.flux_normals is not None
