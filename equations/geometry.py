@@ -15,8 +15,8 @@ from matplotlib.path import Path
 from equations.errors import InvalidParameterError, is_finite_number
 
 #: Spatial axis names, one letter each (derivative keys are strings of them): ``x``, ``y``, ``z``, then
-#: ``a`` to ``g`` for the fourth to tenth axis of a high-dimensional box.
-SPATIAL_AXES = "xyzabcdefg"
+#: ``a`` to ``q`` for the fourth to twentieth axis of a high-dimensional box.
+SPATIAL_AXES = "xyzabcdefghijklmnopq"  # 20 axes (no "t": time)
 
 
 @dataclass(frozen=True)

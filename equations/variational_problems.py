@@ -7,7 +7,9 @@ solution (:meth:`~equations.variational.VariationalEquation.manufactured_source`
 
 - ``linear_elliptic``: ``L = |grad u|^2 / 2 + c u^2 / 2`` (``-Delta u + c u = f``), the control;
 - ``semilinear_elliptic``: ``L = |grad u|^2 / 2 + u^4 / 4`` (``-Delta u + u^3 = f``);
-- ``minimal_surface``: ``L = sqrt(1 + |grad u|^2)`` (the minimal-surface operator with a source).
+- ``minimal_surface``: ``L = sqrt(1 + |grad u|^2)`` (the minimal-surface operator with a source);
+- ``semilinear_nd``: ``-Delta u + u^3 = f`` on ``[0, 1]^d`` up to ``d = 20``
+  (sum, product and Barron-type manufactured solutions, data on the boundary).
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
+
 from equations.core import Array, Coords, DirichletCondition, Domain, Jet, Variable, is_finite_number
-from equations.errors import InvalidParameterError
-from equations.geometry import Box
+from equations.errors import InvalidParameterError, check_choice
+from equations.geometry import SPATIAL_AXES, Box
 from equations.namespace import namespace
 from equations.variational import VariationalEquation, second_derivatives
 
@@ -117,3 +121,98 @@ class MinimalSurface(_UnitSquareCase):
     def lagrangian(self, coords: Coords, u: Any, grad: tuple[Any, ...]) -> Any:
         xp = namespace(u)
         return xp.sqrt(1.0 + grad[0] ** 2 + grad[1] ** 2)
+
+
+#: the manufactured solutions of :class:`SemilinearND`
+PROFILES = ("sum", "product", "barron")
+# the Barron-type profile: RIDGES ridge functions tanh(w . x + b), seeded, the same for every run
+RIDGES, RIDGE_SEED = 8, 2024
+
+
+@dataclass(frozen=True)
+class SemilinearND(VariationalEquation):
+    r"""``-Delta u + u^3 = f`` on ``[0, 1]^d``, ``d`` from 2 to 20, ``u = u*`` on the boundary.
+
+    The energy ``L = |grad u|^2 / 2 + u^4 / 4`` in ``d`` dimensions (the
+    setting of the Barron-norm bounds: no grid reaches ``d = 10``; measure on
+    random points with :meth:`exact`). Manufactured solutions (``profile``):
+
+    - ``"sum"``: ``u* = mean_i sin(pi x_i)``;
+    - ``"product"``: ``u* = prod_i exp(sin(pi x_i) / d) = exp(mean_i sin(pi x_i))``;
+    - ``"barron"``: ``u* = mean_k tanh(w_k . x + b_k)``, 8 ridge functions with
+      seeded ``w_k ~ N(0, I / d) * 3``, ``b_k ~ U(-1, 1)`` (a finite Barron norm).
+
+    The residual is written directly as ``Delta u - u^3 + f`` (it reads only
+    the ``d`` second derivatives ``u_ii``, not the ``d (d + 1) / 2`` of the
+    generic Euler--Lagrange form, with which a test checks it agrees).
+    The axes are the first ``d`` letters of :data:`equations.geometry.SPATIAL_AXES`.
+    """
+
+    d: int = 2
+    profile: str = "sum"
+
+    name = "semilinear_nd"
+    title = "d-dimensional semilinear elliptic, -Delta u + u^3 = f on [0, 1]^d"
+    has_exact = True
+    field = Variable("u", "1", "solution")
+
+    def __post_init__(self) -> None:
+        if isinstance(self.d, bool) or not isinstance(self.d, int) or not 2 <= self.d <= len(SPATIAL_AXES):
+            raise InvalidParameterError(f"semilinear_nd: d must be an integer from 2 to {len(SPATIAL_AXES)}, "
+                                        f"got {self.d!r}")
+        check_choice("profile", self.profile, PROFILES)
+
+    @property
+    def axes(self) -> tuple[str, ...]:
+        """The coordinate names, in input order."""
+        return tuple(SPATIAL_AXES[: self.d])
+
+    @property
+    def derivatives(self) -> tuple[str, ...]:  # type: ignore[override]  # d-dependent: not the base's ClassVar
+        """``("xx", "yy", ...)``: the Laplacian's terms."""
+        return tuple(a + a for a in self.axes)
+
+    @property
+    def domain(self) -> Domain:
+        return Domain(Box(self.axes, (0.0,) * self.d, (1.0,) * self.d, (False,) * self.d))
+
+    def lagrangian(self, coords: Coords, u: Any, grad: tuple[Any, ...]) -> Any:
+        return 0.5 * sum(g * g for g in grad) + 0.25 * u**4
+
+    def conditions(self) -> tuple:
+        return (DirichletCondition(self.exact),)
+
+    def _ridges(self) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(RIDGE_SEED)
+        return 3.0 * rng.standard_normal((RIDGES, self.d)) / math.sqrt(self.d), rng.uniform(-1.0, 1.0, RIDGES)
+
+    def exact_and_laplacian(self, coords: Coords) -> tuple[Array, Array]:
+        """``u*`` and ``Delta u*`` in closed form."""
+        xs = [coords[a] for a in self.axes]
+        xp = namespace(*xs)
+        if self.profile == "barron":
+            w, b = self._ridges()
+            value, lap = 0.0 * xs[0], 0.0 * xs[0]
+            for k in range(RIDGES):
+                t = xp.tanh(sum(float(w[k, i]) * x for i, x in enumerate(xs)) + float(b[k]))
+                value = value + t / RIDGES
+                lap = lap - 2.0 * t * (1.0 - t * t) * float(w[k] @ w[k]) / RIDGES  # tanh'' = -2 tanh (1 - tanh^2)
+            return value, lap
+        s = [xp.sin(math.pi * x) for x in xs]
+        mean = sum(s) / self.d
+        lap_mean = -math.pi**2 * mean  # Delta of sin(pi x_i), averaged
+        if self.profile == "sum":
+            return mean, lap_mean
+        value = xp.exp(mean)
+        grad2 = sum((math.pi * xp.cos(math.pi * x) / self.d) ** 2 for x in xs)
+        return value, value * (lap_mean + grad2)
+
+    def exact(self, coords: Coords) -> Array:
+        return self.exact_and_laplacian(coords)[0]
+
+    def source(self, coords: Coords) -> Array:
+        u, lap = self.exact_and_laplacian(coords)
+        return -lap + u**3
+
+    def residual(self, coords: Coords, u: Jet) -> Array:
+        return sum(u[a + a] for a in self.axes) - u.value**3 + self.source(coords)
