@@ -10,7 +10,7 @@ from equations.geometry import SPATIAL_AXES, Box
 from equations.namespace import namespace
 
 #: The dimensions the spec accepts (its axes are the first ``d`` letters of ``SPATIAL_AXES``).
-MIN_DIM, MAX_DIM = 2, len(SPATIAL_AXES)
+MIN_DIM, MAX_DIM = 2, 10
 
 
 @dataclass(frozen=True)
