@@ -68,15 +68,22 @@ class ExtrapolationWarning(UserWarning):
     """A learner was asked for values outside the domain (or data range) it was trained on."""
 
 
-def check_integer(name: str, value: object, minimum: int) -> int:
-    """``value`` as an ``int``; :class:`InvalidParameterError` unless it is an integer ``>= minimum``.
+def check_integer(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
+    """``value`` as an ``int``; :class:`InvalidParameterError` unless it is an integer in ``[minimum, maximum]``.
 
     Booleans are refused (``True`` is an ``int`` to Python, never a count here);
-    NumPy integers are accepted.
+    NumPy integers are accepted. ``maximum=None`` leaves the range open above.
     """
     if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
         raise InvalidParameterError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise InvalidParameterError(f"{name} must be an integer in {minimum}..{maximum}, got {value!r}")
     return int(value)
+
+
+# Above this a wave number overflows float arithmetic (10**400 * pi) long before
+# any grid or network resolves the mode.
+MAX_WAVE_NUMBER = 10**6
 
 
 def check_choice(name: str, value: object, valid: tuple[str, ...]) -> str:

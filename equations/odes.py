@@ -89,6 +89,12 @@ def hypergeometric_polynomial(a: int, b: float, c: float, x: Array) -> Array:
     return total
 
 
+# The highest polynomial degree the polynomial-solution ODEs accept: beyond it the
+# solution oscillates faster than any grid or network here resolves, and the
+# closed form's loop would run for as many terms.
+MAX_POLYNOMIAL_DEGREE = 1000
+
+
 @dataclass(frozen=True)
 class Legendre(Equation):
     r"""``(1 - x^2) y'' - 2 x y' + l (l + 1) y = 0`` on ``[-1, 1]``.
@@ -112,8 +118,11 @@ class Legendre(Equation):
     has_exact = True
 
     def __post_init__(self) -> None:
-        if isinstance(self.l, bool) or not isinstance(self.l, int) or self.l < 0:
-            raise InvalidParameterError(f"legendre: l must be a non-negative integer, got {self.l!r}")
+        if isinstance(self.l, bool) or not isinstance(self.l, int) or not 0 <= self.l <= MAX_POLYNOMIAL_DEGREE:
+            raise InvalidParameterError(
+                f"legendre: l must be an integer in 0..{MAX_POLYNOMIAL_DEGREE}, got {self.l!r}"
+                " (a higher degree oscillates faster than any grid or network here resolves)"
+            )
 
     @property
     def domain(self) -> Domain:
@@ -167,9 +176,10 @@ class Hypergeometric(Equation):
 
     def __post_init__(self) -> None:
         a = self.a
-        if not is_finite_number(a) or a != int(a) or a > 0:
+        if not is_finite_number(a) or a != int(a) or not -MAX_POLYNOMIAL_DEGREE <= a <= 0:
             raise InvalidParameterError(
-                f"hypergeometric: a must be a non-positive integer (only the polynomial case is supported), got {a!r}"
+                f"hypergeometric: a must be an integer in -{MAX_POLYNOMIAL_DEGREE}..0 (only the polynomial case,"
+                f" of degree -a, is supported), got {a!r}"
             )
         check_finite("hypergeometric", b=self.b, c=self.c)
         if self.c <= 0 and self.c == int(self.c):

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from equations.core import Array, Coords, DirichletCondition, Domain, Equation, Jet, Variable, is_finite_number
-from equations.errors import InvalidParameterError
+from equations.errors import MAX_WAVE_NUMBER, InvalidParameterError, check_integer
 from equations.geometry import Box, Polygon
 from equations.namespace import namespace
 
@@ -48,8 +48,7 @@ class Poisson2D(_Poisson):
     def __post_init__(self) -> None:
         for key in ("kx", "ky"):
             v = getattr(self, key)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise InvalidParameterError(f"poisson: {key} must be a positive integer, got {v!r}")
+            check_integer(f"poisson: {key}", v, 1, MAX_WAVE_NUMBER)
 
     @property
     def domain(self) -> Domain:
@@ -122,8 +121,7 @@ class Poisson3D(Equation):
     def __post_init__(self) -> None:
         for key in ("kx", "ky", "kz"):
             v = getattr(self, key)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise InvalidParameterError(f"poisson3d: {key} must be a positive integer, got {v!r}")
+            check_integer(f"poisson3d: {key}", v, 1, MAX_WAVE_NUMBER)
 
     @property
     def domain(self) -> Domain:

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from equations.core import Array, Coords, DirichletCondition, Domain, Jet, Variable, is_finite_number
-from equations.errors import InvalidParameterError, check_choice
+from equations.errors import MAX_WAVE_NUMBER, InvalidParameterError, check_choice, check_integer
 from equations.geometry import SPATIAL_AXES, Box
 from equations.namespace import namespace
 from equations.variational import VariationalEquation, second_derivatives
@@ -41,8 +41,7 @@ class _UnitSquareCase(VariationalEquation):
     default_resolution = (65, 65)
 
     def _check_k(self) -> None:
-        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1:
-            raise InvalidParameterError(f"{self.label}: k must be a positive integer, got {self.k!r}")
+        check_integer(f"{self.label}: k", self.k, 1, MAX_WAVE_NUMBER)
 
     @property
     def domain(self) -> Domain:
@@ -64,8 +63,10 @@ class _UnitSquareCase(VariationalEquation):
         xp = namespace(x, y)
         w = self.k * math.pi
         sx, cx, sy, cy = xp.sin(w * x), xp.cos(w * x), xp.sin(w * y), xp.cos(w * y)
-        return Jet(sx * sy, {"x": w * cx * sy, "y": w * sx * cy, "xx": -w * w * sx * sy, "xy": w * w * cx * cy,
-                             "yy": -w * w * sx * sy})
+        return Jet(
+            sx * sy,
+            {"x": w * cx * sy, "y": w * sx * cy, "xx": -w * w * sx * sy, "xy": w * w * cx * cy, "yy": -w * w * sx * sy},
+        )
 
     def source(self, coords: Coords) -> Array:
         return self.manufactured_source(coords, self.exact_jet(coords))
@@ -158,8 +159,9 @@ class SemilinearND(VariationalEquation):
 
     def __post_init__(self) -> None:
         if isinstance(self.d, bool) or not isinstance(self.d, int) or not 2 <= self.d <= len(SPATIAL_AXES):
-            raise InvalidParameterError(f"semilinear_nd: d must be an integer from 2 to {len(SPATIAL_AXES)}, "
-                                        f"got {self.d!r}")
+            raise InvalidParameterError(
+                f"semilinear_nd: d must be an integer from 2 to {len(SPATIAL_AXES)}, got {self.d!r}"
+            )
         check_choice("profile", self.profile, PROFILES)
 
     @property
@@ -200,7 +202,7 @@ class SemilinearND(VariationalEquation):
             return value, lap
         s = [xp.sin(math.pi * x) for x in xs]
         mean = sum(s) / self.d
-        lap_mean = -math.pi**2 * mean  # Delta of sin(pi x_i), averaged
+        lap_mean = -(math.pi**2) * mean  # Delta of sin(pi x_i), averaged
         if self.profile == "sum":
             return mean, lap_mean
         value = xp.exp(mean)

@@ -25,7 +25,7 @@ from equations.core import (
     Variable,
     check_positive,
 )
-from equations.errors import InvalidParameterError
+from equations.errors import MAX_WAVE_NUMBER, check_integer
 from equations.geometry import Box
 from equations.namespace import namespace
 
@@ -65,8 +65,7 @@ class Wave(Equation):
 
     def __post_init__(self) -> None:
         check_positive("wave", c=self.c, t_max=self.t_max)
-        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1:
-            raise InvalidParameterError(f"wave: k must be a positive integer, got {self.k!r}")
+        check_integer("wave: k", self.k, 1, MAX_WAVE_NUMBER)
 
     @property
     def domain(self) -> Domain:

@@ -41,7 +41,7 @@ def test_registry_round_trip():
         (lambda: Burgers(nu=math.nan), "nu must be a positive"),
         (lambda: Convection(nu=-1.0), "nu must be >= 0"),
         (lambda: Convection(beta=math.inf), "beta must be a finite"),
-        (lambda: Poisson2D(kx=0), "kx must be a positive integer"),
+        (lambda: Poisson2D(kx=0), "kx must be an integer >= 1"),
         (lambda: LShapePoisson(f=math.nan), "f must be a finite"),
         (lambda: PeakPoisson(k=2.0), "k must be a finite number >= 16"),
         (lambda: Reaction(rho=math.nan).exact({}), "rho"),

@@ -130,7 +130,7 @@ def test_a_manufactured_source_makes_the_exact_jet_a_zero_of_the_residual() -> N
     np.testing.assert_allclose(spec.residual(coords, exact), 0.0, atol=1e-10)
     u = exact.value
     np.testing.assert_allclose(spec.source(coords), 8 * np.pi**2 * u + u**3, rtol=1e-10, atol=1e-10)
-    with pytest.raises(InvalidParameterError, match="k must be a positive integer"):
+    with pytest.raises(InvalidParameterError, match="k must be an integer >= 1"):
         create("semilinear_elliptic", k=0)
     with pytest.raises(InvalidParameterError, match="c must be"):
         create("linear_elliptic", c=-1.0)
