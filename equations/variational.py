@@ -107,3 +107,46 @@ def _pointwise(spec: VariationalEquation, coords: Coords, jet: Jet, names: tuple
         out = divergence - d_u
     out = out.reshape(shape)
     return out.detach().numpy() if numpy_in else out
+
+
+def lagrangian_derivatives(
+    spec: VariationalEquation, coords: Coords, u: np.ndarray, grad: np.ndarray, order: int = 2
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """``L``, its gradient and its Hessian in ``z = (u, grad u)`` at ``n`` points, float64 NumPy.
+
+    Parameters
+    ----------
+    spec : VariationalEquation
+        The spec whose :meth:`~VariationalEquation.lagrangian` is differentiated.
+    coords : dict of str to numpy.ndarray
+        The ``n`` points, one ``(n,)`` array per coordinate of the domain.
+    u : numpy.ndarray
+        ``(n,)`` values.
+    grad : numpy.ndarray
+        ``(n, d)`` gradients, in the domain's coordinate order.
+    order : int
+        2: all three; 0: ``L`` only (the others are None).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        ``L`` ``(n,)``, ``dL/dz`` ``(n, d + 1)`` and ``d2L/dz2`` ``(n, d + 1, d + 1)``
+        (the discrete energy's gradient and Hessian of a Newton solver are built from them).
+    """
+    import torch
+    from torch.func import grad as gradient
+    from torch.func import hessian, vmap
+
+    names = spec.domain.names
+    x = torch.as_tensor(np.stack([np.asarray(coords[n], dtype=np.float64).reshape(-1) for n in names], -1))
+    z = torch.as_tensor(np.concatenate([np.asarray(u, np.float64).reshape(-1, 1), np.asarray(grad, np.float64)], 1))
+
+    def ell(xi: Any, zi: Any) -> Any:
+        return spec.lagrangian(dict(zip(names, xi.unbind(), strict=True)), zi[0], tuple(zi[1:].unbind()))
+
+    value = vmap(ell)(x, z)
+    if order == 0:
+        return value.numpy(), None, None
+    first = vmap(gradient(ell, argnums=1))(x, z)
+    second = vmap(hessian(ell, argnums=1))(x, z)
+    return value.numpy(), first.numpy(), second.numpy()

@@ -8,6 +8,7 @@ solution (:meth:`~equations.variational.VariationalEquation.manufactured_source`
 - ``linear_elliptic``: ``L = |grad u|^2 / 2 + c u^2 / 2`` (``-Delta u + c u = f``), the control;
 - ``semilinear_elliptic``: ``L = |grad u|^2 / 2 + u^4 / 4`` (``-Delta u + u^3 = f``);
 - ``minimal_surface``: ``L = sqrt(1 + |grad u|^2)`` (the minimal-surface operator with a source);
+- ``p_laplacian``: ``L = (eps^2 + |grad u|^2)^(p/2) / p`` for ``p`` in ``[1.1, 10]``;
 - ``semilinear_nd``: ``-Delta u + u^3 = f`` on ``[0, 1]^d`` up to ``d = 20``
   (sum, product and Barron-type manufactured solutions, data on the boundary).
 """
@@ -15,7 +16,7 @@ solution (:meth:`~equations.variational.VariationalEquation.manufactured_source`
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -122,6 +123,72 @@ class MinimalSurface(_UnitSquareCase):
     def lagrangian(self, coords: Coords, u: Any, grad: tuple[Any, ...]) -> Any:
         xp = namespace(u)
         return xp.sqrt(1.0 + grad[0] ** 2 + grad[1] ** 2)
+
+
+#: the exponents the p-Laplacian accepts: p <= 1 has no minimiser in W^{1,p} (not reflexive), p above 10 is a
+#: stiffness no reference here resolves
+P_RANGE = (1.1, 10.0)
+
+
+@dataclass(frozen=True)
+class PLaplacian(_UnitSquareCase):
+    r"""The regularised p-Laplacian ``-div((eps^2 + |grad u|^2)^((p-2)/2) grad u) = f``.
+
+    ``L = (eps^2 + |grad u|^2)^(p/2) / p``: as ``eps -> 0``, the p-Laplacian,
+    degenerate (``p > 2``) or singular (``p < 2``) where ``grad u = 0``. The
+    source is manufactured from ``L``, so ``u*`` solves the problem for every
+    ``eps``. ``eps = 0`` itself is refused: ``L`` is then not twice
+    differentiable at ``grad u = 0`` (``u*`` has such points), so neither its
+    manufactured source nor a Newton step is defined there by differentiation.
+
+    Parameters
+    ----------
+    p : float
+        Exponent in ``[1.1, 10]``.
+    eps : float
+        Regularisation, ``> 0``.
+    k : int
+        Wave number of ``u*``.
+    """
+
+    p: float = 3.0
+    eps: float = 0.1
+    k: int = 1
+
+    name = "p_laplacian"
+    title = "p-Laplacian (regularised), manufactured"
+
+    def __post_init__(self) -> None:
+        self._check_k()
+        lo, hi = P_RANGE
+        if not is_finite_number(self.p) or not lo <= self.p <= hi:
+            raise InvalidParameterError(
+                f"p_laplacian: p must be a number in [{lo}, {hi}], got {self.p!r} (p <= 1 has no minimiser)"
+            )
+        if not is_finite_number(self.eps) or self.eps <= 0:
+            raise InvalidParameterError(
+                f"p_laplacian: eps must be a finite number > 0 (L is not twice differentiable at grad u = 0"
+                f" when eps = 0), got {self.eps!r}"
+            )
+
+    def lagrangian(self, coords: Coords, u: Any, grad: tuple[Any, ...]) -> Any:
+        return (self.eps**2 + grad[0] ** 2 + grad[1] ** 2) ** (0.5 * self.p) / self.p
+
+    def continuation(self) -> tuple[PLaplacian, ...]:
+        """Easier problems leading here, for a Newton solver's warm starts.
+
+        ``p`` from 2 in steps of at most 0.5 at ``eps = max(eps, 0.1)``, then
+        ``eps`` down by factors of at most 10.
+        """
+        steps = max(1, math.ceil(abs(self.p - 2.0) / 0.5))
+        start = max(self.eps, 0.1)
+        path = [replace(self, p=2.0 + (self.p - 2.0) * i / steps, eps=start) for i in range(steps + 1)]
+        eps = start
+        while eps > self.eps:
+            eps = max(eps / 10.0, self.eps)
+            path.append(replace(self, eps=eps))
+        path[-1] = self  # the same values: the spec itself
+        return tuple(path)
 
 
 #: the manufactured solutions of :class:`SemilinearND`

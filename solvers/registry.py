@@ -89,7 +89,8 @@ def register(
         ``("source", "conditions", "domain")``), so a subclass may redefine them.
         The solver must then honour whatever they return, or raise
         :class:`~equations.errors.SpecMismatchError` itself (e.g. a domain that
-        is not a box).
+        is not a box). ``("*",)``: the solver reads the whole spec, so every
+        subclass inherits it (it must then check what it cannot honour).
     """
     if not (isinstance(equation_type, type) and issubclass(equation_type, Equation)):
         raise InvalidParameterError(f"solvers are registered for Equation subclasses, got {equation_type!r}")
@@ -180,6 +181,8 @@ def mismatch(equation: Equation, method: str) -> str | None:
         if owner is None or method not in _SOLVERS[owner]:
             return f"no solver {method!r} is registered for {equation_type.__name__}"
         reads = _READS.get((owner, method), frozenset()) | NOT_READ_BY_SOLVERS
+        if "*" in reads:  # the solver reads the whole spec (and refuses what it cannot honour itself)
+            return None
     changed = [m for m in changed_members(equation_type, owner) if m not in reads]
     if not changed:
         return None
