@@ -73,4 +73,4 @@ def stale_members(equation_type: type, member: str, allowed: frozenset[str]) -> 
 
 
 # what an ansatz (g, d) does not depend on: it encodes the conditions and the domain only
-ANSATZ_INDEPENDENT = frozenset({"residual", "source", "exact", "derivatives", "lagrangian"})
+ANSATZ_INDEPENDENT = frozenset({"residual", "source", "exact", "derivatives", "lagrangian", "continuation"})
