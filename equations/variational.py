@@ -150,3 +150,37 @@ def lagrangian_derivatives(
     first = vmap(gradient(ell, argnums=1))(x, z)
     second = vmap(hessian(ell, argnums=1))(x, z)
     return value.numpy(), first.numpy(), second.numpy()
+
+
+def check_convex_in_gradient(spec: VariationalEquation, rng: np.random.Generator, probes: int = 256) -> None:
+    """Refuse a Lagrangian whose ``d2L/dp2`` has a negative eigenvalue at a probe point.
+
+    An energy method needs ``L`` convex in ``grad u`` (otherwise the energy has
+    no minimiser and its Euler--Lagrange equation is not elliptic). Probed at
+    ``probes`` random points of the domain's bounding box with ``u`` uniform in
+    ``[-3, 3]`` and ``grad u`` of length up to 10: a necessary check, not a proof.
+
+    Raises
+    ------
+    SpecMismatchError
+        Naming the point, ``u``, ``grad u`` and the eigenvalue.
+    """
+    names = spec.domain.names
+    space = spec.domain.space
+    lower, upper = np.asarray(space.lower, dtype=float), np.asarray(space.upper, dtype=float)
+    x = lower + (upper - lower) * rng.random((probes, len(names)))
+    u = rng.uniform(-3.0, 3.0, probes)
+    grad = rng.standard_normal((probes, len(names)))
+    grad *= rng.uniform(0.0, 10.0, (probes, 1)) / np.maximum(np.linalg.norm(grad, axis=1, keepdims=True), 1e-12)
+    coords = {n: x[:, k] for k, n in enumerate(names)}
+    _, _, second = lagrangian_derivatives(spec, coords, u, grad)
+    eig = np.linalg.eigvalsh(second[:, 1:, 1:])
+    scale = max(float(np.abs(eig).max()), 1e-300)
+    worst = int(np.argmin(eig[:, 0]))
+    if not np.isfinite(eig).all() or eig[worst, 0] < -1e-10 * scale:
+        where = ", ".join(f"{n}={v:.3g}" for n, v in zip(names, x[worst]))
+        raise SpecMismatchError(
+            f"{spec.label}: the Lagrangian is not convex in grad u at {where} (u={u[worst]:.3g}, grad u="
+            f"{np.array2string(grad[worst], precision=3)}): d2L/dp2 has the eigenvalue {eig[worst, 0]:.3g}, so the "
+            "energy has no minimiser for an energy method to find; fit a PINN on its residual instead"
+        )

@@ -178,3 +178,17 @@ def test_continuation_walks_p_from_two_and_eps_down_to_the_spec() -> None:
     assert [s.p for s in stages] == [2.0, 2.5, 3.0, 3.5, 4.0, 4.0, 4.0]
     assert [s.eps for s in stages] == pytest.approx([0.1] * 5 + [1e-2, 1e-3])
     assert stages[-1] == create("p_laplacian", p=4.0, eps=1e-3)
+
+
+def test_deep_ritz_refuses_a_lagrangian_that_is_not_convex_in_the_gradient() -> None:
+    from sciml import DeepRitz, Optimiser
+
+    @dataclass(frozen=True)
+    class DoubleWell(LinearElliptic):  # convex near grad u = 0, not for |grad u| > 1/sqrt(3)
+        def lagrangian(self, coords: Coords, u: Any, grad: tuple[Any, ...]) -> Any:
+            s = grad[0] ** 2 + grad[1] ** 2
+            return 0.25 * (s - 1.0) ** 2
+
+    with pytest.raises(SpecMismatchError, match=r"not convex in grad u .* fit a PINN on its residual instead"):
+        DeepRitz(optimiser=Optimiser(adam_steps=1, compile=False)).fit(DoubleWell())
+    DeepRitz(optimiser=Optimiser(adam_steps=1, compile=False)).fit(create("p_laplacian", p=1.5))  # convex: accepted

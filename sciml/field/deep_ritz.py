@@ -27,7 +27,7 @@ import torch
 
 from equations.core import Equation
 from equations.errors import SpecMismatchError
-from equations.variational import VariationalEquation
+from equations.variational import VariationalEquation, check_convex_in_gradient
 from sciml.field.config import Collocation, Optimiser
 from sciml.field.derivatives import DerivativePlan
 from sciml.field.pinn import PINN
@@ -81,7 +81,9 @@ class DeepRitz(PINN):
     ------
     SpecMismatchError
         At ``fit``: the spec is not a :class:`~equations.variational.VariationalEquation`
-        (a spec without an energy: use the PINN), or it is a system.
+        (a spec without an energy: use the PINN), it is a system, or its
+        Lagrangian is not convex in ``grad u`` at a probe point
+        (:func:`equations.variational.check_convex_in_gradient`).
     """
 
     name = "deep_ritz"
@@ -106,6 +108,8 @@ class DeepRitz(PINN):
         if not isinstance(equation, VariationalEquation):
             raise SpecMismatchError(f"{equation.label} states no energy (it is not a VariationalEquation): the Deep "
                                     "Ritz method minimises one; fit a PINN on its residual instead")
+        if fitted is None:
+            check_convex_in_gradient(equation, np.random.default_rng(0))
         objective = super()._objective(equation, points, fitted)
         if fitted is None:  # the conditions' penalties: BOUNDARY_WEIGHT unless the user weighs them
             given = dict(self.weights or {})
