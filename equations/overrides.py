@@ -11,8 +11,9 @@ the parent's problem.
 
 from __future__ import annotations
 
-# class attributes that describe a spec without changing the problem it states
-DESCRIPTIVE = frozenset({"name", "title", "field", "default_resolution", "has_exact"})
+# members that describe a spec, or hint how to solve it, without changing the problem it states
+# (``continuation``: the path a Newton solver may take to the same minimiser)
+DESCRIPTIVE = frozenset({"name", "title", "field", "default_resolution", "has_exact", "continuation"})
 
 
 def changed_members(equation_type: type, base: type) -> tuple[str, ...]:
@@ -73,4 +74,4 @@ def stale_members(equation_type: type, member: str, allowed: frozenset[str]) -> 
 
 
 # what an ansatz (g, d) does not depend on: it encodes the conditions and the domain only
-ANSATZ_INDEPENDENT = frozenset({"residual", "source", "exact", "derivatives", "lagrangian", "continuation"})
+ANSATZ_INDEPENDENT = frozenset({"residual", "source", "exact", "derivatives", "lagrangian"})

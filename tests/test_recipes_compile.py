@@ -56,6 +56,10 @@ NOT_LEARNER_RECIPES = {
     "main_job": "timings and errors of the README command; its recipe, the PINN quick budget, is below the "
                 "size that compiles",
     "neural_cg": "the neural preconditioner's training stages; it has no compile option",
+    "neural_preconditioners": "iteration counts and timings of preconditioned CG; the learned multigrid has no "
+                              "compile option",
+    "variational_high_d": "Deep Ritz and PINN errors against d at one fixed budget stated in the file; every run "
+                          "has compile off, so no compiled graph to sweep",
     "poisson_solvers": "classical solvers and their numba compile times; no learner",
     "cavity": "the lid-driven cavity reference against Ghia et al. and Botella & Peyret; no learner",
     "systems": "field learners on systems; every run's recipe has compile off, so no compiled graph to sweep",

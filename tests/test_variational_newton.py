@@ -94,7 +94,6 @@ def test_newton_solves_three_dimensional_boxes_at_order_2() -> None:
 class Anisotropic(VariationalEquation):
     """A user's own problem: ``L = (1 + u^2) |grad u|^2 / 2 + x u_x^2`` on a 2 x 1 box with data ``g``."""
 
-    name = "anisotropic_user_case"
     field = Variable("u", "1", "solution")
     derivatives = second_derivatives(("x", "y"))
     has_exact = True
