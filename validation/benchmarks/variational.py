@@ -58,7 +58,7 @@ def _learner(kind: str, seed: int, steps: int | None) -> Any:
     from sciml import PINN, DeepRitz, Optimiser
 
     if kind == "deep_ritz":
-        opt = Optimiser(adam_steps=steps or RITZ_STEPS, lr=1e-3, final_lr=1e-4, lbfgs_iter=0, compile=False)
+        opt = Optimiser(adam_steps=steps or RITZ_STEPS, lr=1e-3, final_lr=1e-5, lbfgs_iter=0, compile=False)
         return DeepRitz(seed=seed, hidden=HIDDEN, optimiser=opt)
     opt = Optimiser(adam_steps=steps or PINN_STEPS, lr=1e-3, final_lr=1e-4, lbfgs_iter=0 if steps else PINN_LBFGS,
                     compile=False)
@@ -180,7 +180,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines = ["# Variational problems: Deep Ritz and PINN against Newton--multigrid", "",
              f"Machine: {m['cpu']}, {m['cores']} cores; torch {m['versions']['torch']}, one torch thread. "
              f"Network {results['hidden']} tanh, hard constraints; Deep Ritz {results['ritz_steps']} Adam steps "
-             f"(fresh Sobol points each step), PINN {results['pinn_steps']} Adam + {results['pinn_lbfgs']} L-BFGS. "
+             f"(lr 1e-3 decaying to 1e-5, fresh Sobol points each step), PINN {results['pinn_steps']} Adam + {results['pinn_lbfgs']} L-BFGS. "
              f"Errors against the {results['sizes'][-1]}² Newton solution; medians over seeds (worst in brackets).", "",
              "## Reference (Newton--multigrid)", "",
              "| case | rel. L2 vs u* (" + ", ".join(f"{n}²" for n in results["reference_sizes"]) + ") | order | "
