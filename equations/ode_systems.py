@@ -64,17 +64,20 @@ u1, u2, u3 = Var(0), Var(1), Var(2)
 def _sum(*items: tuple[float, Expr | None]) -> Expr:
     """The canonical form of every family's right-hand side: a sum of ``coefficient * monomial`` terms.
 
-    A coefficient ``c`` multiplies its monomial as ``mul c m`` with the sign in
-    the number (joined by ``add``); a coefficient of exactly 1 or -1 leaves the
-    bare monomial, joined by ``add`` or ``sub`` (``neg`` when first); a
-    monomial ``None`` is the constant term ``c``.
+    A float coefficient ``c`` (a parameter's expression) multiplies its
+    monomial as ``mul c m``, the sign in the number, joined by ``add``; a
+    monomial ``None`` is the constant term ``c``. The *integer* coefficients
+    ``1`` and ``-1`` are the form's own unit coefficients: the bare monomial,
+    joined by ``add`` or ``sub`` (``neg`` when first). So the tree has one
+    shape whatever the parameter values (a parameter equal to 1.0 stays a number).
     """
     out: Expr | None = None
     for c, monomial in items:
-        negative = monomial is not None and c == -1.0
+        unit = isinstance(c, int) and c in (1, -1)
+        negative = unit and c == -1
         if monomial is None:
             term: Expr = Const(c)
-        elif c in (1.0, -1.0):
+        elif unit:
             term = monomial
         else:
             term = Mul(Const(c), monomial)
@@ -298,7 +301,7 @@ class VanDerPol(OdeSystemFamily):
 
     def build(self, p: dict[str, float]) -> tuple[Expr, ...]:
         mu = p["mu"]
-        return (u2, _sum((mu, u2), (-mu, u1**2 * u2), (-1.0, u1)))
+        return (u2, _sum((mu, u2), (-mu, u1**2 * u2), (-1, u1)))
 
 
 @dataclass(frozen=True)
@@ -343,7 +346,7 @@ class FitzHughNagumo(OdeSystemFamily):
 
     def build(self, p: dict[str, float]) -> tuple[Expr, ...]:
         eps = p["eps"]
-        return (_sum((1.0, u1), (-1.0 / 3.0, u1**3), (-1.0, u2), (p["I"], None)),
+        return (_sum((1, u1), (-1.0 / 3.0, u1**3), (-1, u2), (p["I"], None)),
                 _sum((eps, u1), (eps * p["a"], None), (-eps * p["b"], u2)))
 
 
@@ -366,7 +369,7 @@ class Lorenz(OdeSystemFamily):
 
     def build(self, p: dict[str, float]) -> tuple[Expr, ...]:
         s, r, b = p["sigma"], p["rho"], p["beta"]
-        return (_sum((s, u2), (-s, u1)), _sum((r, u1), (-1.0, u1 * u3), (-1.0, u2)), _sum((1.0, u1 * u2), (-b, u3)))
+        return (_sum((s, u2), (-s, u1)), _sum((r, u1), (-1, u1 * u3), (-1, u2)), _sum((1, u1 * u2), (-b, u3)))
 
 
 def create(name: str, **params: Any) -> OdeSystemFamily:
