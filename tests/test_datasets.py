@@ -24,6 +24,7 @@ TINY: dict[str, tuple[int, dict[str, Any]]] = {
     "diffusion_reaction": (9, {"sensors": 21, "refine": 1}),
     "burgers": (16, {"refine": 2}),
     "darcy": (9, {}),
+    "prose_odes": (8, {"input_points": 8, "max_tokens": 48}),
 }
 DIMS = {
     "antiderivative": (("sensor",), ("x",)),
@@ -31,6 +32,7 @@ DIMS = {
     "diffusion_reaction": (("sensor",), ("x", "t")),
     "burgers": (("x",), ("x",)),
     "darcy": (("x", "y"), ("x", "y")),
+    "prose_odes": (("feature",), ("t", "component")),
 }
 
 
@@ -101,8 +103,21 @@ def _check_darcy(ds: xr.Dataset, params: dict[str, Any]) -> None:
         assert np.all(u[[0, -1]] == 0) and np.all(u[:, [0, -1]] == 0) and u[1:-1, 1:-1].min() > 0
 
 
+def _check_prose_odes(ds: xr.Dataset, params: dict[str, Any]) -> None:
+    """scipy's RK45 on the NumPy walk of each sample's decoded tokens gives its trajectory."""
+    from equations.symbolic import evaluate
+    from validation.datasets import prose_odes
+
+    t = ds["t"].values
+    for system, u in zip(prose_odes.systems(ds), ds["output"].values):
+        ref = solve_ivp(lambda _, y, s=system: evaluate(s, y), (0.0, t[-1]), u[0, : system.dim], t_eval=t,
+                        rtol=1e-11, atol=1e-11).y.T
+        np.testing.assert_allclose(u[:, : system.dim], ref, rtol=0, atol=1e-6 * max(1.0, np.max(np.abs(ref))))
+
+
 ACCURACY = {"antiderivative": _check_antiderivative, "pendulum": _check_pendulum,
-            "diffusion_reaction": _check_diffusion_reaction, "burgers": _check_burgers, "darcy": _check_darcy}
+            "diffusion_reaction": _check_diffusion_reaction, "burgers": _check_burgers, "darcy": _check_darcy,
+            "prose_odes": _check_prose_odes}
 
 
 def _same_data(a: xr.Dataset, b: xr.Dataset) -> None:
