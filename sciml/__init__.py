@@ -3,7 +3,8 @@
 Three kinds share the contract: field learners fit one equation
 (:class:`PINN`, :class:`LPINN`, :class:`PIG`, and :class:`DeepRitz` for a spec
 with an energy), operator learners fit a dataset
-(:class:`DeepONet`, :class:`MgNO`, :class:`FNO`), solver accelerators fit
+(:class:`DeepONet`, :class:`MgNO`, :class:`FNO`, and :class:`PROSE` for trajectories
+with their equations), solver accelerators fit
 linear systems and give a preconditioner (:class:`NeuralCG`, :class:`LearnedMultigrid`).
 
 >>> from sciml import PINN, Optimiser
@@ -30,7 +31,9 @@ from sciml.operators.deeponet.learner import DeepONet
 from sciml.operators.grid.fno import FNO
 from sciml.operators.grid.mgno import MgNO
 from sciml.operators.learner import OperatorLearner
+from sciml.operators.prose import PROSE
 
-__all__ = ["FNO", "LBFGS", "LEARNERS", "LPINN", "PIG", "PINN", "Accelerator", "Adam", "Callback", "Checkpointing",
-           "Collocation", "DeepONet", "DeepRitz", "FieldLearner", "History", "LearnedMultigrid", "Learner", "MgNO",
-           "NeuralCG", "OperatorLearner", "Optimiser", "ProgressBar", "Trainer", "create_learner", "learner_names"]
+__all__ = ["FNO", "LBFGS", "LEARNERS", "LPINN", "PIG", "PINN", "PROSE", "Accelerator", "Adam", "Callback",
+           "Checkpointing", "Collocation", "DeepONet", "DeepRitz", "FieldLearner", "History", "LearnedMultigrid",
+           "Learner", "MgNO", "NeuralCG", "OperatorLearner", "Optimiser", "ProgressBar", "Trainer", "create_learner",
+           "learner_names"]
