@@ -48,7 +48,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from equations.errors import InvalidParameterError, check_integer
+from equations.errors import InvalidParameterError
 from equations.random_fields import RngLike, as_generator
 from equations.registry import Registry
 from equations.symbolic import Add, Const, Expr, Mul, Neg, Sin, Sub, System, Var, quantize_system
@@ -377,13 +377,6 @@ def create(name: str, **params: Any) -> OdeSystemFamily:
     return ODE_SYSTEMS.create(name, **params)  # type: ignore[no-any-return]
 
 
-def family_index(name: str, names: Sequence[str]) -> int:
-    """Position of ``name`` in ``names`` (a dataset's fixed family order); typed error if absent."""
-    if name not in names:
-        raise InvalidParameterError(f"ODE system family {name!r} is not one of {', '.join(names)}")
-    return check_integer("index", list(names).index(name), 0)
-
-
 __all__ = ["HORIZON", "MAX_PARAMETERS", "ODE_SYSTEMS", "DampedOscillator", "DampedPendulum", "Duffing",
            "FitzHughNagumo", "Logistic", "Lorenz", "LotkaVolterra", "OdeSample", "OdeSystemFamily", "Parameter",
-           "VanDerPol", "create", "family_index"]
+           "VanDerPol", "create"]
