@@ -58,6 +58,8 @@ NOT_LEARNER_RECIPES = {
     "neural_cg": "the neural preconditioner's training stages; it has no compile option",
     "neural_preconditioners": "iteration counts and timings of preconditioned CG; the learned multigrid has no "
                               "compile option",
+    "variational": "Deep Ritz and PINN errors against the Newton reference at one budget stated in the file; every "
+                   "run has compile off, so no compiled graph to sweep",
     "variational_high_d": "Deep Ritz and PINN errors against d at one fixed budget stated in the file; every run "
                           "has compile off, so no compiled graph to sweep",
     "poisson_solvers": "classical solvers and their numba compile times; no learner",
