@@ -50,6 +50,9 @@ def test_integrating_the_true_equations_reproduces_the_data_and_unparsed_ones_co
     scores = prose.symbolic(_Oracle(systems(raw), {5}), unpack(raw))
     assert scores["parsed"] == 7 / 8 and scores["integrated"] == 7 / 8
     assert scores["trajectory_l2_median"] < 1e-8 and scores["trajectory_l2_below_0.05"] == 7 / 8
+    wrong = prose._wrong_symbols(unpack(raw), "add_term", np.random.default_rng(0))
+    given = prose.integrated_errors(prose.given_systems(wrong), wrong)
+    assert np.median(given) > 1e-3  # a term added changes the trajectory
 
 
 def test_relative_errors_are_per_sample() -> None:

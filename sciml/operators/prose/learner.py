@@ -21,6 +21,7 @@ never ``eval``): an unparsable sequence gives ``None``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -133,7 +134,12 @@ class PROSE(OperatorLearner):
         self._validate_params()
         data = as_prose_arrays(dataset, need_output=True)
         assert data.u_output is not None and data.t_output is not None
-        components, max_tokens = data.u_input.shape[2], data.tokens.shape[1]
+        corrupted = corrupted_inputs(data.tokens, data.tokens.shape[1], np.random.default_rng(self.seed)) \
+            if self.symbols_in and self.corrupt > 0 else data.tokens
+        # the padding beyond the longest sequence (true or corrupted) costs attention and teaches nothing
+        max_tokens = max(content_length(data.tokens), content_length(corrupted))
+        tokens, corrupted = data.tokens[:, :max_tokens], corrupted[:, :max_tokens]
+        components = data.u_input.shape[2]
         net = self._build(components, max_tokens, training=True)
         both = np.concatenate([data.u_input, data.u_output], 1)
         present = np.broadcast_to(data.mask[:, None, :], both.shape)
@@ -147,12 +153,10 @@ class PROSE(OperatorLearner):
             net.state_std.copy_(torch.tensor(np.where(std > 0, std, 1.0)))
         self.layout_ = {"components": int(components), "max_tokens": int(max_tokens),
                         "t_input": data.t_input.tolist(), "t_output": data.t_output.tolist()}
-        corrupted = corrupted_inputs(data.tokens, max_tokens, np.random.default_rng(self.seed)) \
-            if self.symbols_in and self.corrupt > 0 else data.tokens
-        self._train(net, self._loss_fn(net, data, corrupted), data.n, self.steps, self.batch_size, callbacks)
+        self._train(net, self._loss_fn(net, data, tokens, corrupted), data.n, self.steps, self.batch_size, callbacks)
         return self
 
-    def _loss_fn(self, net: PROSENet, data: ProseArrays, corrupted: np.ndarray) -> Any:
+    def _loss_fn(self, net: PROSENet, data: ProseArrays, true_ids: np.ndarray, corrupted: np.ndarray) -> Any:
         dev, dt = net.state_mean.device, net.state_mean.dtype
 
         def t(a: np.ndarray, dtype: torch.dtype = dt) -> torch.Tensor:
@@ -160,7 +164,7 @@ class PROSE(OperatorLearner):
 
         t_in, t_out = t(data.t_input), t(data.t_output)  # type: ignore[arg-type]
         u_in, u_out, mask = t(data.u_input), t(data.u_output), t(data.mask)  # type: ignore[arg-type]
-        tokens, wrong = t(data.tokens, torch.long), t(corrupted, torch.long)
+        tokens, wrong = t(true_ids, torch.long), t(corrupted, torch.long)
         noise = torch.Generator(device=dev)
         noise.manual_seed(self.seed + 1)  # the training noise: its own stream (a resumed run redraws it)
         weight, rel, p_corrupt = float(self.data_weight), float(self.noise), float(self.corrupt)
@@ -201,13 +205,13 @@ class PROSE(OperatorLearner):
         self._check_fitted()
         data = as_prose_arrays(dataset, need_output=False)
         layout = self.layout_
-        if data.u_input.shape[2] != layout["components"] or data.tokens.shape[1] > layout["max_tokens"]:
+        length = content_length(data.tokens)
+        if data.u_input.shape[2] != layout["components"] or length > layout["max_tokens"]:
             raise InvalidDataError(f"PROSE was fitted on {layout['components']} components and <= "
-                                   f"{layout['max_tokens']} tokens; got {data.u_input.shape[2]} and "
-                                   f"{data.tokens.shape[1]}")
+                                   f"{layout['max_tokens']} tokens; got {data.u_input.shape[2]} and {length}")
         if data.t_input.shape != (len(layout["t_input"]),) or not np.allclose(data.t_input, layout["t_input"]):
             raise InvalidDataError("PROSE: the observed times t_input differ from the training ones")
-        return data
+        return dataclasses.replace(data, tokens=data.tokens[:, :length])
 
     def predict(self, dataset: Any, times: np.ndarray | None = None,  # type: ignore[override]
                 batch: int = 256) -> np.ndarray:
@@ -265,6 +269,12 @@ class PROSE(OperatorLearner):
         net = self._build(int(layout["components"]), int(layout["max_tokens"]), training=False)
         self._restore_network(net, tensors)
         self.layout_ = layout
+
+
+def content_length(tokens: np.ndarray) -> int:
+    """Columns up to the last one holding a token other than ``<pad>`` in any row (at least 1)."""
+    used = np.flatnonzero((tokens != PAD_ID).any(0))
+    return int(used[-1]) + 1 if used.size else 1
 
 
 def corrupted_inputs(tokens: np.ndarray, max_tokens: int, rng: np.random.Generator) -> np.ndarray:
