@@ -119,3 +119,11 @@ def test_bad_input_is_refused_by_name() -> None:
         model.predict(data.assign_coords(t_input=data["t_input"] * 2))
     with pytest.raises(InvalidParameterError, match="layers must be"):
         PROSE(layers=(1, 1)).fit(data)
+
+
+def test_padding_beyond_the_longest_equation_costs_nothing() -> None:
+    data = _data(16, 0, "logistic")
+    wide = data.pad(token=(0, 20), constant_values=0)
+    a, b = PROSE(**TINY, steps=3, corrupt=0.0).fit(data), PROSE(**TINY, steps=3, corrupt=0.0).fit(wide)
+    assert a.layout_["max_tokens"] == b.layout_["max_tokens"] == int(data["n_tokens"].max())
+    np.testing.assert_allclose(a.predict(wide), b.predict(data), rtol=1e-5, atol=1e-6)
