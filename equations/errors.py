@@ -74,9 +74,9 @@ def check_integer(name: str, value: object, minimum: int, maximum: int | None = 
     Booleans are refused (``True`` is an ``int`` to Python, never a count here);
     NumPy integers are accepted. ``maximum=None`` leaves the range open above.
     """
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+    if isinstance(value, bool) or not isinstance(value, Integral) or int(value) < minimum:
         raise InvalidParameterError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if maximum is not None and value > maximum:
+    if maximum is not None and int(value) > maximum:
         raise InvalidParameterError(f"{name} must be an integer in {minimum}..{maximum}, got {value!r}")
     return int(value)
 

@@ -174,6 +174,7 @@ def check_convex_in_gradient(spec: VariationalEquation, rng: np.random.Generator
     grad *= rng.uniform(0.0, 10.0, (probes, 1)) / np.maximum(np.linalg.norm(grad, axis=1, keepdims=True), 1e-12)
     coords = {n: x[:, k] for k, n in enumerate(names)}
     _, _, second = lagrangian_derivatives(spec, coords, u, grad)
+    assert second is not None  # order 2
     eig = np.linalg.eigvalsh(second[:, 1:, 1:])
     scale = max(float(np.abs(eig).max()), 1e-300)
     worst = int(np.argmin(eig[:, 0]))

@@ -152,6 +152,7 @@ class DiscreteEnergy:
         mesh = self.mesh
         z = self._local(u)
         value, first, second = lagrangian_derivatives(self.spec, self._centroids, z[:, 0], z[:, 1:])
+        assert first is not None and second is not None  # order 2
         n = math.prod(mesh.shape)
         local_grad = mesh.volume * np.einsum("mji,mj->mi", mesh.maps, first)
         gradient = np.zeros(n)

@@ -115,10 +115,21 @@ def check_elliptic(state: EnergyState, energy: DiscreteEnergy, u: np.ndarray) ->
         )
 
 
-def _grid_system(matrix: sp.csr_matrix, unknown: np.ndarray) -> object:
-    """The 2D system on the unknowns as a grid system (padded 9-point stencil) for the Galerkin multigrid."""
-    from types import SimpleNamespace
+@dataclass(frozen=True)
+class _StencilSystem:
+    """A Hessian on the unknowns of a 2D grid with its padded 9-point stencil (a :class:`solvers.GridSystem`)."""
 
+    matrix: sp.csr_matrix
+    unknown: np.ndarray
+    stencil: np.ndarray
+    shape: tuple[int, int]
+    size: int
+    solid: np.ndarray | None = None
+    singular: bool = False
+
+
+def _grid_system(matrix: sp.csr_matrix, unknown: np.ndarray) -> _StencilSystem:
+    """The 2D system on the unknowns as a grid system (padded 9-point stencil) for the Galerkin multigrid."""
     nx, ny = unknown.shape
     stencil = np.zeros((nx + 2, ny + 2, 9))
     ii, jj = np.nonzero(unknown)
@@ -131,10 +142,7 @@ def _grid_system(matrix: sp.csr_matrix, unknown: np.ndarray) -> object:
         values = np.asarray(full[flat[inside], (ni * ny + nj)[inside]]).ravel()
         stencil[ii[inside] + 1, jj[inside] + 1, kk] = values
     mask = unknown.reshape(-1)
-    return SimpleNamespace(
-        stencil=stencil, unknown=unknown, solid=None, singular=False, shape=(nx, ny),
-        matrix=full[mask][:, mask], size=int(mask.sum()),
-    )  # fmt: skip
+    return _StencilSystem(full[mask][:, mask], unknown, stencil, (nx, ny), int(mask.sum()))
 
 
 def linear_solver(matrix: sp.csr_matrix, unknown: np.ndarray) -> Callable[[np.ndarray, float], tuple[np.ndarray, int]]:

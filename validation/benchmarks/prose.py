@@ -33,8 +33,10 @@ Runs are appended to the results file as they finish; a re-run skips them.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +57,23 @@ SCALING_WIDTHS = (32, 128)
 MODELS = ("prose", "data_only", "deeponet")
 #: PROSE's default width (the scaling runs change it; DeepONet's rows carry it too, unused)
 WIDTH = 64
-QUICK = {"n_train": 48, "n_test": 12, "steps": 20, "width": 16, "seeds": [0], "sizes": [24], "widths": []}
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Set sizes, PROSE's steps (None: its default) and width, seeds, and the scaling runs' sizes and widths."""
+
+    n_train: int
+    n_test: int
+    steps: int | None
+    width: int
+    seeds: tuple[int, ...]
+    sizes: tuple[int, ...]
+    widths: tuple[int, ...]
+
+
+FULL = Budget(N_TRAIN, N_TEST, None, WIDTH, SEEDS, SCALING_SIZES, SCALING_WIDTHS)
+QUICK = Budget(48, 12, 20, 16, (0,), (24,), ())
 
 
 def datasets(n_train: int, n_test: int) -> dict[str, Any]:
@@ -360,13 +378,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from validation.benchmarks.report import machine, write_results
 
-    n_train, n_test, steps, width = N_TRAIN, N_TEST, None, WIDTH
-    seeds, sizes, widths = list(SEEDS), list(SCALING_SIZES), list(SCALING_WIDTHS)
-    if args.quick:
-        n_train, n_test, steps, width = QUICK["n_train"], QUICK["n_test"], QUICK["steps"], QUICK["width"]
-        seeds, sizes, widths = QUICK["seeds"], QUICK["sizes"], QUICK["widths"]
+    budget = QUICK if args.quick else FULL
     if args.no_scaling:
-        sizes, widths = [], []
+        budget = dataclasses.replace(budget, sizes=(), widths=())
+    n_train, n_test, steps, width, seeds = budget.n_train, budget.n_test, budget.steps, budget.width, budget.seeds
     previous: dict[str, Any] = {}
     if args.out.exists() and not args.fresh:
         previous = json.loads(args.out.read_text())
@@ -377,8 +392,10 @@ def main(argv: list[str] | None = None) -> int:
                                "runs": previous.get("runs", [])}
     start = time.perf_counter()
     sets = datasets(n_train, n_test)
-    plan = [(kind, seed, width, None) for seed in seeds for kind in args.models]
-    plan += [("prose", seeds[0], width, n) for n in sizes] + [("prose", seeds[0], w, None) for w in widths]
+    plan: list[tuple[str, int, int, int | None]] = [(kind, seed, width, None) for seed in seeds
+                                                    for kind in args.models]
+    plan += [("prose", seeds[0], width, n) for n in budget.sizes]
+    plan += [("prose", seeds[0], w, None) for w in budget.widths]
     for kind, seed, w, n in plan:
         n_runs = n or n_train
         if any(r["model"] == kind and r["seed"] == seed and r["width"] == w and r["n_train"] == n_runs

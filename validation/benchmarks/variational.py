@@ -115,6 +115,7 @@ def learner_run(name: str, params: dict[str, Any], kind: str, seed: int, ref: np
     import torch
 
     from equations import create
+    from equations.variational import VariationalEquation
     from solvers.variational.energy import DiscreteEnergy
 
     torch.set_num_threads(1)
@@ -130,6 +131,7 @@ def learner_run(name: str, params: dict[str, Any], kind: str, seed: int, ref: np
     u[[0, -1], :] = ref[[0, -1], :]  # the hard ansatz meets the data to rounding; E_h needs them exactly
     u[:, [0, -1]] = ref[:, [0, -1]]
     l2, h1 = _norms(u - ref, ref, 1.0 / (n - 1))
+    assert isinstance(spec, VariationalEquation)  # every case is one
     energy = DiscreteEnergy(spec, [x, x])
     row = {"case": name, "params": params, "learner": kind, "seed": seed, "relative_l2": l2, "relative_h1": h1,
            "time_s": seconds, "energy": energy.energy(u.reshape(-1)),

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -59,7 +60,7 @@ class CrossAttentionLayer(nn.Module):
 
     def __init__(self, sizes: PROSESizes, device: torch.device, dtype: torch.dtype):
         super().__init__()
-        kw = {"device": device, "dtype": dtype}
+        kw: dict[str, Any] = {"device": device, "dtype": dtype}
         self.norm_q = nn.LayerNorm(sizes.width, **kw)
         self.attention = nn.MultiheadAttention(sizes.width, sizes.heads, dropout=0.0, batch_first=True, **kw)
         self.norm_ff = nn.LayerNorm(sizes.width, **kw)
@@ -94,13 +95,18 @@ class PROSENet(nn.Module):
         Where the parameters live, in which precision.
     """
 
+    # normalisation buffers (set from the training data by the learner, saved with the weights)
+    time_scale: torch.Tensor
+    state_mean: torch.Tensor
+    state_std: torch.Tensor
+
     def __init__(self, vocabulary: int, components: int, max_tokens: int, sizes: PROSESizes, *,
                  symbols_in: bool, symbols_out: bool, generator: torch.Generator, device: torch.device,
                  dtype: torch.dtype):
         super().__init__()
         # built without storage, then every parameter drawn from ``generator``: the global generator is untouched
         meta = torch.device("meta")
-        kw = {"device": meta, "dtype": dtype}
+        kw: dict[str, Any] = {"device": meta, "dtype": dtype}
         d = sizes.width
         self.sizes, self.symbols_in, self.symbols_out = sizes, symbols_in, symbols_out
         self.components, self.max_tokens, self.vocabulary = components, max_tokens, vocabulary
