@@ -2,9 +2,13 @@
 
 The pinned fingerprints were computed by the dataset code as it was before the
 families (each dataset restating its PDE and calling its solver directly):
-the family path must reproduce those files to 1e-10 relative (measured: bit
-for bit for every dataset but diffusion-reaction, which differs by the
-rounding of its piecewise-linear interpolation formula, 3e-16 relative).
+the family path must reproduce those files to 1e-6 relative. On the machine
+that pinned them: bit for bit for every dataset but diffusion-reaction (3e-16
+relative, the rounding of its piecewise-linear interpolation formula). On
+another CPU of the same kind (AMD EPYC, same wheels) the GRF inputs differ by
+up to 8e-8 relative: the RBF covariance's factorisation is ill-conditioned and
+BLAS picks its kernels by CPU, so rounding is amplified; any change of what is
+computed would show far above 1e-6.
 """
 
 from __future__ import annotations
@@ -76,7 +80,7 @@ def test_shipped_datasets_reproduce_the_data_made_before_the_families(key: tuple
     assert DATASETS.get(name).family == name
     for var, before in zip(("input", "output"), BEFORE[key]):
         now, scale = _fingerprint(ds[var].values)
-        assert np.all(np.abs(now - np.array(before)) <= 1e-10 * scale), (name, var, now, before)
+        assert np.all(np.abs(now - np.array(before)) <= 1e-6 * scale), (name, var, now, before)
 
 
 def test_the_shipped_families_are_registered() -> None:
