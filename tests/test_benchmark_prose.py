@@ -33,6 +33,9 @@ def test_the_quick_run_measures_every_model_and_writes_the_targets(tmp_path: Pat
     stamp = [r["fit_s"] for r in runs]
     assert prose.main(["--quick", "--out", str(out)]) == 0  # resumes: nothing is refitted
     assert [r["fit_s"] for r in json.loads(out.read_text())["runs"]] == stamp
+    assert prose.main(["--quick", "--report-only", "--out", str(out)]) == 0  # a report of what is there
+    again = json.loads(out.read_text())
+    assert [r["fit_s"] for r in again["runs"]] == stamp and again["targets"] == results["targets"]
 
 
 class _Oracle:

@@ -257,7 +257,9 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         return []
     cmd = results["command"]
     prose, data_only = _median(by["prose"], "test_l2"), _median(by["data_only"], "test_l2")
-    out = [{"name": "multimodal: PROSE's median relative L2 / the data-only model's (held-out, median over seeds)",
+    seeds = sorted({r["seed"] for r in by["prose"]})
+    out = [{"name": f"multimodal: PROSE's median relative L2 / the data-only model's (held-out, median over seeds "
+                    f"{seeds})",
             "measured": prose / data_only, "target": "< 1", "met": bool(prose < data_only), "command": cmd}]
     worst_noise = max(float(np.median([r["noise_l2"][f"{NOISE[-1]:g}"] for r in by["prose"]])), 0.0)
     out.append({"name": f"noise: PROSE's error with {NOISE[-1]:.0%} noise on the observed window / without",
@@ -353,6 +355,8 @@ def plot(results: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from sciml.core.atomic import atomic_write
+
     runs = [r for r in results["runs"] if r["model"] == "prose" and r["seed"] == 0]
     fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.5))
     sizes = sorted((r["n_train"], r["test_l2"]) for r in runs if r["width"] == results["width"])
@@ -364,7 +368,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
     a.set(xlabel="training samples", ylabel="held-out relative L2 (median)", title="PROSE: data")
     b.set(xlabel="width", title=f"PROSE: model size ({results['n_train']} samples)")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
     plt.close(fig)
 
 
@@ -374,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--no-scaling", action="store_true", help="skip the scaling runs")
     parser.add_argument("--fresh", action="store_true", help="start over instead of resuming")
+    parser.add_argument("--report-only", action="store_true",
+                        help="no new runs: the targets, table and plot of the runs already in the results file")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/prose.json"))
     args = parser.parse_args(argv)
     from validation.benchmarks.report import machine, write_results
@@ -391,11 +397,14 @@ def main(argv: list[str] | None = None) -> int:
                                "n_train": n_train, "n_test": n_test, "steps": steps, "width": width,
                                "runs": previous.get("runs", [])}
     start = time.perf_counter()
-    sets = datasets(n_train, n_test)
-    plan: list[tuple[str, int, int, int | None]] = [(kind, seed, width, None) for seed in seeds
-                                                    for kind in args.models]
-    plan += [("prose", seeds[0], width, n) for n in budget.sizes]
-    plan += [("prose", seeds[0], w, None) for w in budget.widths]
+    plan: list[tuple[str, int, int, int | None]]
+    if args.report_only:
+        plan = []
+    else:
+        sets = datasets(n_train, n_test)
+        plan = [(kind, seed, width, None) for seed in seeds for kind in args.models]
+        plan += [("prose", seeds[0], width, n) for n in budget.sizes]
+        plan += [("prose", seeds[0], w, None) for w in budget.widths]
     for kind, seed, w, n in plan:
         n_runs = n or n_train
         if any(r["model"] == kind and r["seed"] == seed and r["width"] == w and r["n_train"] == n_runs
@@ -406,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{kind} seed {seed} n {n_runs} width {w}: held-out {row['test_l2']:.3g} "
               f"({row['fit_s']:.0f} s)", flush=True)
         write_results(args.out, {**results, "targets": []})  # checkpoint: a killed run resumes from here
-    results["elapsed_s"] = time.perf_counter() - start
+    results["elapsed_s"] = time.perf_counter() - start + previous.get("elapsed_s", 0.0)
     results["targets"] = targets(results)
     out = write_results(args.out, results, markdown(results))
     plot(results, out.with_suffix(".png"))
