@@ -9,7 +9,7 @@ on ``[0, 2]``, 64 predicted on ``(2, 6]``): :data:`N_TRAIN` training samples
 Models, seeds 0, 1, 2, one torch thread:
 
 * ``prose``: :class:`sciml.PROSE` at its defaults (width 64, 2 layers per
-  part, 4000 AdamW steps of batch 64, cosine schedule), observed window and
+  part, 3000 AdamW steps of batch 64, cosine schedule), observed window and
   equation in, trajectory and equation out;
 * ``data_only``: the same without the symbol branch (the paper's baseline);
 * ``deeponet``: :class:`sciml.DeepONet`, the flattened observed window into
@@ -96,7 +96,7 @@ def _model(kind: str, seed: int, steps: int | None, width: int) -> Any:
 
     if kind == "deeponet":
         return DeepONet(branch=(256, 256, 128), trunk=(128, 128, 128), activation="gelu", loss="mse",
-                        steps=5 * (steps or 4000), batch_size=128, lr=1e-3, schedule="cosine", seed=seed)
+                        steps=5 * (steps or 3000), batch_size=128, lr=1e-3, schedule="cosine", seed=seed)
     options: dict[str, Any] = {"seed": seed, "width": width, "feedforward": 2 * width,
                                "heads": max(1, min(4, width // 8))}
     if steps:

@@ -64,7 +64,8 @@ class PROSE(OperatorLearner):
         Read the symbolic input; predict the equation. Both False: the
         data-only baseline.
     steps, batch_size, lr, schedule, final_lr
-        AdamW settings (:class:`~sciml.core.training.Adam`; ``final_lr`` left
+        AdamW settings (the default 3000 steps of 64 samples: 24 min on one core of a
+        2-core AMD EPYC with the other core busy, 0.48 s a step on ``prose_odes``) (:class:`~sciml.core.training.Adam`; ``final_lr`` left
         out decays a cosine schedule to 0 and an exponential one to ``lr / 100``).
     data_weight : float
         Weight of the data loss against the token cross-entropy.
@@ -89,7 +90,7 @@ class PROSE(OperatorLearner):
 
     def __init__(self, width: int = 64, heads: int = 4, feedforward: int = 128,
                  layers: Sequence[int] = (2, 2, 2, 2, 2), symbols_in: bool = True, symbols_out: bool = True,
-                 steps: int = 4000, batch_size: int | None = 64, lr: float = 1e-3, schedule: str = "cosine",
+                 steps: int = 3000, batch_size: int | None = 64, lr: float = 1e-3, schedule: str = "cosine",
                  final_lr: float | None = None, data_weight: float = 1.0, noise: float = 0.02,
                  corrupt: float = 0.15, seed: int = 0, device: str = "cpu", dtype: str = "float32",
                  progress: bool = False, checkpoint_dir: str | None = None, checkpoint_every: int = 1000,
