@@ -64,9 +64,10 @@ class PROSE(OperatorLearner):
         Read the symbolic input; predict the equation. Both False: the
         data-only baseline.
     steps, batch_size, lr, schedule, final_lr
-        AdamW settings (the default 3000 steps of 64 samples: 24 min on one core of a
-        2-core AMD EPYC with the other core busy, 0.48 s a step on ``prose_odes``) (:class:`~sciml.core.training.Adam`; ``final_lr`` left
+        AdamW settings (:class:`~sciml.core.training.Adam`; ``final_lr`` left
         out decays a cosine schedule to 0 and an exponential one to ``lr / 100``).
+        The default 3000 steps of 64 samples take 24 min on ``prose_odes`` on
+        one core of a 2-core AMD EPYC with the other core busy (0.48 s a step).
     data_weight : float
         Weight of the data loss against the token cross-entropy.
     noise : float
