@@ -182,7 +182,8 @@ def markdown(results: dict[str, Any]) -> str:
     lines = ["# Variational problems: Deep Ritz and PINN against Newton--multigrid", "",
              f"Machine: {m['cpu']}, {m['cores']} cores; torch {m['versions']['torch']}, one torch thread. "
              f"Network {results['hidden']} tanh, hard constraints; Deep Ritz {results['ritz_steps']} Adam steps "
-             f"(lr 1e-3 decaying to 1e-5, fresh Sobol points each step), PINN {results['pinn_steps']} Adam + {results['pinn_lbfgs']} L-BFGS. "
+             f"(lr 1e-3 decaying to 1e-5, fresh Sobol points each step), PINN {results['pinn_steps']} Adam + "
+             f"{results['pinn_lbfgs']} L-BFGS. "
              f"Errors against the {results['sizes'][-1]}² Newton solution; medians over seeds (worst in brackets).", "",
              "## Reference (Newton--multigrid)", "",
              "| case | rel. L2 vs u* (" + ", ".join(f"{n}²" for n in results["reference_sizes"]) + ") | order | "
@@ -227,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--learners", nargs="+", default=["deep_ritz", "pinn"], choices=["deep_ritz", "pinn"])
     parser.add_argument("--steps", type=int, default=None, help="Adam steps of both learners (default: theirs)")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(REFERENCE_SIZES))
-    parser.add_argument("--smoke", action="store_true", help="17^2 and 33^2, 1 seed, 40 steps (cases linear and p=3 unless given)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="17^2 and 33^2, 1 seed, 40 steps (cases linear and p=3 unless given)")
     parser.add_argument("--fresh", action="store_true", help="start over instead of resuming")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/variational.json"))
     args = parser.parse_args(argv)
