@@ -112,16 +112,12 @@ def _noisy(ds: Any, level: float, rng: np.random.Generator) -> Any:
 
 
 def _wrong_symbols(ds: Any, kind: str, rng: np.random.Generator) -> Any:
-    from equations.symbolic import CORRUPTIONS, decode_ids, encode_ids
+    from sciml.operators.prose.learner import corrupted_inputs
 
-    tokens = ds["tokens"].values.copy()
+    tokens = ds["tokens"].values
     extra = {"relative": PERTURBATION} if kind == "perturb_coefficients" else {}
-    for i, ids in enumerate(tokens):
-        try:
-            tokens[i] = encode_ids(CORRUPTIONS[kind](decode_ids(ids), rng, **extra), tokens.shape[1])[0]
-        except (ValueError, OverflowError):  # nothing to remove (one term per component), too long: as it is
-            continue
-    return ds.assign(tokens=(ds["tokens"].dims, tokens))
+    wrong = corrupted_inputs(tokens, tokens.shape[1], rng, (kind,), **extra)
+    return ds.assign(tokens=(ds["tokens"].dims, wrong))
 
 
 class _Operator:
@@ -199,10 +195,10 @@ def evaluate(kind: str, op: _Operator, sets: dict[str, Any], seed: int) -> dict[
     """Every measurement of one fitted model (see the module docstring)."""
     test = sets["test"]
     truth = test["u_output"].values
-    row: dict[str, Any] = {"test_l2": float(np.median(relative_errors(op.predict(test), truth)))}
+    err = relative_errors(op.predict(test), truth)
+    row: dict[str, Any] = {"test_l2": float(np.median(err))}
     families = test["family"].values
     names = test["family"].attrs["flag_meanings"].split()
-    err = relative_errors(op.predict(test), truth)
     row["family_l2"] = {names[f]: float(np.median(err[families == f])) for f in np.unique(families)}
     rng = np.random.default_rng(1000 + seed)
     row["noise_l2"] = {f"{level:g}": float(np.median(relative_errors(op.predict(_noisy(test, level, rng)), truth)))

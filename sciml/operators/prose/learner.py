@@ -279,17 +279,19 @@ def content_length(tokens: np.ndarray) -> int:
     return int(used[-1]) + 1 if used.size else 1
 
 
-def corrupted_inputs(tokens: np.ndarray, max_tokens: int, rng: np.random.Generator) -> np.ndarray:
+def corrupted_inputs(tokens: np.ndarray, max_tokens: int, rng: np.random.Generator,
+                     kinds: Sequence[str] | None = None, **options: Any) -> np.ndarray:
     """One corrupted version of each sample's system, as padded ids; the true ids where it does not fit.
 
-    The corruption (one of :data:`equations.symbolic.CORRUPTIONS`) is drawn uniformly per sample.
+    The corruption is drawn uniformly per sample among ``kinds`` (default: every one of
+    :data:`equations.symbolic.CORRUPTIONS`) and called with ``options`` (e.g. ``relative``).
     """
     out = tokens.copy()
-    kinds = sorted(CORRUPTIONS)
+    names = sorted(CORRUPTIONS) if kinds is None else list(kinds)
     for i, ids in enumerate(tokens):
-        corrupt = CORRUPTIONS[kinds[int(rng.integers(len(kinds)))]]
+        corrupt = CORRUPTIONS[names[int(rng.integers(len(names)))]]
         try:
-            out[i] = encode_ids(corrupt(decode_ids(ids), rng), max_tokens)[0]
+            out[i] = encode_ids(corrupt(decode_ids(ids), rng, **options), max_tokens)[0]
         except (InvalidDataError, InvalidParameterError):  # too long, or nothing to remove: the true system
             continue
     return out
