@@ -26,8 +26,12 @@ obtained by integrating the parsed equation from the true initial state with
 against the training-set size and against the width, plotted.
 
 Runs are appended to the results file as they finish; a re-run skips them.
+Each checkpoint first merges the runs already in the file, so the main runs
+and the scaling runs may go in two processes on one file (one core each):
 
     OMP_NUM_THREADS=1 python -m validation.benchmarks.prose
+    OMP_NUM_THREADS=1 python -m validation.benchmarks.prose --part main &
+    OMP_NUM_THREADS=1 python -m validation.benchmarks.prose --part scaling
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ NOISE = (0.01, 0.05)
 SYMBOL_ERRORS = ("add_term", "remove_term", "perturb_coefficients")
 PERTURBATION = 0.1
 DISTANCE_BINS = (0.0, 0.1, 0.25, 0.5)
-SCALING_SIZES = (500, 1000, 2000)
+SCALING_SIZES = (1000, 2000)
 SCALING_WIDTHS = (32, 128)
 MODELS = ("prose", "data_only", "deeponet")
 #: PROSE's default width (the scaling runs change it; DeepONet's rows carry it too, unused)
@@ -368,11 +372,40 @@ def plot(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def _key(row: dict[str, Any]) -> tuple[str, int, int, int]:
+    return row["model"], row["seed"], row["width"], row["n_train"]
+
+
+def _merged_runs(path: Path, runs: list[dict[str, Any]], n_train: int, steps: int | None) -> list[dict[str, Any]]:
+    """``runs`` with those another process wrote to ``path`` meanwhile (same budget), without repeats."""
+    if not path.exists():
+        return runs
+    other = json.loads(path.read_text())
+    if (other.get("n_train"), other.get("steps")) != (n_train, steps):
+        return runs
+    mine = {_key(r) for r in runs}
+    return runs + [r for r in other.get("runs", []) if _key(r) not in mine]
+
+
+def _plan(budget: Budget, models: list[str], part: str) -> list[tuple[str, int, int, int | None]]:
+    """(model, seed, width, training samples or None) of every run, cheapest scaling runs first."""
+    plan: list[tuple[str, int, int, int | None]] = []
+    if part in ("all", "main"):
+        plan += [(kind, seed, budget.width, None) for seed in budget.seeds for kind in models]
+    if part in ("all", "scaling"):
+        plan += [("prose", budget.seeds[0], w, None) for w in budget.widths if w < budget.width]
+        plan += [("prose", budget.seeds[0], budget.width, n) for n in budget.sizes]
+        plan += [("prose", budget.seeds[0], w, None) for w in budget.widths if w > budget.width]
+    return plan
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sets and budget (a smoke test)")
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
-    parser.add_argument("--no-scaling", action="store_true", help="skip the scaling runs")
+    parser.add_argument("--no-scaling", action="store_true", help="skip the scaling runs (same as --part main)")
+    parser.add_argument("--part", choices=("all", "main", "scaling"), default="all",
+                        help="the main runs (models x seeds), the scaling runs, or both")
     parser.add_argument("--fresh", action="store_true", help="start over instead of resuming")
     parser.add_argument("--report-only", action="store_true",
                         help="no new runs: the targets, table and plot of the runs already in the results file")
@@ -383,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     budget = QUICK if args.quick else FULL
     if args.no_scaling:
         budget = dataclasses.replace(budget, sizes=(), widths=())
-    n_train, n_test, steps, width, seeds = budget.n_train, budget.n_test, budget.steps, budget.width, budget.seeds
+    n_train, n_test, steps, width = budget.n_train, budget.n_test, budget.steps, budget.width
     previous: dict[str, Any] = {}
     if args.out.exists() and not args.fresh:
         previous = json.loads(args.out.read_text())
@@ -394,23 +427,19 @@ def main(argv: list[str] | None = None) -> int:
                                "runs": previous.get("runs", [])}
     start = time.perf_counter()
     plan: list[tuple[str, int, int, int | None]]
-    if args.report_only:
-        plan = []
-    else:
+    plan = [] if args.report_only else _plan(budget, args.models, args.part)
+    if plan:
         sets = datasets(n_train, n_test)
-        plan = [(kind, seed, width, None) for seed in seeds for kind in args.models]
-        plan += [("prose", seeds[0], width, n) for n in budget.sizes]
-        plan += [("prose", seeds[0], w, None) for w in budget.widths]
     for kind, seed, w, n in plan:
-        n_runs = n or n_train
-        if any(r["model"] == kind and r["seed"] == seed and r["width"] == w and r["n_train"] == n_runs
-               for r in results["runs"]):
+        results["runs"] = _merged_runs(args.out, results["runs"], n_train, steps)
+        if (kind, seed, w, n or n_train) in {_key(r) for r in results["runs"]}:
             continue
         row = run(kind, seed, sets, steps, w, n)
-        results["runs"].append(row)
-        print(f"{kind} seed {seed} n {n_runs} width {w}: held-out {row['test_l2']:.3g} "
+        results["runs"] = _merged_runs(args.out, results["runs"] + [row], n_train, steps)
+        print(f"{kind} seed {seed} n {n or n_train} width {w}: held-out {row['test_l2']:.3g} "
               f"({row['fit_s']:.0f} s)", flush=True)
         write_results(args.out, {**results, "targets": []})  # checkpoint: a killed run resumes from here
+    results["runs"] = _merged_runs(args.out, results["runs"], n_train, steps)
     results["elapsed_s"] = time.perf_counter() - start + previous.get("elapsed_s", 0.0)
     results["targets"] = targets(results)
     out = write_results(args.out, results, markdown(results))
