@@ -114,6 +114,7 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "neural_cg": {"channels": 4, "levels": 2, "steps": 2, "batch_size": 2, "lanczos_steps": 8},
     "learned_mg": {"width": 4, "layers": 1, "steps": 2, "batch_size": 2, "probes": 2},
     "deep_ritz": {"n_residual": 64, "n_boundary": 16, "problem": {"equation": "semilinear_elliptic"}},
+    "deepxde": {"num_domain": 64, "num_boundary": 16, "num_initial": 16},
     "prose": {"width": 8, "heads": 2, "feedforward": 8, "layers": (1, 1, 1, 1, 1), "steps": 2, "batch_size": 2,
               "problem": {"dataset": "prose_odes", "n": 4, "resolution": 6,
                           "params": {"input_points": 5, "max_tokens": 48}}},
