@@ -5,7 +5,8 @@ thread count, so neither disturbs the other's timing):
 
 1. ``deepxde``   DeepXDE's standard Burgers setup: 2540 domain + 80 boundary +
    160 initial points, 2-20-20-20-1 tanh (Glorot normal), Adam lr 1e-3 for
-   15000 steps, then its L-BFGS (float32). Its sampled points are saved.
+   15000 steps, then its L-BFGS (float32); the model is the ``deepxde``
+   learner's translation of ``Burgers()``. Its sampled points are saved.
 2. ``same``      this toolkit's PINN on *those* points with the same network,
    soft constraints, Adam lr 1e-3 for 15000 steps, then float64 L-BFGS with
    restarts: the steps/s comparison.

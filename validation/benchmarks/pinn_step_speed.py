@@ -6,7 +6,8 @@ boundary and 160 initial points (DeepXDE's own samples, given to both), a
 one process per thread count, blocks of ``--steps`` Adam steps alternate
 between
 
-* ``deepxde``   ``model.train(iterations=steps)`` (its loop, PyTorch backend; the model of the Burgers benchmark);
+* ``deepxde``   ``model.train(iterations=steps)`` (its loop, PyTorch backend; the model of the Burgers benchmark,
+  built by the ``deepxde`` learner from the ``Burgers`` spec);
 * ``eager``     the toolkit's PINN (the MLP's one-pass jet, autograd backward), no ``torch.compile``;
 
 ``--repeats`` times (the toolkit's rates are its training loop's own steady
@@ -21,7 +22,6 @@ holds the compilation. Medians and ratios to DeepXDE per thread count::
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -40,28 +40,20 @@ VARIANTS = ("deepxde", "eager")
 
 
 def deepxde_model(seed: int) -> tuple[Any, dict[str, np.ndarray]]:
-    """DeepXDE's Burgers model (compiled for Adam) and its sampled points."""
-    os.environ["DDE_BACKEND"] = "pytorch"
-    import deepxde as dde
+    """DeepXDE's Burgers model (compiled for Adam at 1e-3) and its sampled points, by the ``deepxde`` learner.
 
-    dde.config.set_random_seed(seed)
-    nu = 0.01 / np.pi
+    The learner's defaults are DeepXDE's standard Burgers setup (2540 domain,
+    80 boundary and 160 initial Hammersley points, a 2-20-20-20-1 tanh
+    network initialised Glorot normal, float32); its translation of
+    ``Burgers()`` has the points, initial weights and loss terms of the
+    example as typed by hand before (``tests/test_deepxde_learner.py``).
+    """
+    from equations import Burgers
+    from sciml.field.deepxde_learner import DeepXDELearner
 
-    def pde(x: Any, y: Any) -> Any:
-        dy_x = dde.grad.jacobian(y, x, i=0, j=0)
-        dy_t = dde.grad.jacobian(y, x, i=0, j=1)
-        dy_xx = dde.grad.hessian(y, x, i=0, j=0)
-        return dy_t + y * dy_x - nu * dy_xx
-
-    geomtime = dde.geometry.GeometryXTime(dde.geometry.Interval(-1, 1), dde.geometry.TimeDomain(0, 1))
-    bc = dde.icbc.DirichletBC(geomtime, lambda x: 0, lambda _, on_boundary: on_boundary)
-    ic = dde.icbc.IC(geomtime, lambda x: -np.sin(np.pi * x[:, 0:1]), lambda _, on_initial: on_initial)
-    data = dde.data.TimePDE(geomtime, pde, [bc, ic], num_domain=2540, num_boundary=80, num_initial=160)
-    n_bc = data.num_bcs[0]  # train_x_bc stacks the boundary points, then the initial ones
-    points = {"residual": data.train_x_all, "boundary": data.train_x_bc[:n_bc], "initial": data.train_x_bc[n_bc:]}
-    model = dde.Model(data, dde.nn.FNN([2] + [20] * 3 + [1], "tanh", "Glorot normal"))
-    model.compile("adam", lr=1e-3)
-    return model, {k: np.asarray(v, dtype=float) for k, v in points.items()}
+    problem = DeepXDELearner(seed=seed, lr=1e-3).build_model(Burgers())
+    points = {key: problem.points[key] for key in ("residual", "boundary", "initial")}
+    return problem.model, {k: np.asarray(v, dtype=float) for k, v in points.items()}
 
 
 def toolkit_rate(points: dict[str, np.ndarray], steps: int, compile: bool, seed: int) -> dict[str, float]:
