@@ -36,6 +36,7 @@ from equations import (
     GrayScott,
     InitialCondition,
     InitialVelocityCondition,
+    LShapePoisson,
     NeumannCondition,
     OnPlane,
     RobinCondition,
@@ -142,6 +143,15 @@ def test_a_bvp_with_a_closed_form_trains_to_a_small_error() -> None:
     assert learner.history_.step[0] == 0 and learner.history_.step[:7] == [0, 50, 100, 150, 200, 250, 300]
     assert set(learner.history_.parts) == {"residual", "boundary"}
     assert learner.history_.loss[-1] < 1e-2 * learner.history_.loss[0]
+
+
+@pytest.mark.parametrize("cap", [1, 7, 10])
+def test_lbfgs_never_passes_its_cap(cap: int) -> None:
+    """DeepXDE alone would start another full L-BFGS call after one that ran out of evaluations (19 for 10 here)."""
+    learner = DeepXDELearner(**{**TINY, "num_domain": 128, "lbfgs_iter": cap}).fit(LShapePoisson())
+    (_, lbfgs) = learner.history_.stages
+    assert 0 < lbfgs["steps"] <= cap and lbfgs["stop"] == ("budget" if lbfgs["steps"] == cap else
+                                                           "converged: DeepXDE's L-BFGS tolerances")
 
 
 def test_the_burgers_residual_is_the_hand_written_deepxde_one(dde: Any) -> None:

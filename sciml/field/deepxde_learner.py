@@ -57,6 +57,7 @@ import os
 import random
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -688,10 +689,12 @@ class DeepXDELearner(FieldLearner):
         bcs = [t.bc for t in terms]
         common = dict(num_domain=int(self.num_domain), num_boundary=int(self.num_boundary),
                       train_distribution=self.train_distribution)
-        if equation.domain.time is None:
-            data = dde.data.PDE(geom, pde, bcs, **common)
-        else:
-            data = dde.data.TimePDE(geom, pde, bcs, num_initial=int(self.num_initial), **common)
+        with warnings.catch_warnings():  # DeepXDE 1.15's Polygon calls np.cross on 2D vectors, deprecated in NumPy 2
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"deepxde\.")
+            if equation.domain.time is None:
+                data = dde.data.PDE(geom, pde, bcs, **common)
+            else:
+                data = dde.data.TimePDE(geom, pde, bcs, num_initial=int(self.num_initial), **common)
         # DeepXDE's Polygon samples its boundary in float64 whatever its precision, and the stacked training arrays
         # follow: cast them to the network's precision (the test set is the training set, one array)
         real = dde.config.real(np)
@@ -786,9 +789,10 @@ class DeepXDELearner(FieldLearner):
             if self.lbfgs_iter:
                 _lbfgs_options(dde, int(self.lbfgs_iter))
                 self._compile(model, "L-BFGS", loss_weights=problem.loss_weights)
-                before, clock = int(model.train_state.step), _clock(dde)
+                clock = _clock(dde, lbfgs_cap=int(self.lbfgs_iter))
                 model.train(callbacks=[clock], verbose=verbose)
-                steps = int(model.train_state.step) - before
+                # torch's own count: DeepXDE takes a call of one iteration for convergence and leaves it out
+                steps = int(model.opt.state_dict()["state"].get(0, {}).get("n_iter", 0))
                 stop = "budget" if steps >= int(self.lbfgs_iter) else "converged: DeepXDE's L-BFGS tolerances"
                 history.stages.append(clock.stage("LBFGS", steps, stop, single=False))
                 self._check_finite(model, "L-BFGS")
@@ -857,14 +861,16 @@ class DeepXDELearner(FieldLearner):
 
 
 def _lbfgs_options(dde: Any, iterations: int) -> None:
-    """DeepXDE's L-BFGS options for exactly ``iterations`` iterations at most.
+    """DeepXDE's L-BFGS options for ``iterations`` iterations in equal calls.
 
     DeepXDE runs L-BFGS in calls of ``iter_per_step`` iterations until
-    ``maxiter`` is passed, but sets ``iter_per_step`` only when it is
+    ``maxiter`` is reached, but sets ``iter_per_step`` only when it is
     imported (``min(1000, 15000)``): a later ``set_LBFGS_options(maxiter=50)``
     still runs 1000. Here the calls are equal chunks of at most
-    :data:`LBFGS_CHUNK` that add up to ``iterations`` or just above
-    (15000 gives DeepXDE's own 15 x 1000).
+    :data:`LBFGS_CHUNK` (15000 gives DeepXDE's own 15 x 1000); the clock's
+    ``lbfgs_cap`` shortens the last call so that the total never passes
+    ``iterations`` (a call that runs out of function evaluations first would
+    otherwise be followed by a full one).
     """
     dde.optimizers.config.set_LBFGS_options(maxiter=iterations)
     options = dde.optimizers.config.LBFGS_options
@@ -873,16 +879,30 @@ def _lbfgs_options(dde: Any, iterations: int) -> None:
     options["fun_per_step"] = options["maxfun"] * chunk // options["maxiter"]
 
 
-def _clock(dde: Any) -> Any:
-    """A DeepXDE callback timing one ``model.train``: its first step apart from the steady ones."""
+def _clock(dde: Any, lbfgs_cap: int | None = None) -> Any:
+    """A DeepXDE callback timing one ``model.train``: its first step apart from the steady ones.
+
+    With ``lbfgs_cap``, before each L-BFGS call it lowers torch's per-call
+    ``max_iter`` (and ``max_eval``, DeepXDE's 1.25 per iteration) to the
+    iterations left of the cap.
+    """
 
     class Clock(dde.callbacks.Callback):  # type: ignore[misc]
         def __init__(self) -> None:
             super().__init__()
             self.start = self.first = self.end = math.nan
+            self.step0 = 0
 
         def on_train_begin(self) -> None:
             self.start = time.perf_counter()
+            self.step0 = int(self.model.train_state.step)
+
+        def on_batch_begin(self) -> None:
+            if lbfgs_cap is not None:
+                left = lbfgs_cap - (int(self.model.train_state.step) - self.step0)
+                for group in self.model.opt.param_groups:
+                    group["max_iter"] = max(1, min(group["max_iter"], left))
+                    group["max_eval"] = max(1, min(group["max_eval"], group["max_iter"] * 5 // 4))
 
         def on_batch_end(self) -> None:
             if math.isnan(self.first):
