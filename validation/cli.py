@@ -8,6 +8,8 @@
     sciml data darcy --n 1000 --resolution 85 --seed 0 --out data/generated/darcy_85.nc --workers 4
     sciml linsys --n 256 --obstacles circles --method cg --method ic0 --method neural --out results/
     sciml report --from-results benchmarks/results --format html --out report.html
+    sciml run study.toml --workers 2                                # a sweep from a study file, resumable
+    sciml report --study results/burgers_nu/burgers_nu.nc           # its error-vs-parameter page
 
 Bad input (unknown names, invalid parameters) prints one line and exits 2; a
 file-system or network failure (an --out path that cannot be written) prints
@@ -83,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="generator parameter")
     data.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _linsys_parser(sub)
+    study = sub.add_parser("run", help="run a study file (TOML): equation, learners, seeds and sweep, resumable")
+    study.add_argument("study", help="the study file (see validation.studies.config)")
+    study.add_argument("--workers", type=int, default=None,
+                       help="Dask LocalCluster workers (default: the file's [run] workers; 0: serially here)")
+    study.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
+    study.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     report.add_parser(sub)
     return parser
 
@@ -238,6 +246,24 @@ def _compare(args: argparse.Namespace) -> None:
     print(f"reference: {ds.attrs['reference_solver']}{_trust(ds)}; wrote {', '.join(map(str, written))}")
 
 
+def _run(args: argparse.Namespace) -> None:
+    from validation.studies import parse_study, run_study
+
+    study = parse_study(args.study)
+    ds = run_study(study, workers=args.workers, scheduler=args.scheduler,
+                   progress=False if args.no_progress else None)
+    err = ds["metrics"].sel(metric="relative_l2")
+    seeds = err.median("seed")
+    print(f"{'learner':12s} median rel. L2 over seeds, per sweep point")
+    for label in ds["learner"].values:
+        values = seeds.sel(learner=label).values.ravel()
+        print(f"{label!s:12s} " + "  ".join(f"{v:.3e}" for v in values))
+    failed = int((ds["failed"] != "").sum())
+    note = f"; {failed} of {ds['failed'].size} results FAILED (see the Dataset's 'failed')" if failed else ""
+    print(f"{ds.attrs['runs_total']} runs ({ds.attrs['runs_reused']} found done){note}; "
+          f"wrote {study.folder / (study.name + '.nc')}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -249,6 +275,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _linsys(args)
         elif args.command == "report":
             report.build_report(args)
+        elif args.command == "run":
+            _run(args)
         else:
             _compare(args)
     except ToolkitError as exc:

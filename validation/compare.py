@@ -100,7 +100,7 @@ def compare(
     named = _named(learners)
     _check_names(list(named), list(field_names(equation)) if system else [None])
     if reference is None:
-        reference = _solve_reference(equation, resolution, method, solver_options)
+        reference = solve_reference(equation, resolution, method, solver_options)
     refs = _reference_fields(equation, reference)
     variables = dict(zip(refs, equation.unknowns))
     grid = next(iter(refs.values()))
@@ -156,9 +156,14 @@ def compare(
     return ds
 
 
-def _solve_reference(equation: Equation, resolution: Sequence[int] | None, method: str | None,
-                     solver_options: Mapping[str, Any] | None) -> xr.DataArray | xr.Dataset:
-    """The classical reference on the grid: ``solvers.solve`` (scalar spec) or ``solvers.solve_fields`` (system)."""
+def solve_reference(equation: Equation, resolution: Sequence[int] | None, method: str | None,
+                    solver_options: Mapping[str, Any] | None = None) -> xr.DataArray | xr.Dataset:
+    """The classical reference ``compare`` uses on the grid.
+
+    ``solvers.solve`` (scalar spec) or ``solvers.solve_fields`` (system), with
+    the closed form where one still describes the spec; ``resolution`` None
+    takes the equation's default.
+    """
     if resolution is None:
         resolution = equation.default_resolution
     if not resolution:

@@ -112,13 +112,13 @@ def _verdict(met: bool | None, bold: bool) -> str:
     return "—" if met is None else ("met" if met else ("**missed**" if bold else "missed"))
 
 
-def _md_table(t: Table) -> list[str]:
+def md_table(t: Table) -> list[str]:
     esc = [[c.replace("|", "\\|") for c in row] for row in [list(t.header), *map(list, t.rows)]]
     return ["| " + " | ".join(esc[0]) + " |", "|" + "---|" * len(t.header),
             *("| " + " | ".join(r) + " |" for r in esc[1:])]
 
 
-def _data_uri(path: Path) -> str:
+def data_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
 
 
@@ -130,7 +130,7 @@ def _targets_table(s: Summary, bold: bool) -> Table:
 def render_markdown(sections: list[Section], header: dict[str, str]) -> str:
     """The report as Markdown (figures inline as data URIs, so the file stands alone)."""
     lines = ["# Benchmark report", "", *(f"- **{k}:** {v}" for k, v in header.items()), "", "## Suites", ""]
-    lines += _md_table(_overview(sections))
+    lines += md_table(_overview(sections))
     for sec in sections:
         lines += ["", f"## {SUITES.get(sec.name).title} (`{sec.name}`)", ""]
         s = sec.summary
@@ -140,22 +140,22 @@ def render_markdown(sections: list[Section], header: dict[str, str]) -> str:
         lines += [f"- Results: `{s.source}`", f"- Measured on: {_machine_line(s.machine)}",
                   f"- Reproduce: `{s.command}`", ""]
         for title, table in s.tables:
-            lines += [f"**{title}**", "", *_md_table(table), ""]
+            lines += [f"**{title}**", "", *md_table(table), ""]
         if s.targets:
-            lines += ["**Targets**", "", *_md_table(_targets_table(s, bold=True)), ""]
+            lines += ["**Targets**", "", *md_table(_targets_table(s, bold=True)), ""]
         lines += [f"- {n}" for n in s.notes]
         for fig in s.figures:
-            lines += ["", f"![{fig.name}]({_data_uri(fig)})"]
+            lines += ["", f"![{fig.name}]({data_uri(fig)})"]
     return "\n".join(lines) + "\n"
 
 
-def _html_table(t: Table) -> str:
+def html_table(t: Table) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in t.header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in t.rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-_CSS = ("body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}"
+CSS = ("body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}"
         "table{border-collapse:collapse;margin:0.5em 0 1.2em;font-size:0.9em}"
         "th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}"
         "th{background:#f0f0f0}code{background:#f5f5f5;padding:1px 4px}img{max-width:100%}")
@@ -165,9 +165,9 @@ def render_html(sections: list[Section], header: dict[str, str]) -> str:
     """The report as one HTML page: tables, and the PNG figures embedded as base64 data URIs."""
     e = html.escape
     parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Benchmark report</title>",
-             f"<style>{_CSS}</style></head><body><h1>Benchmark report</h1><ul>",
+             f"<style>{CSS}</style></head><body><h1>Benchmark report</h1><ul>",
              *(f"<li><b>{e(k)}:</b> {e(v)}</li>" for k, v in header.items()), "</ul><h2>Suites</h2>",
-             _html_table(_overview(sections))]
+             html_table(_overview(sections))]
     for sec in sections:
         parts.append(f"<h2>{e(SUITES.get(sec.name).title)} (<code>{e(sec.name)}</code>)</h2>")
         s = sec.summary
@@ -178,13 +178,13 @@ def render_html(sections: list[Section], header: dict[str, str]) -> str:
                      f"<li>Measured on: {e(_machine_line(s.machine))}</li>"
                      f"<li>Reproduce: <code>{e(s.command)}</code></li></ul>")
         for title, table in s.tables:
-            parts += [f"<h3>{e(title)}</h3>", _html_table(table)]
+            parts += [f"<h3>{e(title)}</h3>", html_table(table)]
         if s.targets:
-            parts += ["<h3>Targets</h3>", _html_table(_targets_table(s, bold=False))]
+            parts += ["<h3>Targets</h3>", html_table(_targets_table(s, bold=False))]
         if s.notes:
             parts.append("<ul>" + "".join(f"<li>{e(n)}</li>" for n in s.notes) + "</ul>")
         for fig in s.figures:
-            parts.append(f"<figure><img alt='{e(fig.name)}' src='{_data_uri(fig)}'>"
+            parts.append(f"<figure><img alt='{e(fig.name)}' src='{data_uri(fig)}'>"
                          f"<figcaption>{e(fig.name)}</figcaption></figure>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
@@ -210,8 +210,14 @@ def _command_line(args: argparse.Namespace) -> str:
 
 
 def build_report(args: argparse.Namespace) -> Path:
-    """Run or read the suites named by ``args`` and write the report atomically; its path."""
+    """Run or read the suites named by ``args`` (or a study's results) and write the report atomically; its path."""
     fmt = check_choice("--format", args.format, FORMATS)
+    if args.study:
+        from validation.studies.report import write_report
+
+        path = write_report(args.study, args.out, fmt)
+        print(f"wrote {path}")
+        return path
     names = check_suites(args.suites)
     out = Path(args.out) if args.out else Path("benchmark_report" + (".html" if fmt == "html" else ".md"))
     from validation.benchmarks.report import machine
@@ -249,6 +255,9 @@ def add_parser(sub: Any) -> None:
     rp.add_argument("--suites", nargs="+", default=None, metavar="SUITE", help="suites to include (default: all)")
     rp.add_argument("--from-results", default=None, metavar="DIR",
                     help="build the report from existing result JSON in DIR (e.g. benchmarks/results); runs nothing")
+    rp.add_argument("--study", default=None, metavar="FILE",
+                    help="instead of the suites: the page of a study's gathered results (the <name>.nc `sciml run` "
+                         "wrote): error against each swept quantity per learner")
     rp.add_argument("--format", default="markdown", help="markdown (default) or html")
     rp.add_argument("--out", default=None, help="report file (default: benchmark_report.md / .html)")
     rp.add_argument("--work", default=None, help="folder for the suites' results when running "

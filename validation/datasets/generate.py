@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from equations.errors import DatasetError, check_integer
 from validation.datasets import build, store
 from validation.datasets.registry import DATASETS
+from validation.tasks import run_tasks
 
 
 def _request_key(name: str, seed: int, resolution: int, params: dict[str, Any], chunk: int) -> str:
@@ -67,26 +68,6 @@ def _already_done(out: Path, name: str, n: int, seed: int, resolution: int, para
     m = json.loads(record)
     return bool(m["name"] == name and m["n"] == n and m["seed"] == seed and m["resolution"] == resolution
                 and m["parameters"] == json.loads(json.dumps(params)))
-
-
-def _run_dask(tasks: list[tuple[Any, ...]], workers: int | None, scheduler: str | None, processes: bool,
-              bar: tqdm) -> None:
-    from distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(n_workers=workers or 1, threads_per_worker=1, processes=processes,
-                               dashboard_address=None)
-    client = Client(cluster if cluster is not None else scheduler)
-    try:
-        futures = [client.submit(write_part, *task, pure=False) for task in tasks]
-        for future in as_completed(futures):
-            future.result()  # re-raises a failed chunk's error here
-            bar.update()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def generate(
@@ -150,12 +131,7 @@ def generate(
              for (start, stop), path in zip(ranges, parts) if not _part_ok(path, start, stop)]
     with tqdm(total=len(parts), initial=len(parts) - len(tasks), disable=not progress, desc=spec.name,
               unit="chunk") as bar:
-        if workers is None and scheduler is None:
-            for task in tasks:
-                write_part(*task)
-                bar.update()
-        elif tasks:
-            _run_dask(tasks, workers, scheduler, processes, bar)
+        run_tasks(write_part, tasks, bar, workers=workers, scheduler=scheduler, processes=processes)
     pieces = [store.read(path) for path in parts]
     inputs = np.concatenate([p["input"].values for p in pieces])
     outputs = np.concatenate([p["output"].values for p in pieces])

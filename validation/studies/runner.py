@@ -1,0 +1,314 @@
+"""Run a study: every (sweep point, learner, seed) an independent task, resumable, gathered into one Dataset.
+
+Layout of the output folder (``[output] folder``)::
+
+    <name>.nc                  the gathered Dataset (metrics over the swept quantities, seed, learner)
+    references/<key>.nc        one classical reference per point of the equation's parameters
+    runs/<label>-<key>.nc      one comparison per learner, sweep point and seed (``validation.compare``)
+
+Each file is written atomically under a key hashed from everything its
+content depends on (the equation and its parameters, the file of a user's
+spec, the grid and solver; the learner, its budget, options and seed), so a
+killed study resumes without redoing finished runs, and a changed study file
+reruns exactly the runs it changed. A run whose learner fails with a toolkit
+error (diverged, refused) is recorded as failed with its message, not
+retried; any other exception stops the study. The study's text is stored in
+every file (attribute ``study``): a result says how to reproduce it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from tqdm.auto import tqdm
+
+from equations.errors import ToolkitError
+from validation.studies.config import Study, parse_study
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ReferenceTask:
+    """Solve the classical reference of one point of the equation's parameters into ``path``."""
+
+    equation: str
+    parameters: Mapping[str, Any]
+    resolution: tuple[int, ...] | None
+    method: str | None
+    solver_options: Mapping[str, Any]
+    key: str
+    path: str
+
+
+@dataclass(frozen=True)
+class FitTask:
+    """Fit one learner at one sweep point and seed against a solved reference, into ``path``."""
+
+    equation: str
+    parameters: Mapping[str, Any]
+    label: str
+    learner: str
+    budget: str
+    options: Mapping[str, Any]
+    seed: int
+    reference: str
+    key: str
+    path: str
+    attrs: Mapping[str, str] = field(default_factory=dict)
+    figure: bool = False
+
+
+def _key(content: Mapping[str, Any]) -> str:
+    text = json.dumps({**content, "format": FORMAT_VERSION}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _spec_source(equation: str) -> str:
+    """The text of a user's spec file (part of the keys: an edited file reruns its studies), else ''."""
+    target = equation.rpartition(":")[0] if ":" in equation else equation
+    path = Path(target)
+    return path.read_text() if target.endswith(".py") and path.is_file() else ""
+
+
+def _done(path: Path, key: str) -> bool:
+    """Whether ``path`` holds the finished task ``key`` (written atomically, so present means complete)."""
+    if not path.is_file():
+        return False
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            return bool(ds.attrs.get("task_key") == key)
+    except (OSError, ValueError):
+        return False
+
+
+def _netcdf_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """Attributes netCDF can hold: numbers and strings (booleans and others as text)."""
+    return {k: v if isinstance(v, (int, float, str)) and not isinstance(v, bool) else str(v)
+            for k, v in attrs.items()}
+
+
+def solve_reference_task(task: ReferenceTask) -> str:
+    """Solve and write one reference (a Dask task); its path."""
+    from equations.loading import load_spec
+    from equations.systems import is_system
+    from validation.compare import solve_reference
+    from validation.export import to_netcdf
+
+    eq = load_spec(task.equation, **task.parameters)
+    ref = solve_reference(eq, task.resolution, task.method, task.solver_options)
+    ds = ref if isinstance(ref, xr.Dataset) else xr.Dataset({"reference": ref})
+    for name in ds.data_vars:
+        ds[name].attrs = _netcdf_attrs(ds[name].attrs)
+    ds.attrs = {**_netcdf_attrs(ds.attrs), "task_key": task.key, "system": int(is_system(eq))}
+    to_netcdf(ds, task.path)
+    return task.path
+
+
+def _read_reference(path: str) -> xr.DataArray | xr.Dataset:
+    ds = xr.load_dataset(path, engine="h5netcdf")
+    return ds if ds.attrs.get("system") else ds["reference"]
+
+
+def fit_task(task: FitTask, threads: int | None = None) -> str:
+    """Fit, compare and write one run (a Dask task); its path.
+
+    ``threads`` sets torch's threads in a Dask worker (one per single-threaded
+    worker, so workers do not oversubscribe the cores); None leaves them.
+    """
+    from equations.loading import load_spec
+    from sciml import LEARNERS, create_learner
+    from validation.compare import compare
+    from validation.export import to_netcdf
+
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+    eq = load_spec(task.equation, **task.parameters)
+    settings: dict[str, Any] = {**task.options, "seed": task.seed}
+    if "progress" in LEARNERS.get(task.learner).parameter_constraints():
+        settings.setdefault("progress", False)
+    learner = create_learner(task.learner, budget=task.budget, **settings)
+    try:
+        ds = compare(eq, {task.label: learner}, reference=_read_reference(task.reference))
+        failure = ""
+    except ToolkitError as exc:  # diverged, refused...: recorded, the study goes on
+        ds, failure = xr.Dataset(), f"{type(exc).__name__}: {exc}"
+    ds.attrs.update({**task.attrs, "task_key": task.key, "failed": failure})
+    to_netcdf(ds, task.path)
+    if task.figure and not failure:
+        from validation.plots import comparison_figure, save_figure
+
+        save_figure(comparison_figure(ds), Path(task.path).with_suffix(".png"))
+    return task.path
+
+
+@dataclass
+class _Plan:
+    references: dict[str, ReferenceTask]
+    fits: dict[str, FitTask]
+    # (point index, seed index, learner index) -> the fit's key
+    cells: dict[tuple[int, int, int], str]
+
+
+def plan(study: Study) -> _Plan:
+    """Every task of ``study`` (deduplicated: a run shared by several sweep points is one task)."""
+    folder = study.folder
+    source = _spec_source(study.equation)
+    attrs = {"study": study.text, "study_source": study.source, "study_name": study.name}
+    references: dict[str, ReferenceTask] = {}
+    fits: dict[str, FitTask] = {}
+    cells: dict[tuple[int, int, int], str] = {}
+    for p, point in enumerate(study.points()):
+        parameters = study.equation_parameters(point)
+        ref_key = _key({"equation": study.equation, "source": source, "parameters": parameters,
+                        "resolution": study.resolution, "method": study.method, "options": study.solver_options})
+        references[ref_key] = ReferenceTask(study.equation, parameters, study.resolution, study.method,
+                                            study.solver_options, ref_key, str(folder / "references" / f"{ref_key}.nc"))
+        for s, seed in enumerate(study.seeds):
+            for j, entry in enumerate(study.learners):
+                options = study.learner_options(entry, point)
+                key = _key({"reference": ref_key, "label": entry.label, "learner": entry.learner,
+                            "budget": entry.budget, "options": options, "seed": seed})
+                run = {"parameters": parameters, "learner": entry.learner, "label": entry.label,
+                       "budget": entry.budget, "options": options, "seed": seed}
+                fits[key] = FitTask(study.equation, parameters, entry.label, entry.learner, entry.budget, options,
+                                    seed, references[ref_key].path, key,
+                                    str(folder / "runs" / f"{entry.label}-{key}.nc"),
+                                    {**attrs, "run": json.dumps(run, default=str)}, study.figures)
+                cells[p, s, j] = key
+    return _Plan(references, fits, cells)
+
+
+def run_study(study: str | Path | Mapping[str, Any] | Study, *, workers: int | None = None,
+              scheduler: str | None = None, progress: bool | None = None) -> xr.Dataset:
+    """Run a study file (or dict, or parsed :class:`Study`) and gather its results.
+
+    Parameters
+    ----------
+    study : path, dict or Study
+        A TOML study file (see :mod:`validation.studies.config`), the same
+        tables as a dict, or a parsed study.
+    workers : int, optional
+        Dask ``LocalCluster`` workers (0: serially in this process); default:
+        the study's ``[run] workers``.
+    scheduler : str, optional
+        Address of a running Dask scheduler (its workers must see the output
+        folder and a user's spec file); default: the study's ``[run] scheduler``.
+    progress : bool, optional
+        Show a progress bar over the runs; default: the study's ``[run] progress``.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``metrics`` over (the swept quantities, ``seed``, ``learner``,
+        [``field``], ``metric``), ``failed`` (a failed run's message, else
+        ''), ``run_file``; also written to ``<folder>/<name>.nc``.
+    """
+    from validation.export import to_netcdf
+    from validation.tasks import run_tasks
+
+    if not isinstance(study, Study):
+        study = parse_study(study)
+    workers = study.workers if workers is None else workers
+    scheduler = study.scheduler if scheduler is None else scheduler
+    progress = study.progress if progress is None else progress
+    tasks = plan(study)
+    refs = [t for t in tasks.references.values() if not _done(Path(t.path), t.key)]
+    fits = [t for t in tasks.fits.values() if not _done(Path(t.path), t.key)]
+    total = len(tasks.references) + len(tasks.fits)
+    for sub in ("references", "runs"):
+        (study.folder / sub).mkdir(parents=True, exist_ok=True)
+    parallel = {"workers": workers or None, "scheduler": scheduler}
+    threads = 1 if parallel["workers"] or scheduler else None
+    with tqdm(total=total, initial=total - len(refs) - len(fits), disable=not progress, desc=study.name,
+              unit="run") as bar:
+        run_tasks(solve_reference_task, [(t,) for t in refs], bar, **parallel)  # type: ignore[arg-type]
+        run_tasks(fit_task, [(t, threads) for t in fits], bar, **parallel)  # type: ignore[arg-type]
+    ds = gather(study, tasks)
+    ds.attrs.update(runs_total=len(tasks.fits), runs_reused=len(tasks.fits) - len(fits))
+    to_netcdf(ds, study.folder / f"{study.name}.nc")
+    return ds
+
+
+def gather(study: Study, tasks: _Plan) -> xr.Dataset:
+    """The runs' metrics as one Dataset with the swept quantities, seed and learner as dimensions."""
+    runs: dict[str, xr.Dataset] = {}
+    for key, task in tasks.fits.items():
+        with xr.open_dataset(task.path, engine="h5netcdf") as ds:
+            runs[key] = ds[["metrics"]].load() if "metrics" in ds else xr.Dataset(attrs=dict(ds.attrs))
+            runs[key].attrs = dict(ds.attrs)
+    ok = [r for r in runs.values() if "metrics" in r]
+    if not ok:
+        first = next(iter(runs.values())).attrs.get("failed", "")
+        raise ToolkitError(f"study {study.name}: every run failed; the first: {first}")
+    template = ok[0]["metrics"].isel(learner=0, drop=True)
+    points = study.points()
+    point_dims, point_coords = _point_axes(study, len(points))
+    dims = (*point_dims, "seed", "learner")
+    shape = tuple(len(c) for c in point_coords.values()) if study.mode == "grid" else (len(points),)
+    shape = (*shape, len(study.seeds), len(study.learners))
+    metrics = np.full((*shape, *template.shape), np.nan)
+    failed = np.full(shape, "", dtype=object)
+    files = np.full(shape, "", dtype=object)
+    for (p, s, j), key in tasks.cells.items():
+        index = (*_point_index(study, points[p], p), s, j)
+        run = runs[key]
+        files[index] = str(Path(tasks.fits[key].path).relative_to(study.folder))
+        failed[index] = run.attrs.get("failed", "")
+        if "metrics" in run:
+            metrics[index] = run["metrics"].isel(learner=0).values
+    coords: dict[str, Any] = {**point_coords, "seed": list(study.seeds), "learner": [e.label for e in study.learners],
+              **{str(d): template[d].values for d in template.dims}}
+    out = xr.Dataset({
+        "metrics": ((*dims, *template.dims), metrics, {"long_name": "comparison metrics per run",
+                                                       "description": template.attrs.get("description", "")}),
+        "failed": (dims, failed.astype(str), {"long_name": "error of a failed run ('' if it succeeded)"}),
+        "run_file": (dims, files.astype(str), {"long_name": "the run's comparison file, relative to the study "
+                                                            "folder"}),
+    }, coords=coords)
+    for axis in study.axes:
+        target = "equation parameter" if axis.label is None else f"option of learner {axis.label}"
+        out[axis.dim].attrs["long_name"] = f"{axis.key} ({target})"
+    out.attrs = {"Conventions": "CF-1.10", "title": f"study {study.name}: {study.equation}",
+                 "study": study.text, "study_source": study.source, "study_name": study.name,
+                 "equation": study.equation, "sweep_mode": study.mode,
+                 "learner_names": " ".join(f"{e.label}={e.learner}" for e in study.learners)}
+    return out
+
+
+def _coordinate(values: tuple[Any, ...]) -> np.ndarray:
+    """Swept values as a coordinate (arrays and mixed types as their JSON text)."""
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return np.asarray(values, dtype=float if any(isinstance(v, float) for v in values) else int)
+    if all(isinstance(v, (str, bool)) and type(v) is type(values[0]) for v in values):
+        return np.asarray(values)
+    return np.asarray([json.dumps(v) for v in values])
+
+
+def _point_axes(study: Study, n_points: int) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The dimensions and coordinates of the sweep: one per swept quantity (grid) or ``point`` (list)."""
+    if study.mode == "grid":
+        return tuple(a.dim for a in study.axes), {a.dim: _coordinate(a.values) for a in study.axes}
+    return ("point",), {"point": np.arange(n_points), **{a.dim: ("point", _coordinate(a.values))
+                                                        for a in study.axes}}
+
+
+def _point_index(study: Study, point: Mapping[str, Any], p: int) -> tuple[int, ...]:
+    if study.mode == "list":
+        return (p,)
+    return tuple(a.values.index(point[a.dim]) for a in study.axes)
+
+
+def load_study(path: str | Path) -> xr.Dataset:
+    """A gathered study Dataset from its netCDF file (see :func:`run_study`)."""
+    return xr.load_dataset(path, engine="h5netcdf")
+
