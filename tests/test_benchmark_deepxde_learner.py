@@ -26,6 +26,7 @@ def test_quick_run_compares_both_learners_on_every_case(tmp_path) -> None:
     for r in data["runs"]:
         assert 0 < r["relative_l2"] < 10 and r["steps_per_s"] > 0 and r["n_parameters"] > 0
         assert [s["stage"] for s in r["stages"]] == ["Adam", "LBFGS"] and r["stages"][1]["steps"] <= 10
+        assert r["torch_threads"] == 1  # --threads, also after the references' numba kernels
     same = {r["learner"]: r["n_parameters"] for r in data["runs"] if r["case"] == "poisson_lshape"}
     assert same["deepxde"] == same["pinn"] == (2 * 50 + 50) + 3 * (50 * 50 + 50) + (50 + 1)  # one 4 x 50 network
     assert data["references"]["heat_source"]["solver"] == "fd" and "error_estimate" in data["references"]["heat_source"]

@@ -172,8 +172,10 @@ def learners(case: Case, seed: int, quick: bool) -> dict[str, Any]:
     return {"deepxde": deepxde, "pinn": pinn}
 
 
-def run_case(name: str, seeds: list[int], quick: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The reference once, then both learners per seed through ``compare``: its attributes and the runs."""
+def run_case(name: str, seeds: list[int], quick: bool, threads: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The reference once, then both learners per seed through ``compare`` on ``threads`` torch threads."""
+    import torch
+
     from sciml.core.checkpoint import jsonable_params
     from validation.compare import compare, solve_reference
 
@@ -185,6 +187,9 @@ def run_case(name: str, seeds: list[int], quick: bool) -> tuple[dict[str, Any], 
     attrs = {k: v for k, v in reference.attrs.items() if isinstance(v, (int, float, str))
              and k in ("solver", "error_estimate", "error_estimate_rel_l2", "observed_order")}
     ref = {"equation": eq.label, "resolution": list(resolution), "solve_s": time.perf_counter() - start, **attrs}
+    # a reference solve's numba OpenMP kernels can leave torch's thread count at numba's (Cole-Hopf on 256 x 100
+    # takes it from 1 to 2 on 2 cores, even with OMP_NUM_THREADS=1): set it again
+    torch.set_num_threads(threads)
     runs = []
     for seed in seeds:
         fitted = learners(case, seed, quick)
@@ -197,7 +202,7 @@ def run_case(name: str, seeds: list[int], quick: bool) -> tuple[dict[str, Any], 
                 "wall_time_s": float(m.sel(metric="wall_time_s")), "steps_per_s": float(m.sel(metric="steps_per_s")),
                 "n_parameters": int(m.sel(metric="n_parameters")),
                 "stages": [{k: st[k] for k in ("stage", "steps", "seconds", "stop")} for st in learner.history_.stages],
-                "params": jsonable_params(learner.get_params()),
+                "params": jsonable_params(learner.get_params()), "torch_threads": torch.get_num_threads(),
             })
             print(f"{name} {label} seed {seed}: rel. L2 {runs[-1]['relative_l2']:.3e} in "
                   f"{runs[-1]['wall_time_s']:.0f} s", flush=True)
@@ -277,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     references, runs = {}, []
     try:
         for name in args.cases:
-            references[name], case_runs = run_case(name, args.seeds, args.quick)
+            references[name], case_runs = run_case(name, args.seeds, args.quick, args.threads)
             runs += case_runs
     finally:
         torch.set_num_threads(before)
