@@ -715,12 +715,22 @@ class DeepXDELearner(FieldLearner):
             points[term.name] = x
         parts = ["residual", *(t.name for t in terms)]
         loss_weights = self._loss_weights(label, parts, [1.0, *(t.factor for t in terms)])
-        net = dde.nn.FNN(self._widths(equation), self.activation, self.initializer)
+        net = self._network(dde, equation)
         self._probe(dde, equation, pde, net, data.train_x_all)
         model = dde.Model(data, net)
         if self.adam_steps:
             self._compile(model, "adam", lr=float(self.lr), loss_weights=loss_weights)
         return DeepXDEProblem(model, parts, points, loss_weights)
+
+    def _network(self, dde: Any, equation: Equation) -> torch.nn.Module:
+        """DeepXDE's ``FNN`` for the spec, initialised on the CPU from the seeded generator, then moved.
+
+        Initialised on a GPU it would draw from that device's generator: the
+        same seed would give other weights there than on the CPU.
+        """
+        with torch.device("cpu"):
+            net = dde.nn.FNN(self._widths(equation), self.activation, self.initializer)
+        return net.to(resolve_device(self.device))
 
     def _loss_weights(self, label: str, parts: list[str], factors: list[float]) -> list[float]:
         given = dict(self.weights or {})
@@ -850,12 +860,12 @@ class DeepXDELearner(FieldLearner):
         equation = _saved_equation(fitted)
         dde = import_deepxde()
         with self.session(dde):  # a fresh FNN of the saved shape (its random init is overwritten)
-            net = dde.nn.FNN(self._widths(equation), self.activation, self.initializer)
+            net = self._network(dde, equation)
         targets = dict(net.state_dict())
         extra = sorted(set(tensors) - set(targets))
         if extra:
             raise InvalidDataError(f"the weights file has tensors a DeepXDE FNN of this config lacks: "
-                                        f"{', '.join(extra)}")
+                                   f"{', '.join(extra)}")
         copy_tensors(targets, tensors)
         self._set_fitted_net(equation, net, list(fitted.get("parts", ["residual"])), History(), 0.0)
 
