@@ -136,7 +136,7 @@ def test_a_bvp_with_a_closed_form_trains_to_a_small_error() -> None:
                              lbfgs_iter=300, record_every=50, seed=0).fit(SineBVP())
     x = np.linspace(0, 1, 101)
     err = np.linalg.norm(learner.predict(x[:, None]) - np.sin(np.pi * x)) / np.linalg.norm(np.sin(np.pi * x))
-    assert err < 1e-2, err
+    assert err < 1e-3, err  # 2.6e-5 with seed 0
     adam, lbfgs = learner.history_.stages
     assert adam["stage"] == "Adam" and adam["steps"] == 300 and adam["stop"] == "budget"
     assert lbfgs["stage"] == "LBFGS" and 0 < lbfgs["steps"] <= 300  # the L-BFGS budget holds (DeepXDE's chunks)
