@@ -310,3 +310,32 @@ def test_lpinn_accepts_dirichlet_data_it_meets():
         assert form.diffusion == eq.nu
     lagrangian_form(Convection())  # periodic, no boundary condition
 
+
+
+def test_every_periodic_axis_gets_its_pairs_not_only_the_last() -> None:
+    from equations import PeriodicCondition
+    from sciml.field.sampling import PointCounts, collocation_points
+
+    @dataclass(frozen=True)
+    class Torus(Equation):
+        derivatives = ("xx", "yy")
+        default_resolution = (9, 9)
+
+        @property
+        def domain(self) -> Domain:
+            return Domain(Box(("x", "y"), (0.0, 0.0), (1.0, 2.0), (True, True)))
+
+        def residual(self, coords, u):
+            return u["xx"] + u["yy"]
+
+        def conditions(self) -> tuple:
+            return (PeriodicCondition("x"), PeriodicCondition("y"))
+
+    pts = collocation_points(Torus(), PointCounts(residual=8, boundary=10, initial=0), "sobol",
+                             np.random.default_rng(0))
+    lo, hi = pts["periodic_lo"], pts["periodic_hi"]
+    assert lo.shape == hi.shape == (20, 2)
+    differ = lo != hi
+    assert differ[:, 0].sum() == 10 and differ[:, 1].sum() == 10 and not (differ.all(axis=1)).any()
+    np.testing.assert_array_equal(hi[differ[:, 0], 0], 1.0)
+    np.testing.assert_array_equal(hi[differ[:, 1], 1], 2.0)

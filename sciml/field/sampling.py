@@ -111,7 +111,8 @@ def collocation_points(
         one set per boundary condition (names from :func:`boundary_sets`:
         points on the part of the boundary its ``where`` selects, minus the
         parts where a Dirichlet condition holds, since Dirichlet data win
-        there), ``periodic_lo`` and ``periodic_hi``. Boundary points of an
+        there), ``periodic_lo`` and ``periodic_hi`` (the pairs of every
+        periodic axis, ``counts.boundary`` per axis). Boundary points of an
         evolution equation carry a time column, uniform over the interval.
 
     Raises
@@ -139,7 +140,10 @@ def collocation_points(
                                if isinstance(c, DirichletCondition) and condition_field(eq, c) == field]
             pts[key] = _boundary(eq, key, cond, dirichlet_masks, counts.boundary, method, rng)
         elif isinstance(cond, PeriodicCondition) and counts.boundary:
-            pts["periodic_lo"], pts["periodic_hi"] = _periodic_pairs(eq, cond.axis, counts.boundary, method, rng)
+            lo, hi = _periodic_pairs(eq, cond.axis, counts.boundary, method, rng)
+            if "periodic_lo" in pts:  # several periodic axes: every axis' pairs in the one penalty
+                lo, hi = np.concatenate([pts["periodic_lo"], lo]), np.concatenate([pts["periodic_hi"], hi])
+            pts["periodic_lo"], pts["periodic_hi"] = lo, hi
     return pts
 
 
