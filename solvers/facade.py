@@ -7,8 +7,10 @@ spec).
 
 from __future__ import annotations
 
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -63,7 +65,8 @@ def solve(
     if not isinstance(equation, Equation):
         raise InvalidParameterError(f"solve expects an equations.Equation instance, got {type(equation).__name__}")
     require_scalar(equation, "solvers.solve (solvers.solve_fields returns one variable per field)")
-    return _solve(equation, resolution, method, options)[0]
+    with torch_threads_kept():
+        return _solve(equation, resolution, method, options)[0]
 
 
 def solve_fields(
@@ -80,9 +83,28 @@ def solve_fields(
             f"solve_fields expects an equations.Equation instance, got {type(equation).__name__}"
         )
     check_system(equation)
-    arrays = _solve(equation, resolution, method, options)
+    with torch_threads_kept():
+        arrays = _solve(equation, resolution, method, options)
     return xr.Dataset({a.name: a for a in arrays}, attrs={"equation": equation.label,
                                                           "solver": str(arrays[0].attrs["solver"])})
+
+
+@contextmanager
+def torch_threads_kept() -> Iterator[None]:
+    """Put torch's thread count back after a solve.
+
+    numba's OpenMP threading layer sets the process's OpenMP thread count when
+    a parallel kernel starts, and torch reads its intra-op thread count from
+    the same runtime: without this, a reference solved before a fit (as
+    ``compare`` does) silently changed the threads the learner trains on.
+    """
+    torch = sys.modules.get("torch")  # the solvers never import torch themselves
+    saved = torch.get_num_threads() if torch is not None else None
+    try:
+        yield
+    finally:
+        if torch is not None and saved is not None and torch.get_num_threads() != saved:
+            torch.set_num_threads(saved)
 
 
 def _solve(equation: Equation, resolution: int | Sequence[int], method: str | None,

@@ -105,3 +105,18 @@ def test_register_new_solver_for_a_new_equation():
 def test_masked_domain_is_nan_outside():
     u = solve(LShapePoisson(), 9, refine=1)
     assert int(np.isnan(u.values).sum()) == 16
+
+
+def test_a_solve_leaves_torchs_thread_count_as_it_was() -> None:
+    import torch
+
+    from equations import Burgers
+    from solvers import solve
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        solve(Burgers(), (33, 9))  # Cole-Hopf: numba's parallel kernels (OpenMP) reset the shared thread count
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
