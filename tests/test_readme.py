@@ -1,7 +1,7 @@
 """Every ```python block of README.md runs verbatim, each in a fresh interpreter with a temporary folder as cwd.
 
 Training budgets are capped by a guard run before the snippet (every Adam
-stage, the operator learners' too, to a few steps, L-BFGS to a few
+stage, the operator learners' and DeepXDE's too, to a few steps, L-BFGS to a few
 iterations, in-memory datasets to 50 samples), so the snippets run in seconds
 and show that the code as written works, not how accurate it is. A block that is too expensive even so is
 preceded in the README by ``<!-- not run: reason -->`` and skipped here, by
@@ -36,6 +36,9 @@ def _cap(cls, name, most):
 
 _cap(training.Adam, "steps", 20)
 _cap(training.LBFGS, "max_iter", 5)
+from sciml.field import deepxde_learner  # DeepXDE trains with its own loop
+_cap(deepxde_learner.DeepXDELearner, "adam_steps", 20)
+_cap(deepxde_learner.DeepXDELearner, "lbfgs_iter", 5)
 
 from validation import datasets
 _make = datasets.make
