@@ -64,6 +64,13 @@ def write(tmp_path: Path, text: str) -> Path:
      "needs 2 entries"),
     (lambda t: t.replace("[sweep]", "[sweep]\nmode = \"list\"\nlearners.pinn = { lr = [1e-3] }"), 16, "sweep.mode",
      "the same length"),
+    (lambda t: t.replace("[learners.pinn]", "[learner.pinn]"), 9, "learner", "unknown key; did you mean 'learners'"),
+    (lambda t: t.replace("nu = [0.02, 0.05]", "seed = [1, 2]"), 16, "sweep.parameters.seed", "cannot be swept"),
+    (lambda t: t.replace("nu = [0.02, 0.05]", "nu = [1, 1.0]"), 16, "sweep.parameters.nu", "repeats a value"),
+    (lambda t: t.replace("[sweep]", "[sweep]\nlearners.pinn = { adam_steps = [5, 10] }"), 16,
+     "sweep.learners.pinn.adam_steps", "also fixed"),
+    (lambda t: t.replace("adam_steps = 15", "checkpoint_dir = \"ck\""), 10, "learners.pinn.options.checkpoint_dir",
+     "its own folder"),
 ])
 def test_a_bad_study_file_is_one_line_naming_file_line_key_and_reason(tmp_path: Path, capsys: pytest.CaptureFixture,
                                                                       edit, line, key, reason) -> None:
@@ -201,3 +208,76 @@ def test_a_study_killed_half_way_on_two_dask_workers_resumes_without_redoing_fin
     page = tmp_path / "page.md"
     assert cli(["report", "--study", str(out / "burgers_nu.nc"), "--out", str(page)]) == 0
     assert "| nu=0.05 | deepxde |" in page.read_text() and page.with_suffix(".png").stat().st_size > 0
+
+
+NAN_SPEC = '''
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from equations import Box, DirichletCondition, Domain, Equation, Variable
+from equations.namespace import namespace
+
+
+@dataclass(frozen=True)
+class Unlearnable(Equation):
+    """u'' + pi^2 sin(pi x) = 0 on [0, 1], u = 0 at the ends; the network's residual is NaN (training diverges)."""
+
+    a: float = 1.0
+    field = Variable("u")
+    derivatives = ("xx",)
+    default_resolution = (17,)
+
+    @property
+    def domain(self):
+        return Domain(Box(("x",), (0.0,), (1.0,), (False,)))
+
+    def residual(self, coords, u):
+        r = u["xx"] + math.pi ** 2 * namespace(coords["x"]).sin(math.pi * coords["x"])
+        return r if isinstance(r, np.ndarray) else r * float("nan")
+
+    def conditions(self):
+        return (DirichletCondition(lambda c: 0.0 * c["x"]),)
+'''
+
+
+def test_a_diverged_run_is_recorded_not_retried_and_the_others_still_count(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture) -> None:
+    spec = tmp_path / "unlearnable.py"
+    spec.write_text(NAN_SPEC)
+    text = textwrap.dedent(f"""\
+        [equation]
+        name = "{spec}:Unlearnable"
+
+        [learners.pinn]
+        options = {TINY}
+
+        [run]
+        seeds = [0, 1]
+
+        [output]
+        folder = "{tmp_path / 'out'}"
+        """)
+    path = write(tmp_path, text)
+    assert cli(["run", str(path), "--no-progress"]) == 0
+    assert "2 of 2 results FAILED" in capsys.readouterr().out
+    ds = xr.load_dataset(tmp_path / "out" / "study.nc", engine="h5netcdf")
+    assert all(str(f).startswith("TrainingDivergedError") for f in ds["failed"].values.ravel())
+    assert np.isnan(ds["metrics"]).all()
+    stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "out" / "runs").glob("*.nc")}
+    assert run_study(path, progress=False).attrs["runs_reused"] == 2  # a failure is a result: not retried
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+
+
+def test_an_option_swept_for_one_learner_reaches_only_that_one(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    learners = f"[learners.pinn]\noptions = {TINY}\n\n[learners.wide]\nlearner = \"pinn\"\noptions = {TINY}\n"
+    ds = run_study(write(tmp_path, study_text(out, seeds="[0]", learners=learners,
+                                              sweep="learners.pinn = { hidden = [[8], [16]] }")), progress=False)
+    assert dict(ds["metrics"].sizes) == {"pinn.hidden": 2, "seed": 1, "learner": 2, "metric": 6}
+    params = ds["metrics"].sel(metric="n_parameters", seed=0)
+    assert params.sel(learner="pinn").values[0] < params.sel(learner="pinn").values[1]
+    # the other learner does not depend on pinn's option: one run, shared by both cells
+    files = ds["run_file"].sel(seed=0, learner="wide").values
+    assert files[0] == files[1] and ds.attrs["runs_total"] == 3

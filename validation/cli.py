@@ -248,16 +248,14 @@ def _compare(args: argparse.Namespace) -> None:
 
 def _run(args: argparse.Namespace) -> None:
     from validation.studies import parse_study, run_study
+    from validation.studies.report import HEADER, sweep_rows
 
     study = parse_study(args.study)
     ds = run_study(study, workers=args.workers, scheduler=args.scheduler,
                    progress=False if args.no_progress else None)
-    err = ds["metrics"].sel(metric="relative_l2")
-    seeds = err.median("seed")
-    print(f"{'learner':12s} median rel. L2 over seeds, per sweep point")
-    for label in ds["learner"].values:
-        values = seeds.sel(learner=label).values.ravel()
-        print(f"{label!s:12s} " + "  ".join(f"{v:.3e}" for v in values))
+    rows = [HEADER, *sweep_rows(ds)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
+    print("\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows))
     failed = int((ds["failed"] != "").sum())
     note = f"; {failed} of {ds['failed'].size} results FAILED (see the Dataset's 'failed')" if failed else ""
     print(f"{ds.attrs['runs_total']} runs ({ds.attrs['runs_reused']} found done){note}; "

@@ -56,6 +56,10 @@ else:  # the same parser, as a package before Python 3.11
     import tomli as tomllib
 
 MODES = ("grid", "list")
+#: the gathered Dataset's own dimensions: no swept quantity may take their names
+RESERVED = ("seed", "learner", "field", "metric", "point")
+#: a study gives every run its own checkpoint folder (``<folder>/checkpoints/<run key>``)
+CHECKPOINT_OPTIONS = ("checkpointing", "checkpoint_dir", "resume")
 Scalar = int | float | str | bool
 
 
@@ -109,14 +113,18 @@ class Study:
     text: str = ""
     source: str = "<dict>"
 
-    def points(self) -> list[dict[str, Any]]:
-        """Every point of the sweep as ``{axis dim: value}`` (one empty point without a sweep)."""
-        if not self.axes:
-            return [{}]
-        dims = [a.dim for a in self.axes]
+    def positions(self) -> list[tuple[int, ...]]:
+        """Where each sweep point sits: its index along every axis (grid), or its one index (list)."""
         if self.mode == "list":
-            return [dict(zip(dims, values)) for values in zip(*(a.values for a in self.axes))]
-        return [dict(zip(dims, values)) for values in itertools.product(*(a.values for a in self.axes))]
+            return [(i,) for i in range(len(self.axes[0].values) if self.axes else 1)]
+        return list(itertools.product(*(range(len(a.values)) for a in self.axes)))
+
+    def points(self) -> list[dict[str, Any]]:
+        """Every point of the sweep as ``{axis dim: value}``, in :meth:`positions` order (one empty point without
+        a sweep)."""
+        if self.mode == "list":
+            return [{a.dim: a.values[i] for a in self.axes} for (i,) in self.positions()]
+        return [{a.dim: a.values[i] for a, i in zip(self.axes, index)} for index in self.positions()]
 
     def equation_parameters(self, point: Mapping[str, Any]) -> dict[str, Any]:
         """The equation's parameters at a sweep point (fixed ones, then the swept ones)."""
@@ -177,8 +185,8 @@ class _Reader:
         if any(isinstance(v, Mapping) for v in data):
             raise self.error(path, "swept values must be numbers, strings, booleans or arrays, not tables")
         keys = [json.dumps(v) for v in data]
-        if len(set(keys)) != len(keys):
-            raise self.error(path, f"repeats a value: {data!r}")
+        if len(set(keys)) != len(keys) or any(a == b for i, a in enumerate(data) for b in data[i + 1:]):
+            raise self.error(path, f"repeats a value (1 and 1.0, 0 and false count as one): {data!r}")
         return tuple(data)
 
 
@@ -293,11 +301,19 @@ def _axes(r: _Reader, sweep: Mapping[str, Any], entries: tuple[LearnerEntry, ...
     axes = [Axis(key, r.values(values, ("sweep", "parameters", key)))
             for key, values in r.table(sweep.get("parameters", {}), ("sweep", "parameters"),
                                        tuple(sweep.get("parameters", {}) or ())).items()]
+    for axis in axes:
+        if axis.key in RESERVED:
+            raise r.error(("sweep", "parameters", axis.key), f"cannot be swept under this name: the results already "
+                                                             f"have the dimensions {', '.join(RESERVED)}")
     labels = tuple(e.label for e in entries)
     learners = r.table(sweep.get("learners", {}), ("sweep", "learners"), labels)
     for label, options in learners.items():
         path = ("sweep", "learners", label)
         table = r.table(options, path, tuple(options) if isinstance(options, Mapping) else ())
+        fixed = next(e for e in entries if e.label == label).options
+        for key in table:
+            if key in fixed:
+                raise r.error((*path, key), f"is also fixed in [learners.{label}] options; state it in one place")
         axes += [Axis(key, r.values(values, (*path, key)), label) for key, values in table.items()]
     return tuple(axes)
 
@@ -328,9 +344,7 @@ def _check_equation(r: _Reader, study: Study) -> None:
         try:
             eq = load_spec(study.equation, **study.equation_parameters(point))
         except ToolkitError as exc:
-            swept = [a for a in study.axes if a.label is None]
-            path = ("sweep", "parameters", swept[0].key) if swept else ("equation", "parameters")
-            raise r.error(path, f"at {_point_text(point)}: {exc}") from None
+            raise r.error(_blamed(exc, study), f"at {_point_text(point)}: {exc}") from None
         if study.resolution is not None and len(study.resolution) != len(eq.domain.names):
             raise r.error(("reference", "resolution"), f"needs {len(eq.domain.names)} entries, one per coordinate "
                                                        f"{eq.domain.names}, got {list(study.resolution)}")
@@ -340,6 +354,19 @@ def _check_equation(r: _Reader, study: Study) -> None:
     if study.method is not None and study.method not in solvers.available():
         raise r.error(("reference", "method"), f"unknown solver {study.method!r} (known: "
                                                f"{', '.join(solvers.available())})")
+
+
+def _blamed(exc: Exception, study: Study) -> tuple[str, ...]:
+    """The key an equation's refusal names (a swept or a fixed parameter), else the first swept one."""
+    text = str(exc)
+    for axis in study.axes:
+        if axis.label is None and (f"{axis.key}=" in text or f"{axis.key} " in text or f"'{axis.key}'" in text):
+            return ("sweep", "parameters", axis.key)
+    for key in study.parameters:
+        if f"{key}=" in text or f"{key} " in text or f"'{key}'" in text:
+            return ("equation", "parameters", key)
+    swept = [a for a in study.axes if a.label is None]
+    return ("sweep", "parameters", swept[0].key) if swept else ("equation", "parameters")
 
 
 def _check_learners(r: _Reader, study: Study) -> None:
@@ -359,6 +386,11 @@ def _check_learners(r: _Reader, study: Study) -> None:
             options = study.learner_options(entry, point)
             if "seed" in options:
                 raise r.error((*path, "options", "seed"), "seeds are set for every learner in [run] seeds")
+            taken = [k for k in CHECKPOINT_OPTIONS if k in options]
+            if taken:
+                raise r.error((*path, "options", taken[0]), "a study checkpoints every run in its own folder "
+                                                            "(<folder>/checkpoints/) and resumes it; set only "
+                                                            "checkpoint_every")
             options["seed"] = study.seeds[0]
             try:
                 create_learner(entry.learner, budget=entry.budget, **options)

@@ -73,7 +73,8 @@ def sweep_figure(ds: xr.Dataset) -> Any:
     return fig
 
 
-def _rows(ds: xr.Dataset) -> list[tuple[str, ...]]:
+def sweep_rows(ds: xr.Dataset) -> list[tuple[str, ...]]:
+    """Per sweep point and learner: median relative L2 over the seeds (a system: its worst field), range, time."""
     err, wall = _errors(ds), ds["metrics"].sel(metric="wall_time_s")
     if "field" in wall.dims:
         wall = wall.max("field")
@@ -120,7 +121,7 @@ def write_report(study_file: str | Path, out: str | Path | None = None, fmt: str
     fig = sweep_figure(ds)
     atomic_write(png, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
     plt.close(fig)
-    table = Table(HEADER, _rows(ds))
+    table = Table(HEADER, sweep_rows(ds))
     title = f"Study {ds.attrs.get('study_name', path.stem)}"
     failed = [f for f in np.asarray(ds["failed"].values).ravel() if f]
     facts = [f"Equation: {ds.attrs.get('equation')}; learners: {ds.attrs.get('learner_names')}; sweep: "

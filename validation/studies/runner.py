@@ -5,21 +5,26 @@ Layout of the output folder (``[output] folder``)::
     <name>.nc                  the gathered Dataset (metrics over the swept quantities, seed, learner)
     references/<key>.nc        one classical reference per point of the equation's parameters
     runs/<label>-<key>.nc      one comparison per learner, sweep point and seed (``validation.compare``)
+    checkpoints/<key>/         a run in progress (learners that checkpoint), removed when it is done
 
 Each file is written atomically under a key hashed from everything its
-content depends on (the equation and its parameters, the file of a user's
-spec, the grid and solver; the learner, its budget, options and seed), so a
-killed study resumes without redoing finished runs, and a changed study file
-reruns exactly the runs it changed. A run whose learner fails with a toolkit
-error (diverged, refused) is recorded as failed with its message, not
-retried; any other exception stops the study. The study's text is stored in
-every file (attribute ``study``): a result says how to reproduce it.
+content depends on (the equation and all its parameters, the file of a
+user's spec, the grid and solver; the learner's resolved hyperparameters,
+its budget preset expanded, and the seed), so a killed study resumes without
+redoing finished runs (a learner that checkpoints continues its unfinished
+run from its last checkpoint), and a changed study file reruns exactly the
+runs it changed. A run whose training diverges or does not converge is
+recorded as failed with its message and not retried; any other error stops
+the study with its message (fix it and run again: nothing finished is
+lost). The study's text is stored in every file (attribute ``study``): a
+result says how to reproduce it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +34,7 @@ import numpy as np
 import xarray as xr
 from tqdm.auto import tqdm
 
-from equations.errors import ToolkitError
+from equations.errors import ConvergenceError, TrainingDivergedError
 from validation.studies.config import Study, parse_study
 
 FORMAT_VERSION = 1
@@ -46,6 +51,7 @@ class ReferenceTask:
     solver_options: Mapping[str, Any]
     key: str
     path: str
+    attrs: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,7 @@ class FitTask:
     path: str
     attrs: Mapping[str, str] = field(default_factory=dict)
     figure: bool = False
+    checkpoints: str | None = None
 
 
 def _key(content: Mapping[str, Any]) -> str:
@@ -107,7 +114,7 @@ def solve_reference_task(task: ReferenceTask) -> str:
     ds = ref if isinstance(ref, xr.Dataset) else xr.Dataset({"reference": ref})
     for name in ds.data_vars:
         ds[name].attrs = _netcdf_attrs(ds[name].attrs)
-    ds.attrs = {**_netcdf_attrs(ds.attrs), "task_key": task.key, "system": int(is_system(eq))}
+    ds.attrs = {**_netcdf_attrs(ds.attrs), **task.attrs, "task_key": task.key, "system": int(is_system(eq))}
     to_netcdf(ds, task.path)
     return task.path
 
@@ -124,7 +131,7 @@ def fit_task(task: FitTask, threads: int | None = None) -> str:
     worker, so workers do not oversubscribe the cores); None leaves them.
     """
     from equations.loading import load_spec
-    from sciml import LEARNERS, create_learner
+    from sciml import create_learner
     from validation.compare import compare
     from validation.export import to_netcdf
 
@@ -133,22 +140,51 @@ def fit_task(task: FitTask, threads: int | None = None) -> str:
 
         torch.set_num_threads(threads)
     eq = load_spec(task.equation, **task.parameters)
-    settings: dict[str, Any] = {**task.options, "seed": task.seed}
-    if "progress" in LEARNERS.get(task.learner).parameter_constraints():
-        settings.setdefault("progress", False)
+    settings = run_settings(task.learner, task.options, task.seed)
+    if task.checkpoints is not None:  # this run's own folder: a killed run continues where it was
+        settings |= {"checkpoint_dir": task.checkpoints, "resume": True}
     learner = create_learner(task.learner, budget=task.budget, **settings)
     try:
         ds = compare(eq, {task.label: learner}, reference=_read_reference(task.reference))
         failure = ""
-    except ToolkitError as exc:  # diverged, refused...: recorded, the study goes on
+    except (TrainingDivergedError, ConvergenceError) as exc:  # a result of this run: recorded, the study goes on
         ds, failure = xr.Dataset(), f"{type(exc).__name__}: {exc}"
     ds.attrs.update({**task.attrs, "task_key": task.key, "failed": failure})
     to_netcdf(ds, task.path)
+    if task.checkpoints is not None:
+        shutil.rmtree(task.checkpoints, ignore_errors=True)
     if task.figure and not failure:
         from validation.plots import comparison_figure, save_figure
 
         save_figure(comparison_figure(ds), Path(task.path).with_suffix(".png"))
     return task.path
+
+
+def run_settings(learner: str, options: Mapping[str, Any], seed: int) -> dict[str, Any]:
+    """A run's learner settings: the study's options, its seed, and no progress bar of its own."""
+    from sciml import LEARNERS
+
+    settings: dict[str, Any] = {**options, "seed": seed}
+    if "progress" in LEARNERS.get(learner).parameter_constraints():
+        settings.setdefault("progress", False)
+    return settings
+
+
+def _resolved(learner: str, budget: str, options: Mapping[str, Any], seed: int) -> dict[str, Any]:
+    """The learner's hyperparameters as they will run (the budget preset expanded): part of a run's key."""
+    from sciml import create_learner
+    from sciml.core.checkpoint import jsonable_params
+
+    params = jsonable_params(create_learner(learner, budget=budget, **run_settings(learner, options, seed))
+                             .get_params())
+    params.pop("progress", None)
+    return params
+
+
+def _checkpoints(learner: str) -> bool:
+    from sciml import LEARNERS
+
+    return "checkpointing" in LEARNERS.get(learner).configs
 
 
 @dataclass
@@ -161,31 +197,46 @@ class _Plan:
 
 def plan(study: Study) -> _Plan:
     """Every task of ``study`` (deduplicated: a run shared by several sweep points is one task)."""
-    folder = study.folder
-    source = _spec_source(study.equation)
+    from equations.loading import load_spec
+
+    folder = study.folder.resolve()  # absolute: Dask workers may not share this process's working folder
+    equation = _absolute_spec(study.equation)
+    source = _spec_source(equation)
     attrs = {"study": study.text, "study_source": study.source, "study_name": study.name}
     references: dict[str, ReferenceTask] = {}
     fits: dict[str, FitTask] = {}
     cells: dict[tuple[int, int, int], str] = {}
     for p, point in enumerate(study.points()):
         parameters = study.equation_parameters(point)
-        ref_key = _key({"equation": study.equation, "source": source, "parameters": parameters,
-                        "resolution": study.resolution, "method": study.method, "options": study.solver_options})
-        references[ref_key] = ReferenceTask(study.equation, parameters, study.resolution, study.method,
-                                            study.solver_options, ref_key, str(folder / "references" / f"{ref_key}.nc"))
+        eq = load_spec(equation, **parameters)
+        ref_key = _key({"equation": eq.label, "spec": equation, "source": source, "parameters": eq.parameters(),
+                        "resolution": study.resolution or eq.default_resolution, "method": study.method,
+                        "options": study.solver_options})
+        references[ref_key] = ReferenceTask(equation, parameters, study.resolution, study.method,
+                                            study.solver_options, ref_key, str(folder / "references" / f"{ref_key}.nc"),
+                                            attrs)
         for s, seed in enumerate(study.seeds):
             for j, entry in enumerate(study.learners):
                 options = study.learner_options(entry, point)
                 key = _key({"reference": ref_key, "label": entry.label, "learner": entry.learner,
-                            "budget": entry.budget, "options": options, "seed": seed})
+                            "params": _resolved(entry.learner, entry.budget, options, seed)})
                 run = {"parameters": parameters, "learner": entry.learner, "label": entry.label,
                        "budget": entry.budget, "options": options, "seed": seed}
-                fits[key] = FitTask(study.equation, parameters, entry.label, entry.learner, entry.budget, options,
+                fits[key] = FitTask(equation, parameters, entry.label, entry.learner, entry.budget, options,
                                     seed, references[ref_key].path, key,
                                     str(folder / "runs" / f"{entry.label}-{key}.nc"),
-                                    {**attrs, "run": json.dumps(run, default=str)}, study.figures)
+                                    {**attrs, "run": json.dumps(run, default=str)}, study.figures,
+                                    str(folder / "checkpoints" / key) if _checkpoints(entry.learner) else None)
                 cells[p, s, j] = key
     return _Plan(references, fits, cells)
+
+
+def _absolute_spec(equation: str) -> str:
+    """A user's spec file as an absolute path (``path/to/file.py[:Class]``); names and modules as they are."""
+    target, colon, attribute = equation.rpartition(":") if ":" in equation else (equation, "", "")
+    if not target.endswith(".py"):
+        return equation
+    return f"{Path(target).resolve()}{colon}{attribute}"
 
 
 def run_study(study: str | Path | Mapping[str, Any] | Study, *, workers: int | None = None,
@@ -222,11 +273,13 @@ def run_study(study: str | Path | Mapping[str, Any] | Study, *, workers: int | N
     scheduler = study.scheduler if scheduler is None else scheduler
     progress = study.progress if progress is None else progress
     tasks = plan(study)
-    refs = [t for t in tasks.references.values() if not _done(Path(t.path), t.key)]
     fits = [t for t in tasks.fits.values() if not _done(Path(t.path), t.key)]
-    total = len(tasks.references) + len(tasks.fits)
+    # only the references that a pending run needs
+    needed = {t.reference for t in fits}
+    refs = [t for t in tasks.references.values() if t.path in needed and not _done(Path(t.path), t.key)]
+    total = len(needed) + len(tasks.fits)
     for sub in ("references", "runs"):
-        (study.folder / sub).mkdir(parents=True, exist_ok=True)
+        (study.folder.resolve() / sub).mkdir(parents=True, exist_ok=True)
     parallel = {"workers": workers or None, "scheduler": scheduler}
     threads = 1 if parallel["workers"] or scheduler else None
     with tqdm(total=total, initial=total - len(refs) - len(fits), disable=not progress, desc=study.name,
@@ -247,10 +300,7 @@ def gather(study: Study, tasks: _Plan) -> xr.Dataset:
             runs[key] = ds[["metrics"]].load() if "metrics" in ds else xr.Dataset(attrs=dict(ds.attrs))
             runs[key].attrs = dict(ds.attrs)
     ok = [r for r in runs.values() if "metrics" in r]
-    if not ok:
-        first = next(iter(runs.values())).attrs.get("failed", "")
-        raise ToolkitError(f"study {study.name}: every run failed; the first: {first}")
-    template = ok[0]["metrics"].isel(learner=0, drop=True)
+    template = ok[0]["metrics"].isel(learner=0, drop=True) if ok else _metrics_template(study)
     points = study.points()
     point_dims, point_coords = _point_axes(study, len(points))
     dims = (*point_dims, "seed", "learner")
@@ -259,10 +309,11 @@ def gather(study: Study, tasks: _Plan) -> xr.Dataset:
     metrics = np.full((*shape, *template.shape), np.nan)
     failed = np.full(shape, "", dtype=object)
     files = np.full(shape, "", dtype=object)
+    positions = study.positions()
     for (p, s, j), key in tasks.cells.items():
-        index = (*_point_index(study, points[p], p), s, j)
+        index = (*positions[p], s, j)
         run = runs[key]
-        files[index] = str(Path(tasks.fits[key].path).relative_to(study.folder))
+        files[index] = str(Path(tasks.fits[key].path).relative_to(study.folder.resolve()))
         failed[index] = run.attrs.get("failed", "")
         if "metrics" in run:
             metrics[index] = run["metrics"].isel(learner=0).values
@@ -285,6 +336,21 @@ def gather(study: Study, tasks: _Plan) -> xr.Dataset:
     return out
 
 
+def _metrics_template(study: Study) -> xr.DataArray:
+    """The shape of one run's metrics (field, metric), for a study in which every run failed."""
+    from equations.loading import load_spec
+    from equations.systems import field_names, is_system
+    from validation.compare import METRIC_ATTRS, METRICS
+
+    eq = load_spec(_absolute_spec(study.equation), **study.equation_parameters(study.points()[0]))
+    attrs = {"description": "; ".join(f"{k}: {v}" for k, v in METRIC_ATTRS.items())}
+    if is_system(eq):
+        names = list(field_names(eq))
+        return xr.DataArray(np.full((len(names), len(METRICS)), np.nan), {"field": names, "metric": list(METRICS)},
+                            ("field", "metric"), attrs=attrs)
+    return xr.DataArray(np.full(len(METRICS), np.nan), {"metric": list(METRICS)}, ("metric",), attrs=attrs)
+
+
 def _coordinate(values: tuple[Any, ...]) -> np.ndarray:
     """Swept values as a coordinate (arrays and mixed types as their JSON text)."""
     if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
@@ -300,12 +366,6 @@ def _point_axes(study: Study, n_points: int) -> tuple[tuple[str, ...], dict[str,
         return tuple(a.dim for a in study.axes), {a.dim: _coordinate(a.values) for a in study.axes}
     return ("point",), {"point": np.arange(n_points), **{a.dim: ("point", _coordinate(a.values))
                                                         for a in study.axes}}
-
-
-def _point_index(study: Study, point: Mapping[str, Any], p: int) -> tuple[int, ...]:
-    if study.mode == "list":
-        return (p,)
-    return tuple(a.values.index(point[a.dim]) for a in study.axes)
 
 
 def load_study(path: str | Path) -> xr.Dataset:

@@ -4,7 +4,9 @@
 is found again in the text: every table header (``[a.b]``) and every
 ``key = value`` line gives the full key path it defines; the line defining
 the longest prefix of the path asked for wins (a key inside an inline table
-``parameters = { nu = 1 }`` is reported at the line of ``parameters``).
+``parameters = { nu = 1 }`` is reported at the line of ``parameters``); a
+path only defined through longer ones (a misspelt ``[learner.pinn]``) is
+reported at the first of them.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ def key_line(text: str, path: tuple[str, ...]) -> int | None:
     """1-based line of the TOML text that defines ``path`` (or its longest defined prefix); None if none does."""
     table: tuple[str, ...] = ()
     best, best_len = None, 0
+    below = None  # the first line defining something under ``path`` (a misspelt table: [learner.pinn])
     in_string = False
     for number, line in enumerate(text.splitlines(), start=1):
         if line.count('"""') % 2 or line.count("'''") % 2:  # a multi-line string opens or closes
@@ -43,4 +46,6 @@ def key_line(text: str, path: tuple[str, ...]) -> int | None:
             defined = table + _parts(assignment.group("key"))
         if len(defined) > best_len and path[:len(defined)] == defined:
             best, best_len = number, len(defined)
-    return best
+        if below is None and defined[:len(path)] == path:
+            below = number
+    return best if best is not None else below
