@@ -51,6 +51,8 @@ NOT_LEARNER_RECIPES = {
                                "wraps an operator loss, not the PINN objective, and needs the benchmark's data",
     "deeponet_operators": "optimiser settings of the DeepONet benchmark (lr, schedule), as above",
     "mgno_darcy": "optimiser settings of MgNO / FNO, which have no compile option",
+    "prose": "errors and timings of PROSE, its data-only variant and DeepONet on ODE data; none has a compile "
+             "option",
     "mgno_darcy_10min": "optimiser settings of MgNO / FNO, which have no compile option",
     "lshape_pinn": "timings and errors only; the recipe is not stored",
     "main_job": "timings and errors of the README command; its recipe, the PINN quick budget, is below the "
