@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
@@ -171,43 +166,12 @@ def test_the_report_refuses_a_file_that_is_not_a_study(tmp_path: Path, capsys: p
     assert "not a gathered study" in capsys.readouterr().err
 
 
-DEEPXDE = "{ hidden = [8, 8], adam_steps = 15, lbfgs_iter = 0, num_domain = 64, num_boundary = 16, num_initial = 16 }"
-
-
 def test_the_example_studies_parse() -> None:
     files = sorted((Path(__file__).resolve().parents[1] / "examples" / "studies").glob("*.toml"))
     assert files
     for path in files:
         study = parse_study(path)
         assert study.points() and study.learners
-
-
-def test_a_study_killed_half_way_on_two_dask_workers_resumes_without_redoing_finished_runs(tmp_path: Path) -> None:
-    """Burgers' viscosity x 3 seeds x {PINN, DeepXDE} on a 2-worker LocalCluster, killed, then resumed."""
-    out = tmp_path / "out"
-    learners = f"[learners.pinn]\noptions = {TINY}\n\n[learners.deepxde]\noptions = {DEEPXDE}\n"
-    path = write(tmp_path, study_text(out, seeds="[0, 1, 2]", learners=learners).replace(
-        "seeds = [0, 1, 2]", "seeds = [0, 1, 2]\nworkers = 2"))
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "validation.cli", "run", str(path), "--no-progress"], env=env,
-                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    runs = out / "runs"
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and len(list(runs.glob("*.nc"))) < 4 and proc.poll() is None:
-        time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    finished = {p: p.stat().st_mtime_ns for p in runs.glob("*.nc")}
-    assert 4 <= len(finished) < 12, "the kill did not land half-way"
-    ds = run_study(path, workers=0, progress=False)  # the rest, here
-    assert ds.attrs["runs_reused"] == len(finished)
-    assert {p: p.stat().st_mtime_ns for p in finished} == finished
-    assert dict(ds["metrics"].sizes) == {"nu": 2, "seed": 3, "learner": 2, "metric": 6}
-    assert list(ds["learner"].values) == ["pinn", "deepxde"]
-    assert np.isfinite(ds["metrics"].sel(metric="relative_l2")).all() and (ds["failed"] == "").all()
-    page = tmp_path / "page.md"
-    assert cli(["report", "--study", str(out / "burgers_nu.nc"), "--out", str(page)]) == 0
-    assert "| nu=0.05 | deepxde |" in page.read_text() and page.with_suffix(".png").stat().st_size > 0
 
 
 NAN_SPEC = '''
