@@ -108,7 +108,7 @@ def measure(path: Path, report: Path, timeout: float) -> dict[str, Any]:
     rewritten = sum(p.stat().st_mtime_ns != t for p, t in finished.items())
     page = write_report(study.folder / f"{study.name}.nc", report)
     err = ds["metrics"].sel(metric="relative_l2")
-    swept = [d for d in err.dims if d not in ("seed", "learner")]
+    swept = [str(d) for d in err.dims if d not in ("seed", "learner")]
     errors = {str(label): {f"{d}={v}": [float(x) for x in err.sel(learner=label, **{d: v}).values.ravel()]
                            for d in swept for v in ds[d].values} for label in ds["learner"].values}
     wall = ds["metrics"].sel(metric="wall_time_s")
