@@ -42,9 +42,11 @@ TINY_DEEPXDE = ("{ hidden = [8, 8], adam_steps = 15, lbfgs_iter = 0, num_domain 
 
 def quick_study(folder: Path) -> Path:
     """A tiny study of the same shape (2 viscosities x 2 seeds x {PINN, DeepXDE}) written into ``folder``."""
+    from sciml.core.atomic import atomic_write_bytes
+
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "burgers_viscosity_quick.toml"
-    path.write_text(textwrap.dedent(f"""\
+    text = textwrap.dedent(f"""\
         name = "burgers_viscosity_quick"
 
         [equation]
@@ -68,7 +70,8 @@ def quick_study(folder: Path) -> Path:
 
         [output]
         folder = "{folder / 'study'}"
-        """))
+        """)
+    atomic_write_bytes(path, text.encode())
     return path
 
 
