@@ -336,7 +336,7 @@ def markdown(results: dict[str, Any]) -> str:
     scaling = sorted((r for r in results["runs"] if r["model"] == "prose" and r["seed"] == 0),
                      key=lambda r: (r["width"], r["n_train"]))
     if scaling:
-        lines += ["", "Scaling (PROSE, seed 0): | train samples | width | params | fit [s] | held-out |",
+        lines += ["", "Scaling (PROSE, seed 0):", "", "| train samples | width | params | fit [s] | held-out |",
                   "|---|---|---|---|---|"]
         lines += [f"| {r['n_train']} | {r['width']} | {r['parameters']} | {r['fit_s']:.0f} | {r['test_l2']:.3g} |"
                   for r in scaling]
