@@ -63,3 +63,17 @@ def test_relative_errors_are_per_sample() -> None:
     pred = truth.copy()
     pred[1] *= 1.1
     np.testing.assert_allclose(prose.relative_errors(pred, truth), [0.0, 0.1])
+
+
+def test_a_checkpoint_keeps_the_runs_another_process_wrote_and_plans_split_the_work(tmp_path: Path) -> None:
+    out = tmp_path / "prose.json"
+    row = {"model": "prose", "seed": 0, "width": 16, "n_train": 24, "fit_s": 1.0}
+    other = {**row, "seed": 1, "fit_s": 2.0}
+    out.write_text(json.dumps({"n_train": 48, "steps": 20, "runs": [other, row]}))
+    merged = prose._merged_runs(out, [row], 48, 20)
+    assert merged == [row, other]  # the other process's run kept, this one not repeated
+    assert prose._merged_runs(out, [row], 4000, None) == [row]  # another budget's file: nothing taken from it
+    main = prose._plan(prose.QUICK, list(prose.MODELS), "main")
+    scaling = prose._plan(prose.QUICK, list(prose.MODELS), "scaling")
+    assert main and scaling and not set(main) & set(scaling)
+    assert sorted(prose._plan(prose.QUICK, list(prose.MODELS), "all")) == sorted(main + scaling)
