@@ -172,8 +172,8 @@ def learners(case: Case, seed: int, quick: bool) -> dict[str, Any]:
     return {"deepxde": deepxde, "pinn": pinn}
 
 
-def run_case(name: str, seeds: list[int], quick: bool, threads: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The reference once, then both learners per seed through ``compare`` on ``threads`` torch threads."""
+def run_case(name: str, seeds: list[int], quick: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The reference once, then both learners per seed through ``compare`` (on the torch threads main set)."""
     import torch
 
     from sciml.core.checkpoint import jsonable_params
@@ -187,9 +187,6 @@ def run_case(name: str, seeds: list[int], quick: bool, threads: int) -> tuple[di
     attrs = {k: v for k, v in reference.attrs.items() if isinstance(v, (int, float, str))
              and k in ("solver", "error_estimate", "error_estimate_rel_l2", "observed_order")}
     ref = {"equation": eq.label, "resolution": list(resolution), "solve_s": time.perf_counter() - start, **attrs}
-    # a reference solve's numba OpenMP kernels can leave torch's thread count at numba's (Cole-Hopf on 256 x 100
-    # takes it from 1 to 2 on 2 cores, even with OMP_NUM_THREADS=1): set it again
-    torch.set_num_threads(threads)
     runs = []
     for seed in seeds:
         fitted = learners(case, seed, quick)
@@ -282,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     references, runs = {}, []
     try:
         for name in args.cases:
-            references[name], case_runs = run_case(name, args.seeds, args.quick, args.threads)
+            references[name], case_runs = run_case(name, args.seeds, args.quick)
             runs += case_runs
     finally:
         torch.set_num_threads(before)
