@@ -150,7 +150,7 @@ def compare(
         equation=equation.label,
         reference_solver=str(reference.attrs.get("solver", "given")),
         **({FIELDS_ATTR: " ".join(field_names(equation))} if system else {}),
-        **{f"equation_{k}": _attr(v) for k, v in equation.parameters().items()},
+        **{f"equation_{k}": netcdf_attr(v) for k, v in equation.parameters().items()},
         **training,
     )
     return ds
@@ -354,6 +354,6 @@ def _named(learners: Mapping[str, Learner] | Sequence[Learner]) -> dict[str, Lea
     return named
 
 
-def _attr(v: Any) -> Any:
-    """netCDF attributes must be numbers or strings."""
+def netcdf_attr(v: Any) -> Any:
+    """``v`` as netCDF can hold it: numbers and strings as they are, anything else (booleans too) as text."""
     return v if isinstance(v, (int, float, str)) and not isinstance(v, bool) else str(v)

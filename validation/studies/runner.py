@@ -97,9 +97,9 @@ def _done(path: Path, key: str) -> bool:
 
 
 def _netcdf_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
-    """Attributes netCDF can hold: numbers and strings (booleans and others as text)."""
-    return {k: v if isinstance(v, (int, float, str)) and not isinstance(v, bool) else str(v)
-            for k, v in attrs.items()}
+    from validation.compare import netcdf_attr
+
+    return {k: netcdf_attr(v) for k, v in attrs.items()}
 
 
 def solve_reference_task(task: ReferenceTask) -> str:
