@@ -51,6 +51,11 @@ NOT_LEARNER_RECIPES = {
                                "wraps an operator loss, not the PINN objective, and needs the benchmark's data",
     "deeponet_operators": "optimiser settings of the DeepONet benchmark (lr, schedule), as above",
     "mgno_darcy": "optimiser settings of MgNO / FNO, which have no compile option",
+    "study_sweep": "a study's kill-and-resume counts and errors; its learners run at their quick budgets, below the "
+                   "size that compiles",
+    "deepxde_learner": "errors of DeepXDE (its own training loop, never compiled) and of the PINN at DeepXDE's "
+                       "budgets; the PINN's plain tanh networks on Burgers are swept through burgers_pinn, the "
+                       "L-shape and heat-source runs are left out to keep this sweep's time",
     "prose": "errors and timings of PROSE, its data-only variant and DeepONet on ODE data; none has a compile "
              "option",
     "mgno_darcy_10min": "optimiser settings of MgNO / FNO, which have no compile option",

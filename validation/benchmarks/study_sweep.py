@@ -115,7 +115,8 @@ def measure(path: Path, report: Path, timeout: float) -> dict[str, Any]:
     errors = {str(label): {f"{d}={v}": [float(x) for x in err.sel(learner=label, **{d: v}).values.ravel()]
                            for d in swept for v in ds[d].values} for label in ds["learner"].values}
     wall = ds["metrics"].sel(metric="wall_time_s")
-    return {"study_file": str(path), "study": study.text, "runs_total": total, "finished_before_kill": len(finished),
+    shown = path.resolve().relative_to(Path.cwd()) if path.resolve().is_relative_to(Path.cwd()) else path
+    return {"study_file": str(shown), "study": study.text, "runs_total": total, "finished_before_kill": len(finished),
             "killed_after_s": killed_s, "reused_after_kill": int(ds.attrs["runs_reused"]),
             "rewritten_after_kill": int(rewritten), "resume_s": resume_s,
             "dims": {str(k): int(v) for k, v in err.sizes.items()},
