@@ -14,7 +14,7 @@ from validation.benchmarks import deepxde_learner as bench
 from validation.benchmarks.summary import summarise
 
 
-def test_quick_run_compares_both_learners_on_every_case(tmp_path) -> None:
+def test_quick_run_compares_both_learners_on_every_case(tmp_path, monkeypatch) -> None:
     out = tmp_path / "deepxde_learner.json"
     threads = torch.get_num_threads()
     assert bench.main(["--quick", "--seeds", "0", "--threads", "1", "--out", str(out)]) == 0
@@ -39,6 +39,15 @@ def test_quick_run_compares_both_learners_on_every_case(tmp_path) -> None:
     assert all(f"| {case} | deepxde | 0 |" in text for case in bench.CASES)
     report = summarise("deepxde_learner", out, "")
     assert len(report.targets) == len(data["targets"]) and report.tables[0][1].rows
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("a finished seed was fitted again")
+
+    monkeypatch.setattr(bench, "learners", no_fit)  # resumed: every seed is in the file already
+    assert bench.main(["--quick", "--seeds", "0", "--threads", "1", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["runs"] == data["runs"]
+    with pytest.raises(AssertionError, match="fitted again"):  # --fresh starts over
+        bench.main(["--quick", "--cases", "heat_source", "--seeds", "0", "--fresh", "--out", str(out)])
 
 
 def test_targets_bound_each_case_and_match_the_hand_typed_burgers() -> None:

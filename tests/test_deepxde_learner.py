@@ -151,7 +151,7 @@ def test_lbfgs_never_passes_its_cap(cap: int) -> None:
     learner = DeepXDELearner(**{**TINY, "num_domain": 128, "lbfgs_iter": cap}).fit(LShapePoisson())
     (_, lbfgs) = learner.history_.stages
     assert 0 < lbfgs["steps"] <= cap and lbfgs["stop"] == ("budget" if lbfgs["steps"] == cap else
-                                                           "converged: DeepXDE's L-BFGS tolerances")
+                                                           dx.LBFGS_EARLY_STOP)
 
 
 def test_the_burgers_residual_is_the_hand_written_deepxde_one(dde: Any) -> None:

@@ -33,18 +33,23 @@ budget, the translation's median error within a factor
 (:data:`HAND_TYPED_BURGERS`, same seeds)::
 
     python -m validation.benchmarks.deepxde_learner [--cases burgers poisson_lshape heat_source] [--seeds 0 1 2]
-        [--quick] [--threads 2] [--out benchmarks/results/deepxde_learner.json]
+        [--quick] [--threads 2] [--out benchmarks/results/deepxde_learner.json] [--fresh]
+
+Each finished seed is written to ``--out`` at once; a killed run resumes
+there without redoing it (``--fresh`` starts over).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from equations import (
@@ -172,8 +177,13 @@ def learners(case: Case, seed: int, quick: bool) -> dict[str, Any]:
     return {"deepxde": deepxde, "pinn": pinn}
 
 
-def run_case(name: str, seeds: list[int], quick: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The reference once, then both learners per seed through ``compare`` (on the torch threads main set)."""
+def run_case(name: str, seeds: list[int], quick: bool,
+             checkpoint: Callable[[dict[str, Any], list[dict[str, Any]]], None] = lambda ref, runs: None,
+             ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The reference once, then both learners per seed through ``compare`` (on the torch threads main set).
+
+    ``checkpoint(reference, runs)`` is called after each seed with the case's runs so far.
+    """
     import torch
 
     from sciml.core.checkpoint import jsonable_params
@@ -203,6 +213,7 @@ def run_case(name: str, seeds: list[int], quick: bool) -> tuple[dict[str, Any], 
             })
             print(f"{name} {label} seed {seed}: rel. L2 {runs[-1]['relative_l2']:.3e} in "
                   f"{runs[-1]['wall_time_s']:.0f} s", flush=True)
+        checkpoint(ref, runs)
     return ref, runs
 
 
@@ -271,26 +282,46 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--quick", action="store_true", help="tiny budgets and grids: checks the pipeline")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", default="benchmarks/results/deepxde_learner.json")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/deepxde_learner.json"))
+    parser.add_argument("--fresh", action="store_true", help="start over instead of resuming from --out")
     args = parser.parse_args(argv)
     command = " ".join([COMMAND, *(argv if argv is not None else sys.argv[1:])]).strip()
+    previous: dict[str, Any] = {}
+    if args.out.exists() and not args.fresh:
+        previous = json.loads(args.out.read_text())
+        if previous.get("quick") != args.quick:
+            previous = {}  # another budget: nothing to resume
+    references: dict[str, Any] = {k: v for k, v in previous.get("references", {}).items() if k in args.cases}
+    runs = [r for r in previous.get("runs", []) if r["case"] in args.cases and r["seed"] in args.seeds]
+
+    def results() -> dict[str, Any]:
+        return {"benchmark": "deepxde_learner", "command": command, "machine": machine(), "threads": args.threads,
+                "quick": args.quick, "seeds": args.seeds, "hand_typed_burgers": HAND_TYPED_BURGERS,
+                "cases": {name: {"hidden": list(c.hidden), "points": list(c.points), "adam_steps": c.adam_steps,
+                                 "lbfgs_iter": c.lbfgs_iter, "bound": c.bound} for name, c in CASES.items()
+                          if name in args.cases},
+                "references": references, "runs": runs, "targets": []}
+
+    def checkpoint(name: str, done: list[dict[str, Any]]) -> Callable[[dict[str, Any], list[dict[str, Any]]], None]:
+        def write(ref: dict[str, Any], case_runs: list[dict[str, Any]]) -> None:
+            references[name] = ref
+            runs[:] = done + case_runs
+            write_results(args.out, results())  # a killed run resumes from here
+        return write
+
     before = torch.get_num_threads()
     torch.set_num_threads(args.threads)
-    references, runs = {}, []
     try:
         for name in args.cases:
-            references[name], case_runs = run_case(name, args.seeds, args.quick)
-            runs += case_runs
+            finished = {r["seed"] for r in runs if r["case"] == name and r["learner"] == LEARNERS[-1]}
+            pending = [s for s in args.seeds if s not in finished]
+            if pending:
+                run_case(name, pending, args.quick, checkpoint(name, list(runs)))
     finally:
         torch.set_num_threads(before)
-    results = {"benchmark": "deepxde_learner", "command": command, "machine": machine(), "threads": args.threads,
-               "quick": args.quick, "seeds": args.seeds, "hand_typed_burgers": HAND_TYPED_BURGERS,
-               "cases": {name: {"hidden": list(c.hidden), "points": list(c.points), "adam_steps": c.adam_steps,
-                                "lbfgs_iter": c.lbfgs_iter, "bound": c.bound} for name, c in CASES.items()
-                         if name in args.cases},
-               "references": references, "runs": runs}
-    results["targets"] = targets(runs, args.seeds, args.quick, command)
-    out = write_results(args.out, results, markdown(results))
+    final = results()
+    final["targets"] = targets(runs, args.seeds, args.quick, command)
+    out = write_results(args.out, final, markdown(final))
     print(f"wrote {out} and {out.with_suffix('.md')}")
     return 0
 
