@@ -1,7 +1,21 @@
-"""Fixtures shared by the test modules."""
+"""Fixtures shared by the test modules, and one thread per pytest-xdist worker."""
 
-import numba
-import pytest
+import os
+
+WORKER = bool(os.environ.get("PYTEST_XDIST_WORKER"))
+if WORKER:
+    # the suite runs on two xdist workers (pyproject's addopts), one core each: two OpenMP threads per
+    # worker would put four on the two cores, and every parallel region would wait for a descheduled one.
+    # Defaults only: a test may still ask for more threads (the parallel paths' own tests do)
+    os.environ["OMP_NUM_THREADS"] = "1"
+
+import numba  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+if WORKER:
+    numba.set_num_threads(1)
+    torch.set_num_threads(1)
 
 
 @pytest.fixture
@@ -13,3 +27,13 @@ def single_thread():
     numba.set_num_threads(1)
     yield
     numba.set_num_threads(threads)
+
+
+#: Test files that take minutes: collected first, so that on pytest-xdist workers they start at once instead of
+#: running alone at the end while the other worker idles.
+LONGEST_FIRST = ("test_recipes_compile.py", "test_benchmark_study_sweep.py", "test_readme.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    order = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: order.get(item.path.name, len(order)))  # stable: the rest keep their order
