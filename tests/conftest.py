@@ -28,12 +28,3 @@ def single_thread():
     yield
     numba.set_num_threads(threads)
 
-
-#: Test files that take minutes: collected first, so that on pytest-xdist workers they start at once instead of
-#: running alone at the end while the other worker idles.
-LONGEST_FIRST = ("test_recipes_compile.py", "test_benchmark_study_sweep.py", "test_readme.py")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    order = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: order.get(item.path.name, len(order)))  # stable: the rest keep their order

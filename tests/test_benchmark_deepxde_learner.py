@@ -46,6 +46,9 @@ def test_quick_run_compares_both_learners_on_every_case(tmp_path, monkeypatch) -
     monkeypatch.setattr(bench, "learners", no_fit)  # resumed: every seed is in the file already
     assert bench.main(["--quick", "--seeds", "0", "--threads", "1", "--out", str(out)]) == 0
     assert json.loads(out.read_text())["runs"] == data["runs"]
+    assert bench.main(["--quick", "--cases", "heat_source", "--seeds", "0", "--out", str(out)]) == 0
+    narrower = json.loads(out.read_text())
+    assert narrower["runs"] == data["runs"] and len(narrower["targets"]) == 2  # nothing dropped from the file
     with pytest.raises(AssertionError, match="fitted again"):  # --fresh starts over
         bench.main(["--quick", "--cases", "heat_source", "--seeds", "0", "--fresh", "--out", str(out)])
 

@@ -291,15 +291,16 @@ def main(argv: list[str] | None = None) -> int:
         previous = json.loads(args.out.read_text())
         if previous.get("quick") != args.quick:
             previous = {}  # another budget: nothing to resume
-    references: dict[str, Any] = {k: v for k, v in previous.get("references", {}).items() if k in args.cases}
-    runs = [r for r in previous.get("runs", []) if r["case"] in args.cases and r["seed"] in args.seeds]
+    # runs of other cases or seeds already in the file are kept (a narrower rerun loses nothing)
+    references: dict[str, Any] = dict(previous.get("references", {}))
+    runs: list[dict[str, Any]] = list(previous.get("runs", []))
 
     def results() -> dict[str, Any]:
         return {"benchmark": "deepxde_learner", "command": command, "machine": machine(), "threads": args.threads,
                 "quick": args.quick, "seeds": args.seeds, "hand_typed_burgers": HAND_TYPED_BURGERS,
                 "cases": {name: {"hidden": list(c.hidden), "points": list(c.points), "adam_steps": c.adam_steps,
                                  "lbfgs_iter": c.lbfgs_iter, "bound": c.bound} for name, c in CASES.items()
-                          if name in args.cases},
+                          if name in args.cases or name in references},
                 "references": references, "runs": runs, "targets": []}
 
     def checkpoint(name: str, done: list[dict[str, Any]]) -> Callable[[dict[str, Any], list[dict[str, Any]]], None]:
@@ -320,7 +321,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         torch.set_num_threads(before)
     final = results()
-    final["targets"] = targets(runs, args.seeds, args.quick, command)
+    asked = [r for r in runs if r["case"] in args.cases and r["seed"] in args.seeds]
+    final["targets"] = targets(asked, args.seeds, args.quick, command)
     out = write_results(args.out, final, markdown(final))
     print(f"wrote {out} and {out.with_suffix('.md')}")
     return 0
