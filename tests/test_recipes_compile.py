@@ -12,11 +12,11 @@ recompile limit hit).
 Compilation dominates the time (tens of seconds per graph for the C++ kernels
 on a cold inductor cache, as in CI; about a second once TorchInductor's on-disk
 cache holds them: all 44 recipes took 293 s cold on two cores). By default one
-recipe per results row and learner runs -- per equation the one with the most
-structure settings (embedding, constraints, causal weights, Gaussians...), so
-every equation's residual and every learner is compiled (the issue-16 segfaults
-were equation-specific) -- and compiles its float32 Adam graph, where the
-segfault was. ``SCIML_RECIPE_SWEEP=every`` runs every stored recipe,
+recipe per results row runs -- per equation the one with the most structure
+settings (embedding, constraints, causal weights, Gaussians...), so every
+equation's residual and every compiling learner is compiled (the issue-16
+segfaults were equation-specific) -- and compiles its float32 Adam graph, where
+the segfault was. ``SCIML_RECIPE_SWEEP=every`` runs every stored recipe,
 ``SCIML_RECIPE_SWEEP=full`` every recipe with the float64 L-BFGS recompile as
 well (about twice the time: ~10 minutes cold).
 Recipes are grouped so that those compiling the same graphs share a child,
@@ -133,10 +133,10 @@ SCHEDULE_SETTINGS = {"adam_steps", "lbfgs_iter", "lr", "final_lr", "resample_eve
 
 
 def default_sweep(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One job per results row and learner: the one with the most structure settings (the first of equals)."""
-    chosen: dict[tuple[str, str, str], dict[str, Any]] = {}
+    """One job per results row: the one with the most structure settings (the first of equals)."""
+    chosen: dict[tuple[str, str], dict[str, Any]] = {}
     for job in jobs:
-        key = (job["suite"], job["row"], job["recipe"].get("learner", "pinn"))
+        key = (job["suite"], job["row"])
         size = len(set(job["recipe"]) - SCHEDULE_SETTINGS)
         if key not in chosen or size > len(set(chosen[key]["recipe"]) - SCHEDULE_SETTINGS):
             chosen[key] = job
@@ -229,9 +229,10 @@ def test_stored_recipes_run_compiled(tmp_path: Path) -> None:
     assert len(everything) >= 40  # 26 hard-case cells, 13 PIG-problem cells, 3 Burgers kinds when this was written
     jobs = [j for j in everything if j["recipe"].get("learner", "pinn") not in NEVER_COMPILE]
     if os.environ.get("SCIML_RECIPE_SWEEP", "") not in ("every", "full"):
-        rows = {(j["suite"], j["row"], j["recipe"].get("learner", "pinn")) for j in jobs}
+        rows, learners = {(j["suite"], j["row"]) for j in jobs}, {j["recipe"].get("learner", "pinn") for j in jobs}
         jobs = default_sweep(jobs)
-        assert {(j["suite"], j["row"], j["recipe"].get("learner", "pinn")) for j in jobs} == rows
+        assert {(j["suite"], j["row"]) for j in jobs} == rows  # every equation
+        assert {j["recipe"].get("learner", "pinn") for j in jobs} == learners  # every compiling learner
     t0 = time.perf_counter()
     with ThreadPoolExecutor(2) as pool:  # two children at a time on the two cores
         results = list(pool.map(lambda ig: run_child(ig[1], tmp_path, f"group{ig[0]}"),
