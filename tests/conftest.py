@@ -4,8 +4,8 @@ import os
 
 WORKER = bool(os.environ.get("PYTEST_XDIST_WORKER"))
 if WORKER:
-    # the suite runs on two xdist workers (pyproject's addopts), one core each: two OpenMP threads per
-    # worker would put four on the two cores, and every parallel region would wait for a descheduled one.
+    # the suite runs on one xdist worker per core (pyproject's addopts): two OpenMP threads per worker
+    # would put four on two cores, and every parallel region would wait for a descheduled one.
     # Defaults only: a test may still ask for more threads (the parallel paths' own tests do)
     os.environ["OMP_NUM_THREADS"] = "1"
 
@@ -27,4 +27,3 @@ def single_thread():
     numba.set_num_threads(1)
     yield
     numba.set_num_threads(threads)
-
